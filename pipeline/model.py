@@ -15,54 +15,130 @@ Severity = Literal["error", "warning"]
 # any keyword passed to make_issue.
 CATALOGUE: dict[str, tuple[Severity, str]] = {
     # reading the workbook
-    "not-a-template": ("error", "工程表テンプレートの名前（名前の定義）が見つかりません。配布された最新のテンプレートに入力し直してください"),
-    "unsupported-template-version": ("error", "テンプレートの版「{found}」には対応していません。配布された最新のテンプレートを使ってください"),
-    "broken-name": ("error", "名前「{name}」の参照先が壊れています（{found}）。配布されたテンプレートからシートをコピーし直してください"),
-    "no-policy-sheet": ("error", "政策シート（政策内容の欄があるシート）がありません。「政策1」シートに入力してください"),
+    "not-a-template": (
+        "error",
+        "工程表テンプレートの名前（名前の定義）が見つかりません。配布された最新のテンプレートに入力し直してください",
+    ),
+    "unsupported-template-version": (
+        "error",
+        "テンプレートの版「{found}」には対応していません。配布された最新のテンプレートを使ってください",
+    ),
+    "broken-name": (
+        "error",
+        "名前「{name}」の参照先が壊れています（{found}）。配布されたテンプレートからシートをコピーし直してください",
+    ),
+    "missing-name": (
+        "error",
+        "名前（名前の定義）「{name}」がありません。行・列や見出しを削除せず、配布されたテンプレートに入力し直してください",
+    ),
+    "no-policy-sheet": (
+        "error",
+        "政策シート（政策内容の欄があるシート）がありません。「政策1」シートに入力してください",
+    ),
     "missing-header": ("error", "見出し「{header}」が見つかりません。表の見出し行を削除・変更しないでください"),
     # values
     "missing-field": ("error", "入力が必要です。{what}"),
     "missing-row": ("error", "1行以上入力してください"),
     "not-a-number": ("error", "数値を入力してください。{what}"),
     "negative-number": ("error", "0以上の数値を入力してください"),
-    "qualitative-value": ("warning", "数値でないため達成状況を判定できません（判定不可）。数値で表せる場合は数値を入力してください"),
+    "qualitative-value": (
+        "warning",
+        "数値でないため達成状況を判定できません（判定不可）。数値で表せる場合は数値を入力してください",
+    ),
     "unit-mismatch": ("error", "単位が「単位」欄（{unit}）と違います。{unit_hint}"),
     "invalid-fiscal-year": ("error", "年度として読めません。2015、H27、平成27年度、R7 のように入力してください"),
-    "invalid-as-of": ("error", "時点として読めません。H27、R2 のような年度か、H30.4、2020年3月 のような年月を入力してください"),
+    "invalid-as-of": (
+        "error",
+        "時点として読めません。H27、R2 のような年度か、H30.4、2020年3月 のような年月を入力してください",
+    ),
     "invalid-choice": ("error", "{choices} のいずれかを選んでください"),
     "invalid-mark": ("error", "該当する場合は「○」を入力し、該当しない場合は空欄にしてください"),
     "not-an-integer": ("error", "{low}～{high}の整数を入力してください"),
     "out-of-range": ("error", "{low}～{high}の整数を入力してください"),
     "invalid-phone": ("error", "電話番号として読めません。市外局番から 0857-26-7642 のように入力してください"),
-    "long-term-before-fiscal-year": ("error", "長期的目標値の時点（{found_year}年度）が今年度（{fiscal_year}年度）より前です。今年度以降の年度を入力してください"),
-    "duplicate-indicator": ("error", "同じ政策の中で指標名「{found}」が重複しています（{other}）。指標名を区別できるように変えてください"),
-    "unknown-division": ("error", "所属名簿にない所属です（{found}）。所属コード・部局名・所属名を名簿どおりに入力してください"),
+    "long-term-before-fiscal-year": (
+        "error",
+        "長期的目標値の時点（{found_year}年度）が今年度（{fiscal_year}年度）より前です。今年度以降の年度を入力してください",
+    ),
+    "duplicate-indicator": (
+        "error",
+        "同じ政策の中で指標名「{found}」が重複しています（{other}）。指標名を区別できるように変えてください",
+    ),
+    "unknown-division": (
+        "error",
+        "所属名簿にない所属です（{found}）。所属コード・部局名・所属名を名簿どおりに入力してください",
+    ),
     "schema": ("error", "データの形式が正しくありません: {detail}"),
-    "evaluation-contradiction": ("warning", "自己評価（{judgement}）が測定指標の結果（{facts}）と合っていません。評価理由で説明するか、評価を見直してください"),
+    "evaluation-contradiction": (
+        "warning",
+        "自己評価（{judgement}）が測定指標の結果（{facts}）と合っていません。評価理由で説明するか、評価を見直してください",
+    ),
     # files
-    "file-unreadable": ("error", "ファイルを開けませんでした（{detail}）。Excel で開けるか確認し、.xlsx 形式で保存し直してください"),
-    "reader-crashed": ("error", "ファイルの読み込み中に読み取り処理が異常終了しました。Excel で開いて .xlsx 形式で保存し直してください"),
-    "too-slow": ("error", "ファイルの読み込みが制限時間（{seconds}秒）を超えました。不要なシートやデータを削除して保存し直してください"),
-    "internal-error": ("error", "処理中に予期しないエラーが発生しました（{detail}）。このファイルを企画担当に知らせてください"),
-    "in-transit": ("warning", "ファイルがコピー中または保存中のため、今回は読み込みませんでした。次回の実行で読み込みます"),
+    "file-unreadable": (
+        "error",
+        "ファイルを開けませんでした（{detail}）。Excel で開けるか確認し、.xlsx 形式で保存し直してください",
+    ),
+    "reader-crashed": (
+        "error",
+        "ファイルの読み込み中に読み取り処理が異常終了しました。Excel で開いて .xlsx 形式で保存し直してください",
+    ),
+    "too-slow": (
+        "error",
+        "ファイルの読み込みが制限時間（{seconds}秒）を超えました。不要なシートやデータを削除して保存し直してください",
+    ),
+    "internal-error": (
+        "error",
+        "処理中に予期しないエラーが発生しました（{detail}）。このファイルを企画担当に知らせてください",
+    ),
+    "in-transit": (
+        "warning",
+        "ファイルがコピー中または保存中のため、今回は読み込みませんでした。次回の実行で読み込みます",
+    ),
     "not-a-workbook": ("error", "Excel ファイルではありません。Excel で開いて .xlsx 形式で保存し直してください"),
     "empty-file": ("error", "ファイルが空です（0バイト）。Excel で保存し直してから提出してください"),
     "encrypted-workbook": ("error", "パスワードで保護（暗号化）されています。パスワードを解除して保存し直してください"),
-    "legacy-format": ("error", "古い Excel 形式（.xls）です。Excel で開き、Excel ブック（.xlsx）形式で保存し直してください"),
-    "unsupported-format": ("error", "{format} 形式には対応していません。工程表テンプレート（.xlsx）に入力して提出してください"),
-    "too-large": ("error", "ファイルが大きすぎます（{detail}）。不要なシート・画像・データを削除して保存し直してください"),
-    "zip-bomb": ("error", "圧縮率が異常に高いデータが含まれています（{detail}）。Excel で開いて新しいブックに保存し直してください"),
+    "legacy-format": (
+        "error",
+        "古い Excel 形式（.xls）です。Excel で開き、Excel ブック（.xlsx）形式で保存し直してください",
+    ),
+    "unsupported-format": (
+        "error",
+        "{format} 形式には対応していません。工程表テンプレート（.xlsx）に入力して提出してください",
+    ),
+    "too-large": (
+        "error",
+        "ファイルが大きすぎます（{detail}）。不要なシート・画像・データを削除して保存し直してください",
+    ),
+    "zip-bomb": (
+        "error",
+        "圧縮率が異常に高いデータが含まれています（{detail}）。Excel で開いて新しいブックに保存し直してください",
+    ),
     "corrupt-zip": ("error", "ファイルが壊れています（{detail}）。Excel で開いて修復し、保存し直してください"),
-    "xml-entities": ("error", "ファイルに許可されていない XML 定義（DOCTYPE/ENTITY）が含まれています。Excel で開いて新しいブックに保存し直してください"),
-    "grid-out-of-bounds": ("error", "シート「{sheet_name}」のセル範囲が大きすぎるか Excel の上限を超えています（{detail}）。不要な行・列を削除して保存し直してください"),
+    "xml-entities": (
+        "error",
+        "ファイルに許可されていない XML 定義（DOCTYPE/ENTITY）が含まれています。Excel で開いて新しいブックに保存し直してください",
+    ),
+    "grid-out-of-bounds": (
+        "error",
+        "シート「{sheet_name}」のセル範囲が大きすぎるか Excel の上限を超えています（{detail}）。不要な行・列を削除して保存し直してください",
+    ),
     "too-many-sheets": ("error", "シートが多すぎます（{detail}）。不要なシートを削除して保存し直してください"),
-    "duplicate-sheet": ("error", "同じ名前のシート「{sheet_name}」が複数あります。シート名を変えて保存し直してください"),
+    "duplicate-sheet": (
+        "error",
+        "同じ名前のシート「{sheet_name}」が複数あります。シート名を変えて保存し直してください",
+    ),
     "bad-shared-strings": ("error", "文字列データが壊れています（{detail}）。Excel で開いて保存し直してください"),
     "has-macros": ("warning", "マクロが含まれています。マクロは実行せず、値だけを読み込みました"),
-    "external-links": ("warning", "外部ブックへのリンクが含まれています。リンク先は読み込まず、保存されている値を使いました"),
+    "external-links": (
+        "warning",
+        "外部ブックへのリンクが含まれています。リンク先は読み込まず、保存されている値を使いました",
+    ),
     # merge
     "superseded": ("warning", "同じ所属の新しいファイル（{other}）があるため、このファイルは使いませんでした"),
-    "resubmission-tie": ("error", "同じ所属のファイル（{other}）と保存日時が同じため、どちらを使うか決められません。どちらか一方を削除してください"),
+    "resubmission-tie": (
+        "error",
+        "同じ所属のファイル（{other}）と保存日時が同じため、どちらを使うか決められません。どちらか一方を削除してください",
+    ),
     "out-of-scope": ("warning", "{found}のファイルのため、今回（{scope}）の集計対象外です"),
 }
 

@@ -1,0 +1,190 @@
+"""The `pipeline` command: parse options, call one library function, render, map to an exit code."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from pipeline import __version__
+
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
+
+CONTEXT = {"help_option_names": ["-h", "--help"]}
+
+
+class _Group(click.Group):
+    """A group whose usage errors are Japanese and exit with code 2."""
+
+
+@click.group(context_settings=CONTEXT, cls=_Group)
+@click.version_option(__version__, "--version", "-V", prog_name="pipeline", message="%(prog)s %(version)s")
+@click.option("--debug", is_flag=True, help="予期しないエラーのときにトレースバックを表示します（開発者向け）。")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """工程表 pipeline: 所属の工程表（Excel）を検証し、全庁の表・幹部向け集約ブック・目標未達の要約を作ります。
+
+    \b
+    pipeline template   標準テンプレートを書き出す
+    pipeline validate   工程表ファイルを検証する（提出前の自己点検）
+    pipeline merge      受付フォルダの工程表を検証・集約して outbox に出力する
+    """
+    ctx.obj = {"debug": debug}
+
+
+@main.command(context_settings=CONTEXT)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="書き出すファイル（既定: templates/工程表テンプレート_v1.xlsx）。",
+)
+def template(output: Path | None) -> None:
+    """標準の工程表テンプレート（.xlsx）を書き出します。"""
+    from pipeline.constants import DEFAULT_TEMPLATE
+    from pipeline.template import write_template
+
+    path = write_template(output or DEFAULT_TEMPLATE)
+    click.echo(f"テンプレートを書き出しました: {path}")
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="出力形式。json は機械処理用（ファイルごとの判定・指摘・読み取った記録）。",
+)
+@click.option(
+    "--divisions",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="所属名簿（CSV/XLSX: 所属コード, 部局名, 所属名）。指定すると名簿にない所属をエラーにします。",
+)
+@click.pass_context
+def validate(
+    ctx: click.Context, files: tuple[Path, ...], fmt: str, divisions: Path | None, annotate: Path | None
+) -> None:
+    """工程表ファイルを検証し、セルごとの指摘を表示します。
+
+    終了コード: 0 すべて受理、1 不受理のファイルあり、2 使い方の誤り。
+    """
+    from pipeline import api, report
+
+    master = _load_master(divisions) if divisions else None
+    results = _guard(ctx, lambda: api.validate_files(list(files), master=master))
+    click.echo(report.render_json(results) if fmt == "json" else report.render_text(results))
+    ctx.exit(EXIT_OK if all(r.accepted for r in results) else EXIT_REJECTED)
+
+
+@main.command(context_settings=CONTEXT)
+@click.option(
+    "--inbox",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="工程表の受付フォルダ（既定: inbox）。サブフォルダも読みます。",
+)
+@click.option(
+    "--outbox", type=click.Path(file_okay=False, path_type=Path), default=None, help="出力フォルダ（既定: outbox）。"
+)
+@click.option(
+    "--divisions",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="所属名簿（CSV/XLSX: 所属コード, 部局名, 所属名）。未提出の所属を一覧にします。",
+)
+@click.option("--year", default=None, help="集計する年度（例: 2015、H27、R7）。既定: 受付フォルダで最も多い年度。")
+@click.option("--stage", default=None, help="集計する評価時点（当初・中間・最終）。既定: 最も多い評価時点。")
+@click.option("--dry-run", is_flag=True, help="検証して集計対象を表示するだけで、何も書き出しません。")
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="設定ファイル（既定: 作業フォルダの pipeline.toml があれば使う）。",
+)
+@click.pass_context
+def merge(
+    ctx: click.Context,
+    inbox: Path | None,
+    outbox: Path | None,
+    divisions: Path | None,
+    year: str | None,
+    stage: str | None,
+    dry_run: bool,
+    config: Path | None,
+) -> None:
+    """受付フォルダの工程表をすべて検証し、受理したものを集約して出力します。
+
+    \b
+    出力（outbox）: consolidated.xlsx（幹部向け集約ブック）、behind_target.md（目標未達の要約）、
+    summary.json（機械処理用の集計）、tables/（各表の Parquet と CSV）。
+    終了コード: 0 すべて受理、1 出力したが不受理のファイルあり、2 何もできなかった（使い方の誤りなど）。
+    """
+    from pipeline import api, report
+    from pipeline.config import load_settings, parse_stage_option, parse_year_option
+
+    def settings() -> Any:
+        return load_settings(
+            config,
+            inbox=inbox,
+            outbox=outbox,
+            divisions=divisions,
+            fiscal_year=parse_year_option(year) if year else None,
+            stage=parse_stage_option(stage) if stage else None,
+        )
+
+    chosen = _guard(ctx, settings)
+    bar: Any = None
+    if sys.stderr.isatty():
+        bar = click.progressbar(length=1, label="検証中", file=sys.stderr)
+
+    def progress(done: int, total: int) -> None:
+        if bar is not None:
+            bar.length = total
+            bar.update(done - bar.pos)
+
+    try:
+        run = _guard(ctx, lambda: api.merge_inbox(chosen, dry_run=dry_run, progress=progress))
+    finally:
+        if bar is not None:
+            bar.render_finish()
+    click.echo(report.render_merge(run))
+    rejected = run.result.fates.get("rejected", 0) + run.result.fates.get("unsupported", 0)
+    ctx.exit(EXIT_REJECTED if rejected else EXIT_OK)
+
+
+def _load_master(path: Path) -> Any:
+    from pipeline.master import MasterError, load_master
+
+    try:
+        return load_master(path)
+    except MasterError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+def _guard(ctx: click.Context, call: Any) -> Any:
+    """Run a library call; an unexpected failure becomes a message and exit code 2, not a traceback."""
+    from pipeline.errors import PipelineError
+
+    try:
+        return call()
+    except PipelineError as exc:
+        click.echo(f"エラー: {exc}", err=True)
+        ctx.exit(EXIT_USAGE)
+    except Exception as exc:
+        if ctx.find_root().obj and ctx.find_root().obj.get("debug"):
+            raise
+        click.echo(f"エラー: 予期しない問題で処理を続けられませんでした（{type(exc).__name__}: {exc}）。", err=True)
+        click.echo("詳細は --debug を付けて実行すると表示されます。", err=True)
+        ctx.exit(EXIT_USAGE)
+
+
+def run() -> None:
+    """Entry point that keeps usage errors at exit code 2 and never shows a traceback for them."""
+    sys.exit(main.main(standalone_mode=True))

@@ -1,0 +1,33 @@
+"""Defaults in one place: folders, file patterns, grade bands, worker limits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+DEFAULT_INBOX = Path("inbox")
+DEFAULT_OUTBOX = Path("outbox")
+DEFAULT_TEMPLATE = Path("templates") / "工程表テンプレート_v1.xlsx"
+CONFIG_FILE = Path("pipeline.toml")
+
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+# Formats divisions sometimes send instead of the template, reported as unsupported.
+UNSUPPORTED_SUFFIXES = {
+    ".xls": "Excel 97-2003 (.xls)",
+    ".ods": "OpenDocument (.ods)",
+    ".csv": "CSV",
+    ".xlsb": "Excel バイナリ (.xlsb)",
+    ".numbers": "Numbers",
+}
+LOCK_PREFIX = "~$"
+TEMP_SUFFIXES = (".tmp", ".temp", ".part", ".crdownload", ".partial")
+
+# 評価区分: (grade, minimum achievement rate in percent), best first; below the last → "D".
+DEFAULT_GRADE_BANDS: tuple[tuple[str, float], ...] = (("A", 100.0), ("B", 80.0), ("C", 50.0))
+LOWEST_GRADE = "D"
+
+# A file whose size or mtime changed within this many seconds is still being written.
+SETTLE_SECONDS = 2.0
+
+# Worker isolation: each parse runs in a process with these caps.
+WORKER_MEMORY_MB = 1024
+WORKER_TIMEOUT_S = 60.0

@@ -1,0 +1,88 @@
+"""Find the submissions under the inbox: workbooks to read, and every other file with its fate."""
+
+from __future__ import annotations
+
+import os
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.constants import LOCK_PREFIX, TEMP_SUFFIXES, UNSUPPORTED_SUFFIXES, WORKBOOK_SUFFIXES
+
+
+@dataclass(frozen=True)
+class Found:
+    """One file seen in the inbox."""
+
+    path: str  # the OS path, as given to open()
+    display: str  # relative to the inbox, '/'-separated, NFC, printable
+    kind: str  # "workbook", "unsupported", "skipped"
+    size: int
+    mtime_ns: int
+    detail: str = ""  # for unsupported: the format; for skipped: why
+
+
+def display_name(relative: str) -> str:
+    """A relative path made readable and stable: undecodable bytes tried as Shift_JIS, NFC, controls escaped."""
+    parts = []
+    for part in relative.replace(os.sep, "/").split("/"):
+        raw = os.fsencode(part)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            try:
+                text = raw.decode("cp932")
+            except UnicodeDecodeError:
+                text = raw.decode("utf-8", errors="replace")
+        text = unicodedata.normalize("NFC", text)
+        parts.append("".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text))
+    return "/".join(parts)
+
+
+def _classify(name: str) -> tuple[str, str]:
+    lower = unicodedata.normalize("NFC", name).lower()
+    if name.startswith(LOCK_PREFIX):
+        return "skipped", "Office のロックファイル（編集中の一時ファイル）"
+    if name.startswith("."):
+        return "skipped", "隠しファイル"
+    if lower.endswith(TEMP_SUFFIXES) or name.startswith("~"):
+        return "skipped", "一時ファイル"
+    suffix = Path(lower).suffix
+    if suffix in WORKBOOK_SUFFIXES:
+        return "workbook", ""
+    if suffix in UNSUPPORTED_SUFFIXES:
+        return "unsupported", UNSUPPORTED_SUFFIXES[suffix]
+    return "unsupported", f"拡張子「{suffix or 'なし'}」のファイル"
+
+
+def _walk(folder: Path, excluded: set[Path]) -> Iterator[Path]:
+    """Regular files under ``folder``, depth first, sorted; hidden folders, symlinks and the outbox skipped."""
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        if entry.is_symlink() or entry.resolve() in excluded:
+            continue
+        if entry.is_dir():
+            if not entry.name.startswith("."):
+                yield from _walk(entry, excluded)
+        elif entry.is_file():
+            yield entry
+
+
+def discover(inbox: Path, *, exclude: tuple[Path, ...] = ()) -> list[Found]:
+    """Every regular file under the inbox (recursively), classified, sorted by display name."""
+    excluded = {p.resolve() for p in exclude}
+    found = []
+    for path in _walk(inbox, excluded):
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        kind, detail = _classify(path.name)
+        relative = str(path.relative_to(inbox))
+        found.append(Found(str(path), display_name(relative), kind, st.st_size, st.st_mtime_ns, detail))
+    found.sort(key=lambda f: f.display)
+    return found

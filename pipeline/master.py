@@ -1,0 +1,72 @@
+"""Load the division master list (所属コード, 部局名, 所属名) from CSV or XLSX."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from pipeline.errors import MasterError
+from pipeline.normalise import clean_code, clean_text
+from pipeline.validate import DivisionKey, Master
+
+COLUMNS = ("所属コード", "部局名", "所属名")
+
+__all__ = ["COLUMNS", "Master", "MasterError", "load_master"]
+
+
+def _rows_from_csv(data: bytes) -> list[list[str]]:
+    for encoding in ("utf-8-sig", "cp932"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return [row for row in csv.reader(io.StringIO(text)) if any(c.strip() for c in row)]
+    raise MasterError("所属名簿の文字コードを判別できません。UTF-8 または Shift_JIS の CSV で保存してください。")
+
+
+def _rows_from_xlsx(path: Path) -> list[list[str]]:
+    from openpyxl import load_workbook
+
+    book = load_workbook(path, read_only=True, data_only=True)
+    try:
+        sheet = book.worksheets[0]
+        return [
+            ["" if v is None else str(v) for v in row]
+            for row in sheet.iter_rows(values_only=True)
+            if any(v is not None and str(v).strip() for v in row)
+        ]
+    finally:
+        book.close()
+
+
+def load_master(path: Path) -> Master:
+    """The master list at ``path``: a header row with 所属コード, 部局名, 所属名, then one division a row."""
+    try:
+        rows = _rows_from_xlsx(path) if path.suffix.lower() in (".xlsx", ".xlsm") else _rows_from_csv(path.read_bytes())
+    except MasterError:
+        raise
+    except Exception as exc:
+        raise MasterError(
+            f"所属名簿 {path} を読めません（{type(exc).__name__}）。CSV または .xlsx で保存してください。"
+        ) from exc
+    if not rows:
+        raise MasterError(f"所属名簿 {path} が空です。")
+    header = [clean_text(h) or "" for h in rows[0]]
+    missing = [c for c in COLUMNS[1:] if c not in header]
+    if missing:
+        raise MasterError(
+            f"所属名簿 {path} の見出しに {'・'.join(missing)} がありません（必要な列: {'、'.join(COLUMNS)}）。"
+        )
+    idx = {c: header.index(c) for c in COLUMNS if c in header}
+    divisions = []
+    for row in rows[1:]:
+
+        def cell(name: str, row: list[str] = row) -> str | None:
+            i = idx.get(name)
+            return row[i] if i is not None and i < len(row) else None
+
+        department, division = clean_text(cell("部局名")), clean_text(cell("所属名"))
+        if department and division:
+            divisions.append(DivisionKey(clean_code(cell("所属コード")), department, division))
+    return Master(tuple(divisions))

@@ -1,0 +1,407 @@
+"""Merge per-file results into prefecture-wide polars tables: scope, resubmissions, fates, status.
+
+One merge is one (fiscal year, stage). Every file seen gets a row in ``submissions``
+with its fate; every value row carries its source file, sheet and cell.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+import polars as pl
+
+from pipeline import layout
+from pipeline.constants import DEFAULT_GRADE_BANDS
+from pipeline.discover import Found
+from pipeline.layout import Kind
+from pipeline.model import FileResult, Issue, make_issue
+from pipeline.status import with_status
+from pipeline.validate import DivisionKey, Master
+
+FATES = {
+    "accepted": "受理",
+    "rejected": "不受理",
+    "superseded": "置換済み",
+    "out-of-scope": "対象外",
+    "unsupported": "形式対象外",
+    "skipped": "除外",
+    "in-transit": "保留（書き込み中）",
+}
+STAGE_ORDER = {stage: i for i, stage in enumerate(layout.STAGES)}
+TABLES = ("divisions", "policies", "indicators", "projects", "results", "challenges", "submissions", "errors")
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    """The merged tables and what the run decided."""
+
+    fiscal_year: int | None
+    stage: str | None
+    tables: dict[str, pl.DataFrame]
+    not_submitted: tuple[DivisionKey, ...] = ()
+    fates: dict[str, int] = field(default_factory=dict)
+
+
+def _saved_time(result: FileResult) -> datetime:
+    """When the workbook says it was saved (core properties), else the file's mtime."""
+    if result.saved_at:
+        try:
+            stamp = datetime.fromisoformat(result.saved_at.replace("Z", "+00:00"))
+            return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+        except ValueError:
+            pass
+    return datetime.fromtimestamp(result.mtime, tz=UTC)
+
+
+def division_key(record: dict[str, Any]) -> tuple[str, ...]:
+    """Identity of a division for resubmissions: its code, else department + division."""
+    code = record.get("division_code")
+    return ("code", code) if code else ("name", record.get("department") or "", record.get("division") or "")
+
+
+def choose_scope(results: Sequence[FileResult], year: int | None, stage: str | None) -> tuple[int | None, str | None]:
+    """The (fiscal year, stage) of this merge: given, else the most common among readable files."""
+    pairs = Counter(
+        (r.record.get("fiscal_year"), r.record.get("stage")) for r in results if r.record is not None and not r.errors
+    )
+    if not pairs:
+        pairs = Counter((r.record.get("fiscal_year"), r.record.get("stage")) for r in results if r.record)
+    candidates = [
+        (n, y, STAGE_ORDER.get(s or "", -1), y, s)
+        for (y, s), n in pairs.items()
+        if isinstance(y, int) and s in STAGE_ORDER and (year is None or y == year) and (stage is None or s == stage)
+    ]
+    if not candidates:
+        return year, stage
+    best = max(candidates)
+    return best[3], best[4]
+
+
+def _decide_fates(
+    results: Sequence[FileResult], year: int | None, stage: str | None
+) -> tuple[list[str], list[FileResult]]:
+    """A fate for every workbook result; resubmissions and ties decided; issues added where the fate needs one."""
+    fates: list[str] = []
+    updated = list(results)
+    scope_text = f"{year}年度・{stage}"
+    groups: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    for i, r in enumerate(results):
+        if r.in_transit:
+            fates.append("in-transit")
+        elif not r.accepted or r.record is None:
+            fates.append("rejected")
+        elif (r.record.get("fiscal_year"), r.record.get("stage")) != (year, stage):
+            fates.append("out-of-scope")
+            found = f"{r.record.get('fiscal_year')}年度・{r.record.get('stage')}"
+            updated[i] = replace(
+                r,
+                issues=(*r.issues, make_issue("out-of-scope", file=r.path, found=found, quote=False, scope=scope_text)),
+            )
+        else:
+            fates.append("accepted")
+            groups[division_key(r.record)].append(i)
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        ordered = sorted(members, key=lambda i: _saved_time(results[i]), reverse=True)
+        latest = _saved_time(results[ordered[0]])
+        tied = [i for i in ordered if _saved_time(results[i]) == latest]
+        if len(tied) > 1:
+            for i in tied:
+                others = "、".join(results[j].path for j in tied if j != i)
+                fates[i] = "rejected"
+                updated[i] = replace(
+                    updated[i],
+                    issues=(*updated[i].issues, make_issue("resubmission-tie", file=results[i].path, other=others)),
+                )
+        winner = ordered[0] if len(tied) == 1 else None
+        for i in ordered:
+            if i in tied:
+                continue
+            fates[i] = "superseded"
+            other = results[winner].path if winner is not None else "、".join(results[j].path for j in tied)
+            updated[i] = replace(
+                updated[i], issues=(*updated[i].issues, make_issue("superseded", file=results[i].path, other=other))
+            )
+    return fates, updated
+
+
+def _value_columns(spec: layout.Field, row: dict[str, Any], cells: dict[str, str]) -> dict[str, Any]:
+    """Flatten one table row: numbers as floats, qualitative text apart, 時点 as text + normalised form, cells."""
+    out: dict[str, Any] = {}
+    for column in spec.columns:
+        value = row.get(column.key)
+        if column.kind is Kind.VALUE:
+            is_number = isinstance(value, int | float) and not isinstance(value, bool)
+            out[column.key] = float(value) if is_number else None
+            out[f"{column.key}_text"] = value if isinstance(value, str) else None
+        elif column.kind is Kind.BUDGET:
+            out[column.key] = None if value is None else float(value)
+        elif column.kind is Kind.AS_OF:
+            out[column.key] = value["text"] if value else None
+            out[f"{column.key}_normalised"] = value["normalised"] if value else None
+            out[f"{column.key}_fiscal_year"] = value["fiscal_year"] if value else None
+        else:
+            out[column.key] = value
+        out[f"{column.key}_cell"] = cells.get(column.key)
+    return out
+
+
+def _cells(locations: dict[str, str], pointer: str, keys: Sequence[str]) -> dict[str, str]:
+    """Cell addresses (without the sheet) of the given keys under a record pointer."""
+    out = {}
+    for key in keys:
+        location = locations.get(f"{pointer}/{key}")
+        if location:
+            out[key] = location.rpartition("!")[2]
+    return out
+
+
+def _rows_of_record(result: FileResult) -> dict[str, list[dict[str, Any]]]:
+    """The table rows contributed by one accepted file."""
+    rec, loc = result.record or {}, result.locations
+    source = {
+        "file": result.path,
+        "department": rec["department"],
+        "division": rec["division"],
+        "division_code": rec.get("division_code"),
+    }
+    basic_keys = [f.name for f in layout.BASIC_FIELDS]
+    rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    division = {
+        **source,
+        "fiscal_year": rec["fiscal_year"],
+        "stage": rec["stage"],
+        "head": rec["head"],
+        "phone": rec["phone"],
+        "missions": "\n".join(rec["missions"]),
+        "mission_count": len(rec["missions"]),
+        "policy_count": len(rec["policies"]),
+        "sheet": layout.SHEET_BASIC,
+    }
+    division.update({f"{k}_cell": c for k, c in _cells(loc, "", basic_keys).items()})
+    division["sheet"] = loc.get("/division", layout.SHEET_BASIC).rpartition("!")[0]
+    rows["divisions"].append(division)
+    for pi, policy in enumerate(rec["policies"]):
+        p = f"/policies/{pi}"
+        base = {**source, "sheet": policy["sheet"], "policy_no": pi + 1, "policy_title": policy["policy_title"]}
+        marked = [plan["label"] for plan in policy["related_plans"] if plan["marked"]]
+        row = {
+            **base,
+            "goals": "\n".join(policy["goals"]),
+            "related_plans": "、".join(marked),
+            "related_plans_note": policy["related_plans_note"],
+            "long_term_goal": policy["long_term_goal"],
+            "progress": policy["progress"],
+            "achievement": policy["achievement"],
+            "evaluation_reason": policy["evaluation_reason"],
+            "indicator_count": len(policy["indicators"]),
+            "budget_total": float(sum(pr["budget"] or 0 for pr in policy["projects"])),
+            "next_actions": "\n".join(c["next_action"] for c in policy["challenges"] if c["next_action"]),
+            "self_evaluation_warning": _contradiction(result, policy["sheet"]),
+        }
+        row.update(
+            {
+                f"{k}_cell": c
+                for k, c in _cells(loc, p, ["policy_title", "progress", "achievement", "evaluation_reason"]).items()
+            }
+        )
+        rows["policies"].append(row)
+        for table in ("indicators", "projects", "results", "challenges"):
+            spec = layout.ALL_FIELDS[table]
+            keys = [c.key for c in spec.columns]
+            for ri, item in enumerate(policy[table]):
+                cells = _cells(loc, f"{p}/{table}/{ri}", keys)
+                first = next(iter(cells.values()), "")
+                number = int("".join(ch for ch in first if ch.isdigit()) or 0)
+                extra: dict[str, Any] = {"row": number, "item_no": ri + 1}
+                if table == "indicators":
+                    extra.update(
+                        fiscal_year=rec["fiscal_year"],
+                        stage=rec["stage"],
+                        progress=policy["progress"],
+                        achievement=policy["achievement"],
+                        evaluation_reason=policy["evaluation_reason"],
+                        next_actions=row["next_actions"],
+                        self_evaluation_warning=row["self_evaluation_warning"],
+                    )
+                rows[table].append({**base, **extra, **_value_columns(spec, item, cells)})
+    return rows
+
+
+def _contradiction(result: FileResult, sheet: str) -> str | None:
+    for issue in result.issues:
+        if issue.code == "evaluation-contradiction" and issue.sheet == sheet:
+            return issue.message.partition(": ")[2]
+    return None
+
+
+def _schema(table: str) -> dict[str, Any]:
+    """Column dtypes of a value table, so that an empty merge still has typed columns."""
+    common: dict[str, Any] = {
+        "file": pl.String,
+        "department": pl.String,
+        "division": pl.String,
+        "division_code": pl.String,
+        "sheet": pl.String,
+    }
+    if table == "divisions":
+        cols = {
+            **common,
+            "fiscal_year": pl.Int64,
+            "stage": pl.String,
+            "head": pl.String,
+            "phone": pl.String,
+            "missions": pl.String,
+            "mission_count": pl.Int64,
+            "policy_count": pl.Int64,
+        }
+        cols.update({f"{f.name}_cell": pl.String for f in layout.BASIC_FIELDS})
+        return cols
+    policy_cols = {**common, "policy_no": pl.Int64, "policy_title": pl.String}
+    if table == "policies":
+        cols = {
+            **policy_cols,
+            "goals": pl.String,
+            "related_plans": pl.String,
+            "related_plans_note": pl.String,
+            "long_term_goal": pl.String,
+            "progress": pl.String,
+            "achievement": pl.Int64,
+            "evaluation_reason": pl.String,
+            "indicator_count": pl.Int64,
+            "budget_total": pl.Float64,
+            "next_actions": pl.String,
+            "self_evaluation_warning": pl.String,
+        }
+        cols.update({f"{k}_cell": pl.String for k in ("policy_title", "progress", "achievement", "evaluation_reason")})
+        return cols
+    spec = layout.ALL_FIELDS[table]
+    cols = {**policy_cols, "row": pl.Int64, "item_no": pl.Int64}
+    if table == "indicators":
+        cols.update(
+            fiscal_year=pl.Int64,
+            stage=pl.String,
+            progress=pl.String,
+            achievement=pl.Int64,
+            evaluation_reason=pl.String,
+            next_actions=pl.String,
+            self_evaluation_warning=pl.String,
+        )
+    for column in spec.columns:
+        if column.kind is Kind.VALUE:
+            cols[column.key] = pl.Float64
+            cols[f"{column.key}_text"] = pl.String
+        elif column.kind is Kind.BUDGET:
+            cols[column.key] = pl.Float64
+        elif column.kind is Kind.AS_OF:
+            cols[column.key] = pl.String
+            cols[f"{column.key}_normalised"] = pl.String
+            cols[f"{column.key}_fiscal_year"] = pl.Int64
+        else:
+            cols[column.key] = pl.String
+        cols[f"{column.key}_cell"] = pl.String
+    return cols
+
+
+def _frame(rows: list[dict[str, Any]], schema: dict[str, Any]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
+
+
+def merge(
+    found: Sequence[Found],
+    results: dict[str, FileResult],
+    *,
+    year: int | None = None,
+    stage: str | None = None,
+    master: Master | None = None,
+    grade_bands: Sequence[tuple[str, float]] = DEFAULT_GRADE_BANDS,
+) -> MergeResult:
+    """Merge the results of the workbooks found (keyed by display name) into the prefecture-wide tables."""
+    books = [f for f in found if f.kind == "workbook" and f.display in results]
+    book_results = [results[f.display] for f in books]
+    year, stage = choose_scope(book_results, year, stage)
+    fates, book_results = _decide_fates(book_results, year, stage)
+    by_display = {f.display: (fate, r) for f, fate, r in zip(books, fates, book_results, strict=True)}
+
+    submissions: list[dict[str, Any]] = []
+    issues: list[Issue] = []
+    rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for f in found:
+        if f.display in by_display:
+            fate, r = by_display[f.display]
+        else:
+            fate = "unsupported" if f.kind == "unsupported" else "skipped"
+            extra: tuple[Issue, ...] = ()
+            if fate == "unsupported":
+                extra = (make_issue("unsupported-format", file=f.display, format=f.detail),)
+            r = FileResult(f.display, size=f.size, issues=extra)
+        rec = r.record or {}
+        errors = [i for i in r.issues if i.severity == "error"]
+        note = errors[0].message if errors else (r.issues[0].message if r.issues else f.detail)
+        submissions.append(
+            {
+                "file": f.display,
+                "status": fate,
+                "status_ja": FATES[fate],
+                "sha256": r.sha256 or None,
+                "size": f.size,
+                "saved_at": r.saved_at,
+                "fiscal_year": rec.get("fiscal_year"),
+                "stage": rec.get("stage"),
+                "department": rec.get("department"),
+                "division": rec.get("division"),
+                "division_code": rec.get("division_code"),
+                "errors": len(errors),
+                "warnings": sum(1 for i in r.issues if i.severity == "warning"),
+                "note": note,
+            }
+        )
+        issues.extend(r.issues)
+        if fate == "accepted":
+            for table, table_rows in _rows_of_record(r).items():
+                rows[table].extend(table_rows)
+
+    tables = {name: _frame(rows[name], _schema(name)) for name in TABLES[:6]}
+    tables["indicators"] = with_status(tables["indicators"], stage or "最終", grade_bands)
+    sub_schema = {
+        "file": pl.String,
+        "status": pl.String,
+        "status_ja": pl.String,
+        "sha256": pl.String,
+        "size": pl.Int64,
+        "saved_at": pl.String,
+        "fiscal_year": pl.Int64,
+        "stage": pl.String,
+        "department": pl.String,
+        "division": pl.String,
+        "division_code": pl.String,
+        "errors": pl.Int64,
+        "warnings": pl.Int64,
+        "note": pl.String,
+    }
+    tables["submissions"] = _frame(submissions, sub_schema)
+    err_schema = dict.fromkeys(("file", "sheet", "cell", "field", "code", "severity", "message", "found"), pl.String)
+    tables["errors"] = _frame([i.to_dict() for i in issues], err_schema)
+
+    not_submitted: tuple[DivisionKey, ...] = ()
+    if master is not None:
+        merged = {division_key(r.record) for fate, r in by_display.values() if fate == "accepted" and r.record}
+        merged_names = {(k[1], k[2]) for k in merged if k[0] == "name"}
+        merged_codes = {k[1] for k in merged if k[0] == "code"}
+        accepted_names = {
+            (r.record["department"], r.record["division"])
+            for fate, r in by_display.values()
+            if fate == "accepted" and r.record
+        }
+        not_submitted = tuple(
+            d
+            for d in master.divisions
+            if not ((d.code and d.code in merged_codes) or (d.department, d.division) in merged_names | accepted_names)
+        )
+    counts = Counter(s["status"] for s in submissions)
+    return MergeResult(year, stage, tables, not_submitted, dict(counts))

@@ -1,0 +1,275 @@
+"""Read a workbook's defined names and the cells they point at, with calamine (fastexcel).
+
+The reader never depends on cell positions: it resolves every name of the template
+contract (workbook-scoped ones on 基本情報, sheet-scoped ones on each policy sheet),
+reads the ranges, finds table columns by their header label and keeps the sheet and
+cell address of every value. It does not interpret values: that is normalisation.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipeline import layout
+from pipeline.model import Issue, make_issue
+
+_REF = re.compile(
+    r"^=?(?:'(?P<quoted>(?:[^']|'')+)'|(?P<plain>[^'!]+))!"
+    r"\$?(?P<c1>[A-Za-z]{1,3})\$?(?P<r1>\d{1,7})(?::\$?(?P<c2>[A-Za-z]{1,3})\$?(?P<r2>\d{1,7}))?$"
+)
+
+
+def column_number(letters: str) -> int:
+    """1-based column number of column letters (``A`` → 1, ``XFD`` → 16384)."""
+    number = 0
+    for ch in letters.upper():
+        number = number * 26 + (ord(ch) - 64)
+    return number
+
+
+def column_letters(number: int) -> str:
+    """Column letters of a 1-based column number (1 → ``A``)."""
+    letters = ""
+    while number:
+        number, rem = divmod(number - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def address(row: int, col: int) -> str:
+    """A1-style address of a 1-based row and column."""
+    return f"{column_letters(col)}{row}"
+
+
+@dataclass(frozen=True)
+class NameRef:
+    """Where a defined name points: a rectangle on one sheet (1-based, inclusive)."""
+
+    name: str
+    sheet: str
+    min_row: int
+    min_col: int
+    max_row: int
+    max_col: int
+
+    @property
+    def first_cell(self) -> str:
+        """Top-left address of the range."""
+        return address(self.min_row, self.min_col)
+
+
+def parse_ref(name: str, formula: str) -> NameRef | None:
+    """The rectangle a defined name's formula refers to, or None when it is not one plain range."""
+    match = _REF.match(formula.strip())
+    if not match:
+        return None
+    sheet = match["quoted"].replace("''", "'") if match["quoted"] else match["plain"]
+    c1, r1 = column_number(match["c1"]), int(match["r1"])
+    c2 = column_number(match["c2"]) if match["c2"] else c1
+    r2 = int(match["r2"]) if match["r2"] else r1
+    return NameRef(name, sheet, min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2))
+
+
+@dataclass(frozen=True)
+class Cell:
+    """The text of one cell (None when blank) and where it is."""
+
+    sheet: str
+    address: str
+    text: str | None
+
+    @property
+    def location(self) -> str:
+        """``sheet!cell``."""
+        return f"{self.sheet}!{self.address}"
+
+
+Row = dict[str, Cell]
+
+
+@dataclass(frozen=True)
+class RawPolicy:
+    """The cells of one policy sheet, by defined name."""
+
+    sheet: str
+    cells: dict[str, Cell]  # CELL fields
+    lists: dict[str, list[Cell]]  # LIST fields (one column)
+    pairs: dict[str, list[tuple[Cell, Cell]]]  # two-column LIST fields (label, mark)
+    tables: dict[str, list[Row]]  # TABLE fields: rows keyed by column key
+    anchors: dict[str, Cell]  # first cell of every name, to point at a missing value
+
+
+@dataclass(frozen=True)
+class RawSubmission:
+    """Everything the contract's names point at in one workbook, before normalisation."""
+
+    cells: dict[str, Cell]
+    lists: dict[str, list[Cell]]
+    anchors: dict[str, Cell]
+    policies: list[RawPolicy]
+    issues: list[Issue] = field(default_factory=list)
+
+
+class _Grid:
+    """The cell texts of one sheet, addressable by 1-based row and column."""
+
+    def __init__(self, sheet: str, rows: list[tuple[Any, ...]], col_offsets: list[int]) -> None:
+        self.sheet = sheet
+        self._rows = rows
+        self._col_index = {absolute + 1: i for i, absolute in enumerate(col_offsets)}
+
+    def text(self, row: int, col: int) -> str | None:
+        """The cell's text, None when blank or outside the used area."""
+        i = self._col_index.get(col)
+        if i is None or row < 1 or row > len(self._rows):
+            return None
+        value = self._rows[row - 1][i]
+        if value is None:
+            return None
+        text = str(value)
+        return text if text.strip() else None
+
+    def cell(self, row: int, col: int) -> Cell:
+        """The Cell at a 1-based row and column."""
+        return Cell(self.sheet, address(row, col), self.text(row, col))
+
+
+def _load_grid(reader: Any, sheet: str) -> _Grid:
+    """Load one sheet as text, keeping absolute row and column positions."""
+    try:
+        loaded = reader.load_sheet(sheet, header_row=None, skip_rows=0, dtypes="string")
+    except Exception as exc:
+        if "empty" in str(exc).lower() or "no column" in str(exc).lower():
+            return _Grid(sheet, [], [])
+        raise
+    offsets = [info.absolute_index for info in loaded.available_columns()]
+    frame = loaded.to_polars()
+    return _Grid(sheet, frame.rows(), offsets)
+
+
+def _header_key(text: str | None) -> str:
+    """Header text compared loosely: NFKC, without blanks and line breaks."""
+    if text is None:
+        return ""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+
+
+def _read_table(grid: _Grid, ref: NameRef, spec: layout.Field, file: str, issues: list[Issue]) -> list[Row]:
+    """Rows of a table range (header row first), columns found by header label; blank rows dropped."""
+    wanted = {_header_key(col.label): col.key for col in spec.columns}
+    found: dict[str, int] = {}
+    for col in range(ref.min_col, ref.max_col + 1):
+        key = wanted.get(_header_key(grid.text(ref.min_row, col)))
+        if key is not None and key not in found:
+            found[key] = col
+    for column in spec.columns:
+        if column.key not in found:
+            issues.append(
+                make_issue(
+                    "missing-header",
+                    file=file,
+                    sheet=ref.sheet,
+                    cell=ref.first_cell,
+                    field=spec.label,
+                    header=column.label,
+                )
+            )
+    rows: list[Row] = []
+    for r in range(ref.min_row + 1, ref.max_row + 1):
+        row = {key: grid.cell(r, col) for key, col in found.items()}
+        if any(cell.text is not None for cell in row.values()):
+            rows.append(row)
+    return rows
+
+
+def _read_field(
+    grid: _Grid,
+    ref: NameRef,
+    spec: layout.Field,
+    file: str,
+    issues: list[Issue],
+    cells: dict[str, Cell],
+    lists: dict[str, list[Cell]],
+    pairs: dict[str, list[tuple[Cell, Cell]]],
+    tables: dict[str, list[Row]],
+) -> None:
+    """Read one named range into the right collection according to its shape."""
+    if spec.shape is layout.Shape.CELL:
+        cells[spec.name] = grid.cell(ref.min_row, ref.min_col)
+    elif spec.shape is layout.Shape.TABLE:
+        tables[spec.name] = _read_table(grid, ref, spec, file, issues)
+    elif spec.columns:  # two-column list: label, mark
+        pairs[spec.name] = [
+            (grid.cell(r, ref.min_col), grid.cell(r, ref.min_col + 1)) for r in range(ref.min_row, ref.max_row + 1)
+        ]
+    else:
+        lists[spec.name] = [
+            c for r in range(ref.min_row, ref.max_row + 1) if (c := grid.cell(r, ref.min_col)).text is not None
+        ]
+
+
+def _resolve_names(defined: Iterable[Any], file: str, issues: list[Issue]) -> list[NameRef]:
+    """The contract's names as rectangles; a contract name that is not a plain range is an issue."""
+    refs: list[NameRef] = []
+    for item in defined:
+        name = str(item.name)
+        if name not in layout.ALL_FIELDS:
+            continue
+        ref = parse_ref(name, str(item.formula))
+        if ref is None:
+            spec = layout.ALL_FIELDS[name]
+            issues.append(make_issue("broken-name", file=file, field=spec.label, name=name, found=item.formula))
+            continue
+        refs.append(ref)
+    return refs
+
+
+def read_submission(data: bytes, file: str = "") -> RawSubmission:
+    """Open workbook bytes with calamine and read every contract name into a RawSubmission."""
+    import fastexcel  # imported here: the CLI's start-up stays fast
+
+    reader = fastexcel.read_excel(data)
+    issues: list[Issue] = []
+    sheet_order = {name: i for i, name in enumerate(reader.sheet_names)}
+    refs = [r for r in _resolve_names(reader.defined_names(), file, issues) if r.sheet in sheet_order]
+    grids: dict[str, _Grid] = {}
+
+    def grid(sheet: str) -> _Grid:
+        if sheet not in grids:
+            grids[sheet] = _load_grid(reader, sheet)
+        return grids[sheet]
+
+    cells: dict[str, Cell] = {}
+    lists: dict[str, list[Cell]] = {}
+    anchors: dict[str, Cell] = {}
+    unused_pairs: dict[str, list[tuple[Cell, Cell]]] = {}
+    unused_tables: dict[str, list[Row]] = {}
+    for ref in refs:
+        if ref.name in layout.WORKBOOK_NAMES and ref.name not in anchors:
+            spec = layout.ALL_FIELDS[ref.name]
+            anchors[ref.name] = Cell(ref.sheet, ref.first_cell, None)
+            _read_field(grid(ref.sheet), ref, spec, file, issues, cells, lists, unused_pairs, unused_tables)
+
+    policy_sheets = sorted({r.sheet for r in refs if r.name == "policy_title"}, key=sheet_order.__getitem__)
+    policies = []
+    for sheet in policy_sheets:
+        p_cells: dict[str, Cell] = {}
+        p_lists: dict[str, list[Cell]] = {}
+        p_pairs: dict[str, list[tuple[Cell, Cell]]] = {}
+        p_tables: dict[str, list[Row]] = {}
+        p_anchors: dict[str, Cell] = {}
+        for ref in refs:
+            if ref.sheet != sheet or ref.name not in layout.POLICY_NAMES or ref.name in p_anchors:
+                continue
+            spec = layout.ALL_FIELDS[ref.name]
+            p_anchors[ref.name] = Cell(sheet, ref.first_cell, None)
+            _read_field(grid(sheet), ref, spec, file, issues, p_cells, p_lists, p_pairs, p_tables)
+        for spec in layout.POLICY_FIELDS:
+            if spec.name not in p_anchors:
+                issues.append(make_issue("missing-name", file=file, sheet=sheet, field=spec.label, name=spec.name))
+        policies.append(RawPolicy(sheet, p_cells, p_lists, p_pairs, p_tables, p_anchors))
+    return RawSubmission(cells, lists, anchors, policies, issues)

@@ -1,0 +1,95 @@
+"""Render per-file results for people (Japanese text) and machines (JSON)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from pipeline.model import FileResult, sort_key
+
+SEVERITY_JA = {"error": "エラー", "warning": "警告"}
+
+
+def status_of(result: FileResult) -> str:
+    """The file's fate for `pipeline validate`: accepted, rejected or in-transit."""
+    if result.in_transit:
+        return "in-transit"
+    return "accepted" if result.accepted else "rejected"
+
+
+STATUS_JA = {"accepted": "受理", "rejected": "不受理", "in-transit": "保留（書き込み中）"}
+
+
+def safe_name(text: str) -> str:
+    """A file name made printable: control characters (newlines, escapes) are shown escaped."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
+def render_text(results: Sequence[FileResult]) -> str:
+    """One block per file: its status, then its errors and warnings sorted by sheet and cell."""
+    blocks = []
+    for result in results:
+        status = status_of(result)
+        lines = [
+            f"■ {safe_name(result.path)}: {STATUS_JA[status]}"
+            f"（エラー {len(result.errors)} 件、警告 {len(result.warnings)} 件）"
+        ]
+        for issue in sorted(result.issues, key=lambda i: (i.severity != "error", *sort_key(i))):
+            lines.append(f"  {SEVERITY_JA[issue.severity]} [{issue.code}] {issue.message}")
+        blocks.append("\n".join(lines))
+    accepted = sum(1 for r in results if r.accepted)
+    blocks.append(f"{len(results)} ファイル中 {accepted} ファイル受理、{len(results) - accepted} ファイル不受理")
+    return "\n\n".join(blocks)
+
+
+def result_to_dict(result: FileResult) -> dict[str, Any]:
+    """A file's status, issues and normalised record (the schema's shape) as a JSON-ready mapping."""
+    return {
+        "file": result.path,
+        "status": status_of(result),
+        "sha256": result.sha256,
+        "errors": len(result.errors),
+        "warnings": len(result.warnings),
+        "issues": [i.to_dict() for i in sorted(result.issues, key=sort_key)],
+        "record": result.record,
+        "locations": result.locations,
+    }
+
+
+def render_json(results: Sequence[FileResult]) -> str:
+    """The whole validation report as JSON."""
+    return json.dumps({"files": [result_to_dict(r) for r in results]}, ensure_ascii=False, indent=2)
+
+
+def render_merge(run: Any) -> str:
+    """The closing summary of `pipeline merge` in Japanese: fates, figures, rejected files, outputs."""
+    from pipeline.merge import FATES
+
+    result = run.result
+    subs = result.tables["submissions"]
+    indicators = result.tables["indicators"]
+    lines = [
+        f"集計対象: {result.fiscal_year}年度・{result.stage}" if result.fiscal_year else "集計対象: なし",
+        "ファイル: " + "、".join(f"{FATES[k]} {result.fates.get(k, 0)}" for k in FATES if result.fates.get(k)),
+        f"所属: {result.tables['divisions'].height}　指標: {indicators.height}　"
+        f"目標未達: {int((indicators['status'] == '目標未達').sum())}　"
+        f"実績未記入: {int((indicators['status'] == '実績未記入').sum())}",
+    ]
+    if result.not_submitted:
+        names = "、".join(f"{d.department} {d.division}" for d in result.not_submitted)
+        lines.append(f"未提出: {len(result.not_submitted)} 所属（{names}）")
+    problem = subs.filter(subs["status"].is_in(["rejected", "unsupported", "in-transit"]))
+    if problem.height:
+        lines.append("")
+        lines.append("受理できなかったファイル:")
+        for row in problem.iter_rows(named=True):
+            lines.append(f"  ✗ {safe_name(row['file'])}（{row['status_ja']}）: {row['note'] or ''}")
+    lines.append("")
+    if run.dry_run:
+        lines.append("（--dry-run のため、何も書き出していません）")
+    elif run.outputs:
+        folder = run.outputs[0].parent
+        lines.append(f"出力先: {folder}")
+        lines.extend(f"  {p.name}" for p in run.outputs)
+    return "\n".join(lines)

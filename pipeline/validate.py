@@ -1,0 +1,467 @@
+"""Turn the raw cells of one workbook into a normalised record and check it: schema, then rules.
+
+Both layers report together and never stop at the first problem. Every issue names
+the file, sheet, cell, the field's Japanese label and what was found.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pipeline import layout
+from pipeline import normalise as nz
+from pipeline.layout import Kind
+from pipeline.model import Issue, make_issue
+from pipeline.read import Cell, RawPolicy, RawSubmission, Row
+
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "submission.schema.json"
+
+
+@cache
+def schema_validator() -> Any:
+    """The one compiled JSON Schema validator of a submission record."""
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+@dataclass(frozen=True)
+class DivisionKey:
+    """A division as the master list names it."""
+
+    code: str | None
+    department: str
+    division: str
+
+
+@dataclass(frozen=True)
+class Master:
+    """The division master list: the divisions expected to submit."""
+
+    divisions: tuple[DivisionKey, ...]
+
+    def knows(self, key: DivisionKey) -> bool:
+        """True when the master lists this division (by code when both have one, else by names)."""
+        for known in self.divisions:
+            if key.code and known.code:
+                if key.code == known.code:
+                    return True
+            elif (known.department, known.division) == (key.department, key.division):
+                return True
+        return False
+
+
+@dataclass(frozen=True)
+class Validated:
+    """A normalised record (None when the workbook is not a template), where each value came from, the issues."""
+
+    record: dict[str, Any] | None
+    locations: dict[str, str]
+    issues: tuple[Issue, ...]
+
+
+class _Builder:
+    """Collects issues and cell locations while one record is normalised."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.issues: list[Issue] = []
+        self.locations: dict[str, str] = {}
+
+    def issue(self, code: str, cell: Cell, label: str, found: Any = "", **params: Any) -> None:
+        self.issues.append(
+            make_issue(code, file=self.file, sheet=cell.sheet, cell=cell.address, field=label, found=found, **params)
+        )
+
+    def at(self, pointer: str, cell: Cell) -> None:
+        self.locations[pointer] = cell.location
+
+    def convert(self, kind: Kind, cell: Cell, label: str, pointer: str, unit: str | None = None) -> Any:
+        """The normalised value of one cell; problems become issues and the value None."""
+        self.at(pointer, cell)
+        raw = cell.text
+        found = nz.clean_text(raw) or ""
+        if kind is Kind.TEXT:
+            return nz.clean_text(raw)
+        if kind is Kind.CODE:
+            return nz.clean_code(raw)
+        if kind is Kind.VERSION:
+            code = nz.clean_code(raw)
+            return int(code) if code is not None and code.isdigit() else code
+        if kind is Kind.FISCAL_YEAR:
+            year = nz.parse_fiscal_year(raw)
+            if year is None and found:
+                self.issue("invalid-fiscal-year", cell, label, found)
+            return year
+        if kind is Kind.STAGE:
+            return self._choice(nz.parse_stage(raw), cell, label, found, layout.STAGES)
+        if kind is Kind.CATEGORY:
+            return self._choice(nz.parse_choice(raw, layout.CATEGORIES), cell, label, found, layout.CATEGORIES)
+        if kind is Kind.DIRECTION:
+            direction = self._choice(nz.parse_choice(raw, layout.DIRECTIONS), cell, label, found, layout.DIRECTIONS)
+            return direction or layout.DEFAULT_DIRECTION
+        if kind is Kind.PROGRESS:
+            return self._choice(nz.parse_progress(raw), cell, label, found, layout.PROGRESS_CHOICES)
+        if kind is Kind.PHONE:
+            phone = nz.parse_phone(raw)
+            if isinstance(phone, nz.Invalid):
+                self.issue("invalid-phone", cell, label, found)
+                return None
+            return phone
+        if kind is Kind.SCORE:
+            score = nz.parse_score(raw)
+            bounds = {"low": layout.ACHIEVEMENT_MIN, "high": layout.ACHIEVEMENT_MAX}
+            if isinstance(score, nz.NotAnInteger):
+                self.issue("not-an-integer", cell, label, found, **bounds)
+                return None
+            if isinstance(score, nz.OutOfRange):
+                self.issue("out-of-range", cell, label, found, **bounds)
+                return None
+            return score
+        if kind is Kind.MARK:
+            mark = nz.parse_mark(raw)
+            if isinstance(mark, nz.Invalid):
+                self.issue("invalid-mark", cell, label, found)
+                return False
+            return mark
+        if kind is Kind.AS_OF:
+            as_of = nz.parse_as_of(raw)
+            if isinstance(as_of, nz.NotAnAsOf):
+                self.issue("invalid-as-of", cell, label, found)
+                return None
+            if as_of is None:
+                return None
+            return {"text": as_of.text, "normalised": as_of.normalised, "fiscal_year": as_of.fiscal_year}
+        if kind is Kind.BUDGET:
+            return self._budget(cell, label, found)
+        if kind is Kind.VALUE:
+            return self._value(cell, label, found, unit)
+        raise AssertionError(kind)
+
+    def _choice(self, parsed: Any, cell: Cell, label: str, found: str, choices: tuple[str, ...]) -> str | None:
+        if isinstance(parsed, nz.Invalid):
+            self.issue("invalid-choice", cell, label, found, choices="・".join(choices))
+            return None
+        return parsed if isinstance(parsed, str) else None
+
+    def _value(self, cell: Cell, label: str, found: str, unit: str | None) -> float | int | str | None:
+        parsed = nz.parse_value(cell.text)
+        if parsed is None:
+            return None
+        if isinstance(parsed, nz.Qualitative):
+            self.issue("qualitative-value", cell, label, found)
+            return parsed.text
+        if isinstance(parsed, nz.NotANumber):
+            self.issue("not-a-number", cell, label, found, what=parsed.hint)
+            return None
+        if not nz.unit_matches(parsed.unit, unit):
+            hint = (
+                f"数値だけを入力するか、単位を「{unit}」にしてください"
+                if unit
+                else f"「単位」欄に「{parsed.unit}」を入力するか、数値だけを入力してください"
+            )
+            self.issue("unit-mismatch", cell, label, found, unit=unit or "空欄", unit_hint=hint)
+            return None
+        return parsed.value
+
+    def _budget(self, cell: Cell, label: str, found: str) -> float | int | None:
+        parsed = nz.parse_budget(cell.text)
+        if parsed is None:
+            return None
+        if isinstance(parsed, nz.NotANumber):
+            self.issue("not-a-number", cell, label, found, what="予算額を千円単位の数値で入力してください（例: 628）")
+            return None
+        if parsed.unit not in ("", "千円"):
+            self.issue(
+                "unit-mismatch", cell, label, found, unit="千円", unit_hint="千円単位の数値だけを入力してください"
+            )
+            return None
+        if parsed.value < 0:
+            self.issue("negative-number", cell, label, found)
+            return None
+        return parsed.value
+
+
+def _row_record(
+    b: _Builder, spec: layout.Field, row: Row, pointer: str, convert_first: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """Normalise one table row; columns in ``convert_first`` are converted before the others."""
+    record: dict[str, Any] = {}
+    order = [*convert_first, *(c.key for c in spec.columns if c.key not in convert_first)]
+    for key in order:
+        column = spec.column(key)
+        cell = row.get(key)
+        if cell is None:  # header missing: already reported by the reader
+            record[key] = None if key != "direction" else layout.DEFAULT_DIRECTION
+            continue
+        unit = record.get("unit") if spec.name == "indicators" else None
+        record[key] = b.convert(column.kind, cell, column.label, f"{pointer}/{key}", unit)
+    return {c.key: record[c.key] for c in spec.columns}
+
+
+def _table(b: _Builder, spec: layout.Field, rows: list[Row], pointer: str) -> list[dict[str, Any]]:
+    """Normalise a table; rows whose every value is blank or not-applicable are dropped."""
+    out: list[dict[str, Any]] = []
+    for row in rows:
+        if all(nz.clean_text(c.text) is None for c in row.values()):
+            continue
+        first = ("unit",) if spec.name == "indicators" else ()
+        out.append(_row_record(b, spec, row, f"{pointer}/{len(out)}", first))
+    return out
+
+
+def _list(b: _Builder, cells: list[Cell], pointer: str) -> list[str]:
+    """Normalise a one-column list; blank and not-applicable rows are dropped."""
+    out: list[str] = []
+    for cell in cells:
+        text = nz.clean_text(cell.text)
+        if text is not None:
+            b.at(f"{pointer}/{len(out)}", cell)
+            out.append(text)
+    return out
+
+
+def _policy(b: _Builder, raw: RawPolicy, index: int) -> dict[str, Any]:
+    """Normalise one policy sheet."""
+    p = f"/policies/{index}"
+    policy: dict[str, Any] = {"sheet": raw.sheet}
+    for spec in layout.POLICY_FIELDS:
+        pointer = f"{p}/{spec.name}"
+        if spec.name in raw.anchors:
+            b.at(pointer, raw.anchors[spec.name])
+        if spec.shape is layout.Shape.CELL:
+            cell = raw.cells.get(spec.name)
+            policy[spec.name] = b.convert(spec.kind, cell, spec.label, pointer) if cell else None
+        elif spec.shape is layout.Shape.TABLE:
+            policy[spec.name] = _table(b, spec, raw.tables.get(spec.name, []), pointer)
+        elif spec.columns:
+            plans: list[dict[str, Any]] = []
+            label_col, mark_col = spec.columns
+            for label_cell, mark_cell in raw.pairs.get(spec.name, []):
+                label = nz.clean_text(label_cell.text)
+                if label is None:
+                    continue
+                i = len(plans)
+                marked = b.convert(mark_col.kind, mark_cell, f"{spec.label}（{label}）", f"{pointer}/{i}/marked")
+                b.at(f"{pointer}/{i}/label", label_cell)
+                plans.append({label_col.key: label, mark_col.key: bool(marked)})
+            policy[spec.name] = plans
+        else:
+            policy[spec.name] = _list(b, raw.lists.get(spec.name, []), pointer)
+    return policy
+
+
+def _anchor(raw_cells: Mapping[str, Cell], anchors: Mapping[str, Cell], name: str) -> Cell | None:
+    return raw_cells.get(name) or anchors.get(name)
+
+
+def _check_required(b: _Builder, record: dict[str, Any], raw: RawSubmission, stage: str | None) -> None:
+    """Required fields, and evaluation fields required at the record's stage."""
+    for name in layout.REQUIRED_FIELDS:
+        spec = layout.ALL_FIELDS[name]
+        if name in layout.WORKBOOK_NAMES:
+            cell = _anchor(raw.cells, raw.anchors, name)
+            if cell is None:
+                continue  # the name itself is missing: reported as not-a-template
+            _require(b, spec, record.get(name), cell)
+    for index, policy in enumerate(record["policies"]):
+        raw_policy = raw.policies[index]
+        for name in layout.REQUIRED_FIELDS:
+            if name in layout.POLICY_NAMES and (cell := _anchor(raw_policy.cells, raw_policy.anchors, name)):
+                _require(b, layout.ALL_FIELDS[name], policy.get(name), cell)
+        for name, stages in layout.REQUIRED_AT_STAGE.items():
+            cell = _anchor(raw_policy.cells, raw_policy.anchors, name)
+            if stage in stages and cell is not None and policy.get(name) is None and not _has_issue(b, cell):
+                spec = layout.ALL_FIELDS[name]
+                b.issue("missing-field", cell, spec.label, what=f"評価時点が「{stage}」のときは必ず入力してください")
+
+
+def _has_issue(b: _Builder, cell: Cell) -> bool:
+    return any(i.sheet == cell.sheet and i.cell == cell.address for i in b.issues)
+
+
+def _require(b: _Builder, spec: layout.Field, value: Any, cell: Cell) -> None:
+    if value is None and not _has_issue(b, cell):
+        b.issue("missing-field", cell, spec.label, what=spec.hint)
+    elif isinstance(value, list) and not value:
+        b.issue("missing-row", cell, spec.label)
+
+
+def _check_indicators(b: _Builder, record: dict[str, Any]) -> None:
+    """Indicator rules: a name for every row, long-term year not before this year, no duplicate names."""
+    year = record.get("fiscal_year")
+    for pi, policy in enumerate(record["policies"]):
+        seen: dict[str, str] = {}
+        for ii, ind in enumerate(policy["indicators"]):
+            base = f"/policies/{pi}/indicators/{ii}"
+            name_cell = _cell_at(b, f"{base}/name")
+            if ind["name"] is None and name_cell is not None:
+                b.issue(
+                    "missing-field", name_cell, layout.label_of("indicators.name"), what="指標の名称を入力してください"
+                )
+            elif ind["name"] is not None and name_cell is not None:
+                if ind["name"] in seen:
+                    b.issue(
+                        "duplicate-indicator",
+                        name_cell,
+                        layout.label_of("indicators.name"),
+                        ind["name"],
+                        quote=False,
+                        other=seen[ind["name"]],
+                    )
+                else:
+                    seen[ind["name"]] = name_cell.location
+            long_term = ind["long_term_as_of"]
+            cell = _cell_at(b, f"{base}/long_term_as_of")
+            if long_term and isinstance(year, int) and long_term["fiscal_year"] < year and cell is not None:
+                b.issue(
+                    "long-term-before-fiscal-year",
+                    cell,
+                    layout.label_of("indicators.long_term_as_of"),
+                    long_term["text"],
+                    found_year=long_term["fiscal_year"],
+                    fiscal_year=year,
+                )
+
+
+def _cell_at(b: _Builder, pointer: str) -> Cell | None:
+    location = b.locations.get(pointer)
+    if location is None:
+        return None
+    sheet, _, address = location.rpartition("!")
+    return Cell(sheet, address, None)
+
+
+def behind_target(ind: Mapping[str, Any]) -> bool | None:
+    """True when both target and actual are numbers and the actual falls short in the indicator's direction."""
+    target, actual = ind.get("target"), ind.get("actual")
+    if not isinstance(target, int | float) or not isinstance(actual, int | float):
+        return None
+    if ind.get("direction") == "減少":
+        return bool(actual > target)
+    return bool(actual < target)
+
+
+def _check_self_evaluation(b: _Builder, record: dict[str, Any]) -> None:
+    """A judgement that contradicts the numbers is a warning (design §5); it is never recomputed."""
+    for pi, policy in enumerate(record["policies"]):
+        verdicts = [behind_target(ind) for ind in policy["indicators"]]
+        judged = [v for v in verdicts if v is not None]
+        if not judged:
+            continue
+        behind = sum(judged)
+        progress, score = policy.get("progress"), policy.get("achievement")
+        optimistic = progress == "◎" or score == layout.ACHIEVEMENT_MAX
+        pessimistic = progress == "×" or (isinstance(score, int) and score <= 5)
+        facts = None
+        if optimistic and behind:
+            facts = f"目標未達 {behind} 件"
+        elif pessimistic and behind == 0 and len(judged) == len(verdicts):
+            facts = "すべての指標が目標達成"
+        if facts is None:
+            continue
+        judgement = "、".join(
+            part
+            for part in (f"進捗評価 {progress}" if progress else "", f"達成度 {score}" if score is not None else "")
+            if part
+        )
+        cell = _cell_at(b, f"/policies/{pi}/progress") or _cell_at(b, f"/policies/{pi}/achievement")
+        if cell is not None:
+            b.issue("evaluation-contradiction", cell, layout.label_of("progress"), judgement=judgement, facts=facts)
+
+
+def _check_master(b: _Builder, record: dict[str, Any], raw: RawSubmission, master: Master) -> None:
+    key = DivisionKey(record.get("division_code"), record.get("department") or "", record.get("division") or "")
+    if key.division and not master.knows(key):
+        cell = _anchor(raw.cells, raw.anchors, "division")
+        if cell is not None:
+            found = " ".join(x for x in (key.code, key.department, key.division) if x)
+            b.issue("unknown-division", cell, layout.label_of("division"), found, quote=False)
+
+
+def _schema_issues(b: _Builder, record: dict[str, Any]) -> None:
+    """Shape errors from the compiled schema, located through the record's cell locations."""
+    for error in schema_validator().iter_errors(record):
+        path = list(error.absolute_path)
+        pointer = "/" + "/".join(str(p) for p in path)
+        cell = None
+        probe = pointer
+        while probe and cell is None:
+            cell = _cell_at(b, probe)
+            probe = probe.rpartition("/")[0]
+        if cell is not None and _has_issue(b, cell):
+            continue  # a value problem at this cell is already reported more precisely
+        label = _label_for_path(path)
+        detail = _schema_detail(error)
+        if cell is not None:
+            b.issue("schema", cell, label, detail=detail)
+        else:
+            b.issues.append(make_issue("schema", file=b.file, field=label, detail=detail))
+
+
+def _label_for_path(path: list[Any]) -> str:
+    names = [p for p in path if isinstance(p, str)]
+    if len(names) >= 2 and names[-2] in layout.ALL_FIELDS and layout.ALL_FIELDS[names[-2]].columns:
+        return layout.label_of(f"{names[-2]}.{names[-1]}")
+    for name in reversed(names):
+        if name in layout.ALL_FIELDS:
+            return layout.ALL_FIELDS[name].label
+    return ""
+
+
+def _schema_detail(error: Any) -> str:
+    if error.validator == "maxLength":
+        return f"{error.validator_value}文字以内で入力してください"
+    if error.validator == "minItems":
+        return "1行以上入力してください"
+    if error.validator in ("minimum", "maximum"):
+        return f"範囲外の値です（{error.instance}）"
+    return str(error.message)[:200]
+
+
+def validate_raw(
+    raw: RawSubmission,
+    *,
+    file: str = "",
+    master: Master | None = None,
+) -> Validated:
+    """Normalise and validate the raw cells of one workbook."""
+    b = _Builder(file)
+    b.issues.extend(raw.issues)
+    if not raw.anchors and not raw.policies:
+        b.issues.append(make_issue("not-a-template", file=file))
+        return Validated(None, {}, tuple(b.issues))
+    record: dict[str, Any] = {}
+    for spec in (*layout.META_FIELDS, *layout.BASIC_FIELDS):
+        pointer = f"/{spec.name}"
+        if spec.shape is layout.Shape.LIST:
+            record[spec.name] = _list(b, raw.lists.get(spec.name, []), pointer)
+            if spec.name in raw.anchors:
+                b.at(pointer, raw.anchors[spec.name])
+        else:
+            cell = raw.cells.get(spec.name)
+            record[spec.name] = b.convert(spec.kind, cell, spec.label, pointer) if cell else None
+    for spec in (*layout.META_FIELDS, *layout.BASIC_FIELDS):
+        if spec.name not in raw.anchors:
+            b.issues.append(make_issue("missing-name", file=file, field=spec.label, name=spec.name))
+    version = record.get("template_version")
+    if "template_version" in raw.anchors and version not in layout.SUPPORTED_TEMPLATE_VERSIONS:
+        cell = raw.cells["template_version"]
+        b.issue("unsupported-template-version", cell, layout.label_of("template_version"), cell.text or "空欄")
+    record["policies"] = [_policy(b, p, i) for i, p in enumerate(raw.policies)]
+    if not raw.policies:
+        b.issues.append(make_issue("no-policy-sheet", file=file))
+    _check_required(b, record, raw, record.get("stage"))
+    _check_indicators(b, record)
+    _check_self_evaluation(b, record)
+    if master is not None:
+        _check_master(b, record, raw, master)
+    _schema_issues(b, record)
+    return Validated(record, b.locations, tuple(b.issues))

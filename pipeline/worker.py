@@ -1,0 +1,222 @@
+"""Parse each workbook in a worker process that may die alone: preflight, read, normalise, validate.
+
+calamine can abort the interpreter on crafted files, so no parse ever runs in the
+main process. A worker that dies, runs out of memory or overruns its time limit
+becomes a rejection of that one file; the worker is replaced and the run goes on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any
+
+from pipeline.constants import WORKER_MEMORY_MB, WORKER_TIMEOUT_S
+from pipeline.model import FileResult, Issue, make_issue, sort_key
+from pipeline.validate import Master
+
+# A pre-allocated copy in progress ends in zeros; a complete zip ends with its directory.
+_ZERO_TAIL = 512
+
+
+@dataclass(frozen=True)
+class Task:
+    """One file to parse, with what discovery saw of it."""
+
+    path: str
+    display: str
+    size: int | None = None
+    mtime_ns: int | None = None
+    master: Master | None = None
+
+
+def _in_transit(task: Task, display: str, size: int, mtime: float) -> FileResult:
+    return FileResult(
+        display, size=size, mtime=mtime, in_transit=True, issues=(make_issue("in-transit", file=display),)
+    )
+
+
+def process_file(task: Task) -> FileResult:
+    """Read one file's bytes once, hash them, preflight them and parse those same bytes."""
+    display = task.display
+    try:
+        path = Path(os.fsdecode(task.path))
+        before = path.stat()
+        with path.open("rb") as handle:  # read-only: the inbox is never modified
+            data = handle.read()
+        after = path.stat()
+    except OSError as exc:
+        return FileResult(display, issues=(make_issue("file-unreadable", file=display, detail=exc.strerror or exc),))
+    moved = (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or len(data) != after.st_size
+    if task.size is not None and (task.size, task.mtime_ns) != (after.st_size, after.st_mtime_ns):
+        moved = True
+    if moved or (len(data) > _ZERO_TAIL and not data[-_ZERO_TAIL:].strip(b"\0")):
+        return _in_transit(task, display, after.st_size, after.st_mtime)
+    digest = hashlib.sha256(data).hexdigest()
+    base = {"path": display, "sha256": digest, "size": len(data), "mtime": after.st_mtime}
+    try:
+        from pipeline.preflight import preflight
+
+        checked = preflight(data)
+        if any(i.severity == "error" for i in checked.issues):
+            return FileResult(**base, issues=_with_file(checked.issues, display))  # type: ignore[arg-type]
+        from pipeline.read import read_submission
+        from pipeline.validate import validate_raw
+
+        raw = read_submission(data, file=display)
+        validated = validate_raw(raw, file=display, master=task.master)
+        issues = tuple(sorted((*_with_file(checked.issues, display), *validated.issues), key=sort_key))
+        return FileResult(
+            **base,  # type: ignore[arg-type]
+            saved_at=checked.saved_at,
+            issues=issues,
+            record=validated.record,
+            locations=validated.locations,
+        )
+    except Exception as exc:
+        code = "file-unreadable" if type(exc).__module__.startswith("fastexcel") else "internal-error"
+        detail = f"{type(exc).__name__}: {str(exc)[:200]}"
+        return FileResult(**base, issues=(make_issue(code, file=display, detail=detail),))  # type: ignore[arg-type]
+
+
+def _with_file(issues: Sequence[Issue], display: str) -> tuple[Issue, ...]:
+    from dataclasses import replace
+
+    return tuple(replace(i, file=display) if not i.file else i for i in issues)
+
+
+def _limit_memory(megabytes: int) -> None:
+    """Cap the worker's address space where the platform allows it (Unix); elsewhere rely on preflight."""
+    try:
+        import resource
+    except ImportError:
+        return
+    limit = megabytes * 1024 * 1024
+    for name in ("RLIMIT_AS", "RLIMIT_DATA"):
+        which = getattr(resource, name, None)
+        if which is None:
+            continue
+        try:
+            _soft, hard = resource.getrlimit(which)
+            resource.setrlimit(which, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
+            return
+        except (ValueError, OSError):
+            continue
+
+
+def _worker_main(conn: Connection, memory_mb: int) -> None:
+    """Worker loop: receive a task, send back its FileResult, until told to stop."""
+    os.environ.setdefault("POLARS_MAX_THREADS", "1")
+    _limit_memory(memory_mb)
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        conn.send(process_file(task))
+
+
+def _context() -> Any:
+    """forkserver where it exists (fast, and safe with threaded libraries), else spawn (Windows, macOS)."""
+    methods = multiprocessing.get_all_start_methods()
+    if "forkserver" in methods and sys.platform.startswith("linux"):
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["pipeline.worker", "pipeline.preflight", "pipeline.read", "pipeline.validate"])
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+class _Worker:
+    def __init__(self, ctx: Any, memory_mb: int) -> None:
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(target=_worker_main, args=(child, memory_mb), daemon=True)
+        self.process.start()
+        child.close()
+        self.task: tuple[int, Task] | None = None
+        self.started = 0.0
+
+    def give(self, index: int, task: Task) -> None:
+        self.task = (index, task)
+        self.started = time.monotonic()
+        self.conn.send(task)
+
+    def kill(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(5)
+        self.conn.close()
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError):
+            self.conn.send(None)
+        self.process.join(2)
+        if self.process.is_alive():
+            self.process.kill()
+        self.conn.close()
+
+
+def run_isolated(
+    tasks: Sequence[Task],
+    *,
+    workers: int | None = None,
+    memory_mb: int = WORKER_MEMORY_MB,
+    timeout_s: float = WORKER_TIMEOUT_S,
+) -> Iterator[tuple[int, FileResult]]:
+    """Process tasks in isolated worker processes; yield (task index, result) as each completes."""
+    if not tasks:
+        return
+    ctx = _context()
+    count = max(1, min(workers or os.cpu_count() or 1, len(tasks)))
+    pool = [_Worker(ctx, memory_mb) for _ in range(count)]
+    pending = list(enumerate(tasks))
+    pending.reverse()
+    try:
+        for worker in pool:
+            if pending:
+                worker.give(*pending.pop())
+        while any(w.task for w in pool):
+            busy = [w for w in pool if w.task]
+            waits: list[Any] = [w.conn for w in busy] + [w.process.sentinel for w in busy]
+            deadline = min(w.started for w in busy) + timeout_s
+            ready = wait(waits, timeout=max(0.0, deadline - time.monotonic()))
+            for i, worker in enumerate(pool):
+                if worker.task is None:
+                    continue
+                index, task = worker.task
+                result: FileResult | None = None
+                if worker.conn in ready or worker.process.sentinel in ready:
+                    try:
+                        result = worker.conn.recv() if worker.conn.poll() else None
+                    except (EOFError, OSError):
+                        result = None
+                    if result is None:  # the process died: signal, abort, out of memory
+                        result = FileResult(task.display, issues=(make_issue("reader-crashed", file=task.display),))
+                        worker.kill()
+                        worker = pool[i] = _Worker(ctx, memory_mb)
+                elif time.monotonic() - worker.started >= timeout_s:
+                    issue = make_issue("too-slow", file=task.display, seconds=int(timeout_s))
+                    result = FileResult(task.display, issues=(issue,))
+                    worker.kill()
+                    worker = pool[i] = _Worker(ctx, memory_mb)
+                if result is None:
+                    continue
+                worker.task = None
+                yield index, result
+                if pending:
+                    worker.give(*pending.pop())
+    finally:
+        for worker in pool:
+            if worker.task is None:
+                worker.stop()
+            else:
+                worker.kill()
