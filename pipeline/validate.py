@@ -176,7 +176,7 @@ class _Builder:
         if parsed is None:
             return None
         if isinstance(parsed, nz.NotANumber):
-            self.issue("not-a-number", cell, label, found, what="予算額を千円単位の数値で入力してください（例: 628）")
+            self.issue("not-a-number", cell, label, found, what=parsed.hint)
             return None
         if parsed.unit not in ("", "千円"):
             self.issue(
