@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import itertools
 import posixpath
 import re
 import struct
@@ -238,6 +239,7 @@ class _Package:
         self.total = 0
         self.saved_at: str | None = None
         self.sheet_names: tuple[str, ...] = ()
+        self.sheet_ids: dict[str, str] = {}  # relationship id -> sheet name
         self.sheet_parts: dict[str, str] = {}  # worksheet part -> sheet name
         self.shared_strings = _SHARED_STRINGS
         self.dtd_found = False
@@ -337,7 +339,7 @@ class _Package:
     def _check_overlaps(self, infos: list[zipfile.ZipInfo]) -> None:
         """Refuse entries whose data overlap: the trick that lets one compressed kernel count many times."""
         spans = sorted((info.header_offset, info.header_offset + 30 + info.compress_size) for info in infos)
-        for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+        for (_, end), (start, _) in itertools.pairwise(spans):
             if start < end:
                 raise _Stop(make_issue("corrupt-zip", detail="ZIP 内の部品が重なっています"))
 
@@ -441,7 +443,6 @@ class _Package:
         if root is None:
             self.issues.append(make_issue("file-unreadable", detail=f"{_WORKBOOK} を解析できません"))
             return
-        self.sheet_ids: dict[str, str] = {}
         names: list[str] = []
         external = False
         for element in root.iter():
@@ -473,7 +474,6 @@ class _Package:
         root = _parse(content)
         if root is None:
             return
-        ids = getattr(self, "sheet_ids", {})
         for element in root.iter():
             if _local(element.tag) != "Relationship" or element.get("TargetMode") == "External":
                 continue
@@ -482,7 +482,7 @@ class _Package:
             kind = str(element.get("Type", ""))
             if kind.endswith("/sharedStrings"):
                 self.shared_strings = part
-            sheet = ids.get(str(element.get("Id", "")))
+            sheet = self.sheet_ids.get(str(element.get("Id", "")))
             if sheet is not None:
                 self.sheet_parts[part] = sheet
 
