@@ -83,7 +83,10 @@ SEED: dict[str, Any] = {
                     "action": "鳥取県自治体ICT共同化推進協議会の設立",
                     "outcome": "県及び全市町村参加で構成する協議会を5/12に設立し、ICT分野における県・市町村連携の基盤を構築した。",
                 },
-                {"action": "システム共同化の取り組みを効果的に進めるための部会設置", "outcome": "7月7日までに6部会設置した。"},
+                {
+                    "action": "システム共同化の取り組みを効果的に進めるための部会設置",
+                    "outcome": "7月7日までに6部会設置した。",
+                },
             ],
             "challenges": [
                 {
@@ -167,7 +170,10 @@ def test_seed_values_land_in_the_named_cells(tmp_path: Path) -> None:
     ]
     assert (policy["C51"].value, policy["C52"].value) == ("◎（予定以上）", 9)
     assert policy["C53"].value.startswith("5/12に協議会を設立")
-    assert (policy["B57"].value, policy["I58"].value) == ("鳥取県自治体ICT共同化推進協議会の設立", "7月7日までに6部会設置した。")
+    assert (policy["B57"].value, policy["I58"].value) == (
+        "鳥取県自治体ICT共同化推進協議会の設立",
+        "7月7日までに6部会設置した。",
+    )
     assert (policy["B70"].value, policy["B71"].value) == ("システム共同化への参加に向けた調整", None)
     assert wb["管理情報"]["B1"].value == 1
     assert wb.sheetnames == ["記入方法", "基本情報", "政策1", "管理情報"]
@@ -192,7 +198,11 @@ def test_three_policies_make_three_sheets_with_their_own_names(tmp_path: Path) -
             (str(dv.sqref), dv.type, dv.formula1, dv.prompt) for dv in original.data_validations.dataValidation
         ]
         assert (ws.column_dimensions["B"].width, ws.row_dimensions[53].height) == (22, 60)
-        assert (int(ws.page_setup.paperSize), ws.page_setup.orientation, ws.page_setup.fitToWidth) == (9, "landscape", 1)
+        assert (int(ws.page_setup.paperSize), ws.page_setup.orientation, ws.page_setup.fitToWidth) == (
+            9,
+            "landscape",
+            1,
+        )
         assert ws.sheet_properties.pageSetUpPr.fitToPage is True
         assert (ws.print_area, ws.print_title_rows) == (f"'政策{n}'!$A$1:$R$79", "$1:$1")
         assert ws["C3"].fill.fgColor.rgb == "00FFF2CC"
@@ -225,7 +235,9 @@ def test_a_prebuilt_template_gives_the_same_workbook(tmp_path: Path) -> None:
     loaded = openpyxl.load_workbook(fill_template(_policies(2), tmp_path / "b.xlsx", template=template))
     for ws in built:
         other = loaded[ws.title]
-        assert [[c.value for c in row] for row in ws.iter_rows()] == [[c.value for c in row] for row in other.iter_rows()]
+        assert [[c.value for c in row] for row in ws.iter_rows()] == [
+            [c.value for c in row] for row in other.iter_rows()
+        ]
         assert _names(ws) == _names(other)
     assert {n: d.attr_text for n, d in built.defined_names.items()} == {
         n: d.attr_text for n, d in loaded.defined_names.items()
@@ -296,7 +308,11 @@ def test_inserting_rows_grows_the_range_and_moves_the_later_ones(tmp_path: Path)
         None,
         "共同化が実現したシステム数",
     ]
-    assert (ws["B41"].value, ws["G41"].value, ws["C42"].value) == ("番号", "予算額(千円)", "行政情報システム共同利用等推進事業")
+    assert (ws["B41"].value, ws["G41"].value, ws["C42"].value) == (
+        "番号",
+        "予算額(千円)",
+        "行政情報システム共同利用等推進事業",
+    )
     assert (ws["C54"].value, ws["C55"].value) == ("◎（予定以上）", 9)
     merged = {str(r) for r in ws.merged_cells.ranges}
     assert {"C41:F41", "C42:F42", "I51:R51", "C56:R56", "C3:R3"} <= merged

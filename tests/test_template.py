@@ -218,12 +218,21 @@ def test_choice_fields_have_dropdowns_with_exact_lists(saved: Workbook) -> None:
         ("政策1", "C51"): ("list", '"◎（予定以上）,○（予定通り）,△（やや遅れ）,×（大幅遅れ）"', True, True),
     }
     assert basic["C5"].error == "当初、中間、最終 のいずれかを選んでください。"
-    assert policy["C51"].prompt == "◎（予定以上）・○（予定通り）・△（やや遅れ）・×（大幅遅れ）から選んでください。中間・最終で必須です。"
+    assert (
+        policy["C51"].prompt
+        == "◎（予定以上）・○（予定通り）・△（やや遅れ）・×（大幅遅れ）から選んでください。中間・最終で必須です。"
+    )
 
 
 def test_achievement_is_a_whole_number_from_0_to_10(saved: Workbook) -> None:
     dv = _validations(saved[SHEET_POLICY])["C52"]
-    assert (dv.type, dv.operator, dv.formula1, dv.formula2, dv.showErrorMessage) == ("whole", "between", "0", "10", True)
+    assert (dv.type, dv.operator, dv.formula1, dv.formula2, dv.showErrorMessage) == (
+        "whole",
+        "between",
+        "0",
+        "10",
+        True,
+    )
     assert dv.error == "0～10の整数を入力してください。"
 
 
@@ -293,7 +302,7 @@ def test_guide_explains_marks_scores_direction_and_copying(saved: Workbook) -> N
 
 def test_tables_hold_at_least_ten_rows() -> None:
     for f in (*BASIC_FIELDS, *POLICY_FIELDS):
-        if f.shape is Shape.CELL or f.columns and f.shape is Shape.LIST:
+        if f.shape is Shape.CELL or (f.columns and f.shape is Shape.LIST):
             continue
         first, last = (int(c.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")) for c in f.ref.split(":"))
         header = 1 if f.shape is Shape.TABLE else 0
@@ -356,8 +365,16 @@ def test_template_survives_a_libreoffice_round_trip(tmp_path: Path, saved: Workb
     source = write_template(tmp_path / "in.xlsx")
     out = tmp_path / "out"
     subprocess.run(
-        [soffice, f"-env:UserInstallation=file://{tmp_path}/profile", "--headless", "--convert-to", "xlsx",
-         "--outdir", str(out), str(source)],
+        [
+            soffice,
+            f"-env:UserInstallation=file://{tmp_path}/profile",
+            "--headless",
+            "--convert-to",
+            "xlsx",
+            "--outdir",
+            str(out),
+            str(source),
+        ],
         check=True,
         capture_output=True,
         timeout=180,
@@ -373,6 +390,6 @@ def test_template_survives_a_libreoffice_round_trip(tmp_path: Path, saved: Workb
         n: dn.attr_text.replace("'", "") for n, dn in saved[SHEET_POLICY].defined_names.items()
     }
     assert back[SHEET_POLICY]["B25"].value == "指標名"
-    assert {str(dv.sqref): dv.formula1 for dv in back[SHEET_POLICY].data_validations.dataValidation if dv.type == "list"}[
-        "E26:E35"
-    ] == '"増加,減少"'
+    assert {
+        str(dv.sqref): dv.formula1 for dv in back[SHEET_POLICY].data_validations.dataValidation if dv.type == "list"
+    }["E26:E35"] == '"増加,減少"'
