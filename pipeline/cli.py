@@ -12,15 +12,43 @@ from pipeline import __version__
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
-CONTEXT = {"help_option_names": ["-h", "--help"]}
+_HEADINGS = {"Options": "オプション", "Commands": "コマンド", "Arguments": "引数"}
 
 
-class _Group(click.Group):
-    """A group whose usage errors are Japanese and exit with code 2."""
+class _JapaneseHelp(click.HelpFormatter):
+    """Help output with Japanese headings."""
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(prog, args, prefix="使い方: " if prefix is None else prefix)
+
+    def write_heading(self, heading: str) -> None:
+        super().write_heading(_HEADINGS.get(heading, heading))
 
 
-@click.group(context_settings=CONTEXT, cls=_Group)
-@click.version_option(__version__, "--version", "-V", prog_name="pipeline", message="%(prog)s %(version)s")
+class _Context(click.Context):
+    formatter_class = _JapaneseHelp
+
+
+CONTEXT: dict[str, Any] = {"help_option_names": ["-h", "--help"]}
+
+
+def _help_option(command: Any) -> Any:
+    return click.help_option("-h", "--help", help="この説明を表示して終了します。")(command)
+
+
+click.Command.context_class = _Context
+
+
+@click.group(context_settings=CONTEXT)
+@_help_option
+@click.version_option(
+    __version__,
+    "--version",
+    "-V",
+    prog_name="pipeline",
+    message="%(prog)s %(version)s",
+    help="バージョンを表示して終了します。",
+)
 @click.option("--debug", is_flag=True, help="予期しないエラーのときにトレースバックを表示します（開発者向け）。")
 @click.pass_context
 def main(ctx: click.Context, debug: bool) -> None:
@@ -35,6 +63,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 
 @main.command(context_settings=CONTEXT)
+@_help_option
 @click.option(
     "-o",
     "--output",
@@ -52,31 +81,30 @@ def template(output: Path | None) -> None:
 
 
 @main.command(context_settings=CONTEXT)
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_help_option
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
     "--format",
     "fmt",
     type=click.Choice(["text", "json"]),
     default="text",
-    show_default=True,
-    help="出力形式。json は機械処理用（ファイルごとの判定・指摘・読み取った記録）。",
+    help="出力形式（既定: text）。json は機械処理用（ファイルごとの判定・指摘・読み取った記録）。",
 )
 @click.option(
     "--divisions",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help="所属名簿（CSV/XLSX: 所属コード, 部局名, 所属名）。指定すると名簿にない所属をエラーにします。",
 )
 @click.pass_context
-def validate(
-    ctx: click.Context, files: tuple[Path, ...], fmt: str, divisions: Path | None, annotate: Path | None
-) -> None:
+def validate(ctx: click.Context, files: tuple[Path, ...], fmt: str, divisions: Path | None) -> None:
     """工程表ファイルを検証し、セルごとの指摘を表示します。
 
     終了コード: 0 すべて受理、1 不受理のファイルあり、2 使い方の誤り。
     """
     from pipeline import api, report
 
+    _require_files(ctx, [*files, *([divisions] if divisions else [])])
     master = _load_master(divisions) if divisions else None
     results = _guard(ctx, lambda: api.validate_files(list(files), master=master))
     click.echo(report.render_json(results) if fmt == "json" else report.render_text(results))
@@ -84,6 +112,7 @@ def validate(
 
 
 @main.command(context_settings=CONTEXT)
+@_help_option
 @click.option(
     "--inbox",
     type=click.Path(file_okay=False, path_type=Path),
@@ -95,7 +124,7 @@ def validate(
 )
 @click.option(
     "--divisions",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help="所属名簿（CSV/XLSX: 所属コード, 部局名, 所属名）。未提出の所属を一覧にします。",
 )
@@ -139,6 +168,7 @@ def merge(
             stage=parse_stage_option(stage) if stage else None,
         )
 
+    _require_files(ctx, [divisions] if divisions else [])
     chosen = _guard(ctx, settings)
     bar: Any = None
     if sys.stderr.isatty():
@@ -157,6 +187,17 @@ def merge(
     click.echo(report.render_merge(run))
     rejected = run.result.fates.get("rejected", 0) + run.result.fates.get("unsupported", 0)
     ctx.exit(EXIT_REJECTED if rejected else EXIT_OK)
+
+
+def _require_files(ctx: click.Context, paths: list[Path]) -> None:
+    """Stop with exit code 2 and a Japanese message when a named file does not exist."""
+    from pipeline.report import safe_name
+
+    missing = [p for p in paths if not p.is_file()]
+    for path in missing:
+        click.echo(f"エラー: ファイル {safe_name(str(path))} が見つかりません。パスを確認してください。", err=True)
+    if missing:
+        ctx.exit(EXIT_USAGE)
 
 
 def _load_master(path: Path) -> Any:

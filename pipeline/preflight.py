@@ -13,10 +13,12 @@ compiled regex. It never raises on bad input: every finding is an `Issue`.
 from __future__ import annotations
 
 import codecs
+import functools
 import io
 import itertools
 import posixpath
 import re
+import string
 import struct
 import zipfile
 import zlib
@@ -105,20 +107,13 @@ _DIRECTORY_BYTES_PER_ENTRY = 1024
 _DTD = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 _DTD_TEXT = re.compile(r"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 
-# Worksheet scanning. Tags may carry a namespace prefix (<x:c>); `(?=[\s/>])` keeps <c> apart
+# Worksheet scanning. Tags may carry a namespace prefix (<x:c>); `[\s/>]` keeps <c> apart
 # from <col>, <cfRule>, and <row> apart from <rowBreaks>.
 _PREFIX = rb"<(?:[A-Za-z_][\w.\-]*:)?"
-_CELL_OPEN = re.compile(_PREFIX + rb"c(?=[\s/>])")
-_ROW_OPEN = re.compile(_PREFIX + rb"row(?=[\s/>])")
-# The canonical forms every known writer uses: r is the first attribute, double-quoted, well formed.
-_CELL_CANONICAL = re.compile(_PREFIX + rb'c r="([A-Z]{1,3})([1-9][0-9]{0,6})"')
-_ROW_CANONICAL = re.compile(_PREFIX + rb'row r="([1-9][0-9]{0,6})"')
-# Any attribute named r; if there are more than the canonical ones, the slow path looks closer.
-_ANY_R_ATTRIBUTE = re.compile(rb"(?<![\w.:\-])r\s*=")
 # Slow path: every <row>/<c> tag with its attributes, quotes respected (a '>' may sit in a value).
 _ROW_OR_CELL = re.compile(_PREFIX + rb"(row|c)(?=[\s/>])((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>")
 _ATTRIBUTE = re.compile(rb"([^\s=/>]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
-_DIMENSION = re.compile(_PREFIX + rb"dimension\s((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>")
+_DIMENSION = re.compile(rb"dimension\s((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>")
 _CELL_NAME = re.compile(rb"\$?([A-Za-z]+)\$?([0-9]+)")
 _ROW_NUMBER = re.compile(rb"[0-9]+")
 
@@ -521,7 +516,7 @@ def _located(issue: Issue, *, sheet: str) -> Issue:
 
 
 def _has_dtd(content: bytes) -> bool:
-    if _DTD.search(content):
+    if b"<!" in content and _DTD.search(content):
         return True
     head = content[:4]
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in head:
@@ -571,47 +566,58 @@ def _saved_at(content: bytes) -> str | None:
 
 def _sheet_problem(xml: bytes, limits: Limits) -> str | None:
     """Why a worksheet's cells would overwhelm a reader (outside Excel's grid or a used area over the limits), or None."""
-    dimension = _DIMENSION.search(xml)
-    if dimension is not None:
-        for key, value in _attributes(dimension.group(1)):
+    position = xml.find(b"dimension")
+    while position >= 0:
+        match = _DIMENSION.match(xml, position)
+        for key, value in _attributes(match.group(1)) if match else ():
             if key == b"ref" and value.strip():
                 for corner in value.strip().split(b":"):
                     cell = _parse_cell(corner)
                     if cell is None or not _in_grid(*cell):
                         return f"シートの範囲「{_show(value)}」が Excel の範囲（A1:XFD1048576）の外です"
-    return _fast_area(xml, limits) if _canonical(xml) else _slow_area(xml, limits)
-
-
-def _canonical(xml: bytes) -> bool:
-    """True when every <row> and <c> opens with a well-formed r attribute and no other r attribute exists."""
-    cells = len(_CELL_OPEN.findall(xml))
-    rows = len(_ROW_OPEN.findall(xml))
-    if len(_CELL_CANONICAL.findall(xml)) != cells or len(_ROW_CANONICAL.findall(xml)) != rows:
-        return False
-    return len(_ANY_R_ATTRIBUTE.findall(xml)) == cells + rows
-
-
-def _fast_area(xml: bytes, limits: Limits) -> str | None:
-    """The used-area check on canonical XML: C-speed regexes, Python only per distinct column."""
-    cells = _CELL_CANONICAL.findall(xml)
-    rows = _ROW_CANONICAL.findall(xml)
-    if not cells:
-        top_row = max((int(row) for row in rows), default=0)
-        if top_row > EXCEL_MAX_ROWS:
-            return f"行番号 {top_row} は Excel の範囲（1～1048576）の外です"
+        position = xml.find(b"dimension", position + 9)
+    if not any(pattern.search(xml) for pattern in _unusual_tags(limits)):
         return None
-    max_row = max(int(row) for _, row in cells)
-    max_column = max(_column_number(letters) for letters in {letters for letters, _ in cells})
-    top_row = max((int(row) for row in rows), default=0)
-    if max_row > EXCEL_MAX_ROWS or max_column > EXCEL_MAX_COLUMNS:
-        for letters, row in cells:
-            if int(row) > EXCEL_MAX_ROWS or _column_number(letters) > EXCEL_MAX_COLUMNS:
-                return _outside_grid(letters + row)
-    if top_row > EXCEL_MAX_ROWS:
-        return f"行番号 {top_row} は Excel の範囲（1～1048576）の外です"
-    if max_row > limits.max_rows or max_column > limits.max_columns:
-        return _over_limits(max_column, max_row, limits)
-    return None
+    return _slow_area(xml, limits)
+
+
+@functools.lru_cache(maxsize=8)
+def _unusual_tags(limits: Limits) -> tuple[re.Pattern[bytes], ...]:
+    """Regexes finding a <c> or <row> that the fast path cannot vouch for.
+
+    Every known writer puts r first in each <c> and <row>, so a normal sheet is cleared by
+    three regex searches, each led by a literal, with no Python work per cell. Anything
+    else (a tag without r or with r elsewhere, a namespace prefix, a reference past the
+    limits) sends the sheet to `_slow_area`, which reads every tag and decides exactly.
+    A second r attribute in a tag is not well-formed XML, which the reader refuses.
+    """
+    last_column = _cell_text(min(limits.max_columns, EXCEL_MAX_COLUMNS), 1)[:-1]
+    columns = _at_most(last_column, string.ascii_uppercase, "A")
+    rows = _at_most(str(min(limits.max_rows, EXCEL_MAX_ROWS)), string.digits, "1")
+    grid_rows = _at_most(str(EXCEL_MAX_ROWS), string.digits, "1")
+    return (
+        re.compile(rb'<c(?! r="' + columns + rows + rb'")[\s/>]'),
+        re.compile(rb'<row(?! r="' + grid_rows + rb'")[\s/>]'),
+        re.compile(rb":(?:c|row)[\s/>]"),
+    )
+
+
+def _at_most(limit: str, alphabet: str, first: str) -> bytes:
+    """A regex matching tokens over `alphabet`, led by `first` or later, that are at most `limit`.
+
+    Tokens of equal length compare like their text and a shorter token is always smaller,
+    which holds for row numbers without leading zeros and for column letters alike.
+    """
+    low, high = alphabet[0], alphabet[-1]
+    options = [f"[{first}-{high}][{low}-{high}]{{0,{len(limit) - 2}}}"] if len(limit) > 1 else []
+    for index, symbol in enumerate(limit):
+        floor = first if index == 0 else low
+        if symbol > floor:
+            below = chr(ord(symbol) - 1)
+            rest = len(limit) - index - 1
+            options.append(f"{limit[:index]}[{floor}-{below}][{low}-{high}]{{{rest}}}")
+    options.append(limit)
+    return ("(?:" + "|".join(options) + ")").encode()
 
 
 def _slow_area(xml: bytes, limits: Limits) -> str | None:

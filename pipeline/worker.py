@@ -131,7 +131,8 @@ def _context() -> Any:
     methods = multiprocessing.get_all_start_methods()
     if "forkserver" in methods and sys.platform.startswith("linux"):
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["pipeline.worker", "pipeline.preflight", "pipeline.read", "pipeline.validate"])
+        # imported once in the server, so that every (re)started worker forks ready to parse
+        ctx.set_forkserver_preload(["pipeline.worker", "pipeline.preflight", "pipeline.read", "fastexcel", "polars"])
         return ctx
     return multiprocessing.get_context("spawn")
 

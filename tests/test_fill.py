@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -346,3 +348,34 @@ def test_inserting_rows_outside_the_range_is_refused(tmp_path: Path) -> None:
         insert_rows_in_range(path, "政策1", "indicators", 11, 1)
     with pytest.raises(ValueError, match="no defined name 'indicators' points at sheet '基本情報'"):
         insert_rows_in_range(path, "基本情報", "indicators", 1, 1)
+
+
+@pytest.mark.libreoffice
+def test_copied_policy_sheets_survive_a_libreoffice_round_trip(tmp_path: Path) -> None:
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        pytest.skip("LibreOffice is not installed")
+    source = fill_template(_policies(3), tmp_path / "in.xlsx")
+    out = tmp_path / "out"
+    subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation=file://{tmp_path}/profile",
+            "--headless",
+            "--convert-to",
+            "xlsx",
+            "--outdir",
+            str(out),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    back = openpyxl.load_workbook(out / "in.xlsx")
+    assert back.sheetnames == ["記入方法", "基本情報", "政策1", "政策2", "政策3", "管理情報"]
+    for n in (1, 2, 3):
+        ws = back[f"政策{n}"]
+        # LibreOffice drops the quotes around sheet names that do not need them.
+        assert _names(ws)["achievement"].replace("'", "") == f"政策{n}!$C$52"
+        assert (ws["C3"].value, ws["C52"].value) == (f"政策その{n}", n)
