@@ -1,0 +1,118 @@
+"""The command line: help in Japanese, exit codes, text and JSON output of validate, template."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from pipeline import __version__
+from pipeline.api import validate_files
+from pipeline.cli import main
+from pipeline.report import render_json
+
+ROOT = Path(__file__).resolve().parent.parent
+COMMANDS = ["template", "validate", "merge"]
+
+
+def invoke(args: list[str], **kwargs: Any) -> Any:
+    """Run the CLI in-process as `pipeline …`."""
+    return CliRunner().invoke(main, args, prog_name="pipeline", **kwargs)
+
+
+def test_version() -> None:
+    result = invoke(["--version"], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert result.output.strip() == f"pipeline {__version__}"
+
+
+@pytest.mark.parametrize("command", [[], *([c] for c in COMMANDS)])
+def test_every_command_has_japanese_help(command: list[str]) -> None:
+    result = invoke([*command, "--help"], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert result.output.startswith("使い方: pipeline")
+    assert "オプション:" in result.output
+    assert "この説明を表示して終了します。" in result.output
+    assert re.search(r"[ぁ-んァ-ン一-龥]", result.output.split("\n", 2)[2])
+
+
+def test_readme_documents_every_command() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for command in COMMANDS:
+        assert f"pipeline {command}" in readme, command
+
+
+def test_validate_accepts_the_seed(make_book: Callable[..., Path], seed: dict[str, Any]) -> None:
+    path = make_book(seed, "情報政策課.xlsx")
+    result = invoke(["validate", str(path)], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert result.output == (
+        f"■ {path}: 受理（エラー 0 件、警告 0 件）\n\n1 ファイル中 1 ファイル受理、0 ファイル不受理\n"
+    )
+
+
+def test_validate_rejects_with_sorted_messages_and_exit_1(make_book: Callable[..., Path], seed: dict[str, Any]) -> None:
+    good = make_book(seed, "good.xlsx")
+    seed["department"] = None
+    seed["policies"][0]["indicators"][0]["actual"] = "六"
+    seed["policies"][0]["indicators"][1]["target"] = "未定"
+    bad = make_book(seed, "bad.xlsx")
+    result = invoke(["validate", str(good), str(bad)])
+    assert result.exit_code == 1
+    assert result.output.splitlines()[2:7] == [
+        f"■ {bad}: 不受理（エラー 2 件、警告 1 件）",
+        "  エラー [missing-field] 基本情報!C6「部局名」: 入力が必要です。部局名を入力してください（例: 総務部）。",
+        "  エラー [not-a-number] 政策1!L26「今年度実績値」: 数値を入力してください。算用数字で入力してください（例: 6）（入力値: 「六」）",
+        "  警告 [qualitative-value] 政策1!J27「今年度目標値」: 数値でないため達成状況を判定できません（判定不可）。"
+        "数値で表せる場合は数値を入力してください（入力値: 「未定」）",
+        "",
+    ]
+    assert result.output.rstrip().endswith("2 ファイル中 1 ファイル受理、1 ファイル不受理")
+
+
+def test_validate_json_equals_the_library_report(make_book: Callable[..., Path], seed: dict[str, Any]) -> None:
+    seed["policies"][0]["achievement"] = 11
+    path = make_book(seed)
+    result = invoke(["validate", "--format", "json", str(path)])
+    assert result.exit_code == 1
+    assert result.output.strip() == render_json(validate_files([path]))
+    data = json.loads(result.output)
+    [entry] = data["files"]
+    assert entry["status"] == "rejected"
+    assert entry["issues"][0]["cell"] == "C52"
+    assert entry["record"]["policies"][0]["achievement"] is None
+    assert entry["record"]["division"] == "情報政策課"
+
+
+def test_validate_a_file_that_is_not_a_workbook_is_one_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "memo.xlsx"
+    path.write_text("所属名,部局名\n情報政策課,総務部\n", encoding="utf-8")
+    result = invoke(["validate", str(path)])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert "[unsupported-format]" in result.output
+
+
+def test_validate_missing_file_is_a_usage_error(tmp_path: Path) -> None:
+    result = invoke(["validate", str(tmp_path / "none.xlsx")])
+    assert result.exit_code == 2
+    assert f"エラー: ファイル {tmp_path / 'none.xlsx'} が見つかりません。パスを確認してください。" in result.output
+
+
+def test_validate_without_files_is_a_usage_error() -> None:
+    result = invoke(["validate"])
+    assert result.exit_code == 2
+
+
+def test_template_command_writes_the_template(tmp_path: Path) -> None:
+    target = tmp_path / "t.xlsx"
+    result = invoke(["template", "-o", str(target)], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert result.output == f"テンプレートを書き出しました: {target}\n"
+    [checked] = validate_files([target])
+    assert [i.code for i in checked.errors][:3] == ["missing-field", "missing-field", "missing-field"]
