@@ -89,7 +89,8 @@ def status_reason_expr() -> pl.Expr:
 def trajectory_expr() -> pl.Expr:
     """Expected value this year on the straight line from 基準値 (at its 時点) to 長期的目標値 (at its year)."""
     b, lt = pl.col("baseline"), pl.col("long_term_target")
-    yb, yl, fy = pl.col("baseline_year"), pl.col("long_term_year"), pl.col("fiscal_year")
+    yb, yl = pl.col("baseline_as_of_fiscal_year"), pl.col("long_term_as_of_fiscal_year")
+    fy = pl.col("fiscal_year")
     span = (yl - yb).cast(pl.Float64)
     elapsed = pl.min_horizontal(fy, yl) - yb
     defined = b.is_not_null() & lt.is_not_null() & yb.is_not_null() & yl.is_not_null() & (yl > yb) & (fy >= yb)
