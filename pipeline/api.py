@@ -59,7 +59,9 @@ def _merge(settings: Settings, master: Master | None, progress: Progress | None,
     from pipeline.merge import merge
 
     inbox = settings.inbox
-    found = discover(inbox, exclude=(settings.outbox,))
+    # the outbox and the master list may live inside the inbox; neither is a submission
+    excluded = (settings.outbox, *([settings.divisions] if settings.divisions else []))
+    found = discover(inbox, exclude=excluded)
     if not any(f.kind == "workbook" for f in found):
         raise NothingToDo(f"受付フォルダ {inbox} に工程表ファイル（.xlsx / .xlsm）がありません。")
     tasks = [Task(f.path, f.display, f.size, f.mtime_ns, master) for f in found if f.kind == "workbook"]

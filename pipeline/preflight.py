@@ -228,7 +228,6 @@ class _Package:
 
     def __init__(self, data: bytes, limits: Limits) -> None:
         self.data = data
-        self.view = memoryview(data)
         self.limits = limits
         self.issues: list[Issue] = []
         self.total = 0
@@ -353,13 +352,11 @@ class _Package:
         end = start + info.compress_size
         if end > len(self.data):
             raise _Stop(make_issue("corrupt-zip", detail=f"{name}: データが途中で切れています"))
-        compressed = self.view[start:end]
         if info.compress_type == zipfile.ZIP_STORED:
-            self._count(name, len(compressed), len(compressed))
-            content = bytes(compressed)
-            complete = True
+            self._count(name, end - start, end - start)
+            content, complete = self.data[start:end], True
         else:
-            content, complete = self._inflate_deflated(name, compressed)
+            content, complete = self._inflate_deflated(name, start, end)
         if not complete:
             raise _Stop(make_issue("corrupt-zip", detail=f"{name}: データが途中で切れています"))
         if len(content) != info.file_size:
@@ -371,27 +368,21 @@ class _Package:
             raise _Stop(make_issue("corrupt-zip", detail=f"{name}: CRC が一致しません"))
         return content
 
-    def _inflate_deflated(self, name: str, compressed: memoryview) -> tuple[bytes, bool]:
+    def _inflate_deflated(self, name: str, start: int, end: int) -> tuple[bytes, bool]:
         inflater = zlib.decompressobj(-zlib.MAX_WBITS)
         pieces: list[bytes] = []
         produced = 0
-        fed = 0
-        pending = b""
+        fed = start
         try:
-            while not inflater.eof:
-                if not pending:
-                    if fed >= len(compressed):
-                        break
-                    pending = bytes(compressed[fed : fed + _IN_CHUNK])
-                    fed += len(pending)
-                piece = inflater.decompress(pending, _OUT_CHUNK)
-                pending = inflater.unconsumed_tail
-                if piece:
+            while fed < end and not inflater.eof:
+                pending = self.data[fed : min(end, fed + _IN_CHUNK)]
+                fed += len(pending)
+                while pending and not inflater.eof:
+                    piece = inflater.decompress(pending, _OUT_CHUNK)
+                    pending = inflater.unconsumed_tail
                     produced += len(piece)
                     pieces.append(piece)
-                    self._count(name, produced, fed - len(pending), added=len(piece))
-                elif not pending and not inflater.eof and fed >= len(compressed):
-                    break
+                    self._count(name, produced, fed - start - len(pending), added=len(piece))
         except zlib.error:
             raise _Stop(make_issue("corrupt-zip", detail=f"{name}: 圧縮データが壊れています")) from None
         content = pieces[0] if len(pieces) == 1 else b"".join(pieces)
@@ -516,7 +507,7 @@ def _located(issue: Issue, *, sheet: str) -> Issue:
 
 
 def _has_dtd(content: bytes) -> bool:
-    if b"<!" in content and _DTD.search(content):
+    if b"!" in content and _DTD.search(content):  # "!" is rare in XML; memchr finds it fast
         return True
     head = content[:4]
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in head:
@@ -609,13 +600,21 @@ def _at_most(limit: str, alphabet: str, first: str) -> bytes:
     which holds for row numbers without leading zeros and for column letters alike.
     """
     low, high = alphabet[0], alphabet[-1]
-    options = [f"[{first}-{high}][{low}-{high}]{{0,{len(limit) - 2}}}"] if len(limit) > 1 else []
+    any_symbol = f"[{low}-{high}]"
+
+    def then_any(count: int) -> str:
+        return "" if count == 0 else any_symbol if count == 1 else f"{any_symbol}{{{count}}}"
+
+    options = []
+    if len(limit) == 2:
+        options.append(f"[{first}-{high}]")
+    elif len(limit) > 2:
+        options.append(f"[{first}-{high}]{any_symbol}{{0,{len(limit) - 2}}}")
     for index, symbol in enumerate(limit):
         floor = first if index == 0 else low
         if symbol > floor:
             below = chr(ord(symbol) - 1)
-            rest = len(limit) - index - 1
-            options.append(f"{limit[:index]}[{floor}-{below}][{low}-{high}]{{{rest}}}")
+            options.append(f"{limit[:index]}[{floor}-{below}]{then_any(len(limit) - index - 1)}")
     options.append(limit)
     return ("(?:" + "|".join(options) + ")").encode()
 

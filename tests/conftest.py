@@ -75,8 +75,25 @@ def libreoffice(tmp_path: Path) -> Callable[[Path, str, Path], Path]:
             str(source),
         ]
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=180, check=False)
-        produced = outdir / f"{source.stem}.{fmt.split(':')[0]}"
-        assert produced.exists(), f"LibreOffice failed: {done.stdout} {done.stderr}"
-        return produced
+        # a single sheet exported to CSV is named <stem>-<sheet>.csv
+        matches = sorted(outdir.glob(f"{source.stem}*.{fmt.split(':')[0]}"))
+        assert matches, f"LibreOffice failed: {done.stdout} {done.stderr}"
+        return matches[0]
 
     return convert
+
+
+def set_saved_at(path: Path, stamp: str) -> None:
+    """Rewrite the workbook's core property dcterms:modified (openpyxl always stamps 'now' on save)."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        parts = [(info, archive.read(info.filename)) for info in archive.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info, data in parts:
+            if info.filename == "docProps/core.xml":
+                data = re.sub(
+                    rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rb"\g<1>" + stamp.encode() + rb"\g<2>", data
+                )
+            archive.writestr(info, data)
