@@ -30,13 +30,13 @@ from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
+from pipeline.constants import FEEDBACK_FOLDER
 from pipeline.layout import SHEET_BASIC, field
 from pipeline.model import Issue
 from pipeline.template import FONT_NAME, build_template, save_atomically
 
 SHEET_RESULTS = "確認結果"
 AUTHOR = "工程表 pipeline"
-FEEDBACK_FOLDER = "feedback"
 UNKNOWN_DEPARTMENT = "部局名未記入"
 SEVERITY_LABELS = {"error": "エラー", "warning": "警告"}
 HOW_TO_RESUBMIT = (

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pipeline.config import Settings
+from pipeline.constants import FEEDBACK_FOLDER
 from pipeline.errors import NothingToDo
 from pipeline.model import FileResult
 from pipeline.validate import Master
@@ -16,14 +20,50 @@ Progress = Callable[[int, int], None]
 
 
 def validate_files(
-    paths: Sequence[Path], *, master: Master | None = None, workers: int | None = None
+    paths: Sequence[Path],
+    *,
+    master: Master | None = None,
+    workers: int | None = None,
+    annotate_dir: Path | None = None,
 ) -> list[FileResult]:
-    """Validate workbooks, each in an isolated worker; results in the order of ``paths``."""
-    tasks = [Task(str(p), str(p), master=master) for p in paths]
+    """Validate workbooks, each in an isolated worker; results in the order of ``paths``.
+
+    With ``annotate_dir``, every file with issues also gets an annotated copy there, named after the file.
+    """
+    staging = _staging(annotate_dir, "annotate") if annotate_dir is not None else None
+    tasks = [
+        Task(str(p), str(p), master=master, annotate_to=str(staging / f"{i}.xlsx") if staging else None)
+        for i, p in enumerate(paths)
+    ]
     results: list[FileResult | None] = [None] * len(tasks)
     for index, result in run_isolated(tasks, workers=workers):
         results[index] = result
-    return [r for r in results if r is not None]
+    done = [r for r in results if r is not None]
+    if staging is not None and annotate_dir is not None:
+        taken: set[Path] = set()
+        for i, result in enumerate(done):
+            if result.feedback:
+                target = _unique(annotate_dir / f"{Path(paths[i]).stem}.xlsx", taken)
+                Path(result.feedback).replace(target)
+                done[i] = replace(result, feedback=str(target))
+        shutil.rmtree(staging, ignore_errors=True)
+    return done
+
+
+def _staging(folder: Path, purpose: str) -> Path:
+    """A fresh hidden folder inside ``folder`` for files that are moved into place when complete."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{purpose}-", dir=folder))
+
+
+def _unique(path: Path, taken: set[Path]) -> Path:
+    """``path``, or ``name_2``, ``name_3``… when an earlier file of this run took it."""
+    candidate, n = path, 1
+    while candidate in taken or (candidate.exists() and candidate not in taken and n > 1):
+        n += 1
+        candidate = path.with_name(f"{path.stem}_{n}{path.suffix}")
+    taken.add(candidate)
+    return candidate
 
 
 @dataclass(frozen=True)
@@ -50,10 +90,20 @@ def merge_inbox(settings: Settings, *, dry_run: bool = False, progress: Progress
     if dry_run:
         return _merge(settings, master, progress, None)
     with outbox_lock(outbox):
-        return _merge(settings, master, progress, outbox)
+        staging = _staging(outbox, "feedback")
+        try:
+            return _merge(settings, master, progress, outbox, staging)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
 
 
-def _merge(settings: Settings, master: Master | None, progress: Progress | None, outbox: Path | None) -> MergeRun:
+def _merge(
+    settings: Settings,
+    master: Master | None,
+    progress: Progress | None,
+    outbox: Path | None,
+    staging: Path | None = None,
+) -> MergeRun:
     """Discover, validate in isolated workers, merge, and write to ``outbox`` unless it is None (dry run)."""
     from pipeline.discover import discover
     from pipeline.merge import merge
@@ -64,12 +114,18 @@ def _merge(settings: Settings, master: Master | None, progress: Progress | None,
     found = discover(inbox, exclude=excluded)
     if not any(f.kind == "workbook" for f in found):
         raise NothingToDo(f"受付フォルダ {inbox} に工程表ファイル（.xlsx / .xlsm）がありません。")
-    tasks = [Task(f.path, f.display, f.size, f.mtime_ns, master) for f in found if f.kind == "workbook"]
+    books = [f for f in found if f.kind == "workbook"]
+    tasks = [
+        Task(f.path, f.display, f.size, f.mtime_ns, master, str(staging / f"{i}.xlsx") if staging else None)
+        for i, f in enumerate(books)
+    ]
     results: dict[str, FileResult] = {}
     for done, (index, result) in enumerate(run_isolated(tasks, workers=settings.workers), start=1):
         results[tasks[index].display] = result
         if progress is not None:
             progress(done, len(tasks))
+    if staging is not None:
+        results = _arrange_feedback(results, staging)
     merged = merge(
         found,
         results,
@@ -82,4 +138,37 @@ def _merge(settings: Settings, master: Master | None, progress: Progress | None,
         return MergeRun(merged, [], True)
     from pipeline.write import write_outputs
 
-    return MergeRun(merged, write_outputs(merged, outbox), False)
+    outputs = write_outputs(merged, outbox)
+    if staging is not None:
+        outputs.extend(_swap_folder(staging / FEEDBACK_FOLDER, outbox / FEEDBACK_FOLDER))
+    return MergeRun(merged, outputs, False)
+
+
+def _arrange_feedback(results: dict[str, FileResult], staging: Path) -> dict[str, FileResult]:
+    """Move each annotated copy to feedback/<部局名>/<所属名>.xlsx in the staging tree; record its outbox path."""
+    from pipeline.annotate import feedback_path
+
+    taken: set[Path] = set()
+    arranged = dict(results)
+    for display in sorted(results):
+        result = results[display]
+        if not result.feedback:
+            continue
+        record = result.record or {}
+        stem = Path(display).stem
+        target = _unique(feedback_path(staging, record.get("department"), record.get("division"), stem), taken)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        Path(result.feedback).replace(target)
+        arranged[display] = replace(result, feedback=target.relative_to(staging).as_posix())
+    return arranged
+
+
+def _swap_folder(new: Path, final: Path) -> list[Path]:
+    """Put a complete folder in place of the old one (old kept until the new one is in); its files."""
+    new.mkdir(parents=True, exist_ok=True)
+    old = final.with_name(f".{final.name}-old-{os.getpid()}")
+    if final.exists():
+        final.replace(old)
+    new.replace(final)
+    shutil.rmtree(old, ignore_errors=True)
+    return sorted(p for p in final.rglob("*.xlsx"))

@@ -96,8 +96,16 @@ def template(output: Path | None) -> None:
     default=None,
     help="所属名簿（CSV/XLSX: 所属コード, 部局名, 所属名）。指定すると名簿にない所属をエラーにします。",
 )
+@click.option(
+    "--annotate",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="指摘のあるファイルについて、該当セルに色とコメントを付け、先頭に「確認結果」シートを加えたコピーをこのフォルダに書き出します。",
+)
 @click.pass_context
-def validate(ctx: click.Context, files: tuple[Path, ...], fmt: str, divisions: Path | None) -> None:
+def validate(
+    ctx: click.Context, files: tuple[Path, ...], fmt: str, divisions: Path | None, annotate: Path | None
+) -> None:
     """工程表ファイルを検証し、セルごとの指摘を表示します。
 
     終了コード: 0 すべて受理、1 不受理のファイルあり、2 使い方の誤り。
@@ -106,7 +114,7 @@ def validate(ctx: click.Context, files: tuple[Path, ...], fmt: str, divisions: P
 
     _require_files(ctx, [*files, *([divisions] if divisions else [])])
     master = _load_master(divisions) if divisions else None
-    results = _guard(ctx, lambda: api.validate_files(list(files), master=master))
+    results = _guard(ctx, lambda: api.validate_files(list(files), master=master, annotate_dir=annotate))
     click.echo(report.render_json(results) if fmt == "json" else report.render_text(results))
     ctx.exit(EXIT_OK if all(r.accepted for r in results) else EXIT_REJECTED)
 

@@ -31,3 +31,6 @@ SETTLE_SECONDS = 2.0
 # Worker isolation: each parse runs in a process with these caps.
 WORKER_MEMORY_MB = 1024
 WORKER_TIMEOUT_S = 60.0
+
+# Annotated copies of files with issues: outbox/feedback/<部局名>/<所属名>.xlsx
+FEEDBACK_FOLDER = "feedback"

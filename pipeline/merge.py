@@ -136,8 +136,7 @@ def _value_columns(spec: layout.Field, row: dict[str, Any], cells: dict[str, str
     for column in spec.columns:
         value = row.get(column.key)
         if column.kind is Kind.VALUE:
-            is_number = isinstance(value, int | float) and not isinstance(value, bool)
-            out[column.key] = float(value) if is_number else None
+            out[column.key] = float(value) if isinstance(value, int | float) else None
             out[f"{column.key}_text"] = value if isinstance(value, str) else None
         elif column.kind is Kind.BUDGET:
             out[column.key] = None if value is None else float(value)
@@ -359,6 +358,7 @@ def merge(
                 "errors": len(errors),
                 "warnings": sum(1 for i in r.issues if i.severity == "warning"),
                 "note": note,
+                "feedback": r.feedback,
             }
         )
         issues.extend(r.issues)
@@ -383,6 +383,7 @@ def merge(
         "errors": pl.Int64,
         "warnings": pl.Int64,
         "note": pl.String,
+        "feedback": pl.String,
     }
     tables["submissions"] = _frame(submissions, sub_schema)
     err_schema = dict.fromkeys(("file", "sheet", "cell", "field", "code", "severity", "message", "found"), pl.String)

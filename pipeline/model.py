@@ -133,6 +133,10 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
         "warning",
         "外部ブックへのリンクが含まれています。リンク先は読み込まず、保存されている値を使いました",
     ),
+    "feedback-failed": (
+        "warning",
+        "確認用コピー（指摘を書き込んだブック）を作れませんでした（{detail}）。指摘の一覧を参照してください",
+    ),
     # merge
     "superseded": ("warning", "同じ所属の新しいファイル（{other}）があるため、このファイルは使いませんでした"),
     "resubmission-tie": (
@@ -225,6 +229,7 @@ class FileResult:
     record: dict[str, Any] | None = None
     locations: dict[str, str] = field(default_factory=dict)
     in_transit: bool = False
+    feedback: str | None = None  # path of the annotated copy, when one was asked for and written
 
     @property
     def errors(self) -> tuple[Issue, ...]:

@@ -284,7 +284,7 @@ class _Package:
             with zipfile.ZipFile(io.BytesIO(self.data)) as archive:
                 infos = archive.infolist()
         except _ZIP_ERRORS as error:
-            raise _Stop(make_issue("corrupt-zip", detail=f"ZIP の構造を読めません: {type(error).__name__}")) from None
+            raise _Stop(make_issue("corrupt-zip", detail="ZIP の構造を読めません")) from error
         if len(infos) > self.limits.max_entries:
             raise _Stop(self._too_many_entries(len(infos)))
         seen: set[str] = set()
@@ -324,8 +324,10 @@ class _Package:
             (record,) = struct.unpack_from("<Q", data, locator + 8)
             if record + 56 <= len(data) and data.startswith(b"PK\x06\x06", record):
                 entries, directory_size = struct.unpack_from("<QQ", data, record + 32)
-        if entries > self.limits.max_entries or directory_size > self.limits.max_entries * _DIRECTORY_BYTES_PER_ENTRY:
+        if entries > self.limits.max_entries:
             raise _Stop(self._too_many_entries(entries))
+        if directory_size > self.limits.max_entries * _DIRECTORY_BYTES_PER_ENTRY:
+            raise _Stop(make_issue("too-large", detail=f"ZIP の目次が {directory_size:,} バイトあります"))
 
     def _too_many_entries(self, entries: int) -> Issue:
         return make_issue("too-large", detail=f"ファイル内の部品数 {entries:,} 個、上限 {self.limits.max_entries:,} 個")
@@ -337,8 +339,11 @@ class _Package:
             if start < end:
                 raise _Stop(make_issue("corrupt-zip", detail="ZIP 内の部品が重なっています"))
 
-    def _inflate(self, info: zipfile.ZipInfo) -> bytes:
-        """Inflate one part with a running count, stopping as soon as a limit is crossed; declared sizes are not trusted."""
+    def _inflate(self, info: zipfile.ZipInfo, *, keep: bool = True) -> bytes:
+        """Inflate one part with a running count, stopping as soon as a limit is crossed; declared sizes are not trusted.
+
+        Returns the content, or b"" when `keep` is false (the part is only checked).
+        """
         name = info.filename[:80]
         if info.flag_bits & 0x1:
             raise _Stop(make_issue("encrypted-workbook"))
@@ -353,25 +358,26 @@ class _Package:
         if end > len(self.data):
             raise _Stop(make_issue("corrupt-zip", detail=f"{name}: データが途中で切れています"))
         if info.compress_type == zipfile.ZIP_STORED:
-            self._count(name, end - start, end - start)
-            content, complete = self.data[start:end], True
+            self._count(name, end - start, end - start, end - start)
+            content = self.data[start:end]
+            size, crc, complete = len(content), zlib.crc32(content), True
         else:
-            content, complete = self._inflate_deflated(name, start, end)
+            content, size, crc, complete = self._inflate_deflated(name, start, end, keep=keep)
         if not complete:
             raise _Stop(make_issue("corrupt-zip", detail=f"{name}: データが途中で切れています"))
-        if len(content) != info.file_size:
-            detail = (
-                f"{name}: 記録されたサイズ {info.file_size:,} バイトと実際のサイズ {len(content):,} バイトが違います"
-            )
+        if size != info.file_size:
+            detail = f"{name}: 記録されたサイズ {info.file_size:,} バイトと実際のサイズ {size:,} バイトが違います"
             raise _Stop(make_issue("corrupt-zip", detail=detail))
-        if zlib.crc32(content) != info.CRC:
+        if crc != info.CRC:
             raise _Stop(make_issue("corrupt-zip", detail=f"{name}: CRC が一致しません"))
-        return content
+        return content if keep else b""
 
-    def _inflate_deflated(self, name: str, start: int, end: int) -> tuple[bytes, bool]:
+    def _inflate_deflated(self, name: str, start: int, end: int, *, keep: bool) -> tuple[bytes, int, int, bool]:
+        """(content, size, CRC, complete) of a deflated part, fed to zlib a slice at a time."""
         inflater = zlib.decompressobj(-zlib.MAX_WBITS)
         pieces: list[bytes] = []
         produced = 0
+        crc = 0
         fed = start
         try:
             while fed < end and not inflater.eof:
@@ -381,17 +387,19 @@ class _Package:
                     piece = inflater.decompress(pending, _OUT_CHUNK)
                     pending = inflater.unconsumed_tail
                     produced += len(piece)
-                    pieces.append(piece)
-                    self._count(name, produced, fed - start - len(pending), added=len(piece))
+                    self._count(name, produced, fed - start - len(pending), len(piece))
+                    crc = zlib.crc32(piece, crc)
+                    if keep:
+                        pieces.append(piece)
         except zlib.error:
             raise _Stop(make_issue("corrupt-zip", detail=f"{name}: 圧縮データが壊れています")) from None
         content = pieces[0] if len(pieces) == 1 else b"".join(pieces)
-        return content, inflater.eof
+        return content, produced, crc, inflater.eof
 
-    def _count(self, name: str, produced: int, consumed: int, *, added: int | None = None) -> None:
-        """Add inflated bytes to the running totals and stop at the first limit crossed."""
+    def _count(self, name: str, produced: int, consumed: int, added: int) -> None:
+        """Add `added` inflated bytes to the running totals and stop at the first limit crossed."""
         limits = self.limits
-        self.total += produced if added is None else added
+        self.total += added
         if produced > limits.max_part_bytes:
             detail = f"{name} が展開後 {_megabytes(limits.max_part_bytes)} を超えます"
             raise _Stop(make_issue("too-large", detail=detail))
@@ -405,9 +413,10 @@ class _Package:
     # -- the parts ---------------------------------------------------------
 
     def _part(self, info: zipfile.ZipInfo) -> None:
-        content = self._inflate(info)
         name = info.filename
-        if not name.lower().endswith(_XML_SUFFIXES):
+        is_xml = name.lower().endswith(_XML_SUFFIXES)
+        content = self._inflate(info, keep=is_xml)
+        if not is_xml:
             return
         if _has_dtd(content):
             # Parsed by nothing, not even defusedxml: the file is rejected anyway.

@@ -37,6 +37,8 @@ def render_text(results: Sequence[FileResult]) -> str:
         ]
         for issue in sorted(result.issues, key=lambda i: (i.severity != "error", *sort_key(i))):
             lines.append(f"  {SEVERITY_JA[issue.severity]} [{issue.code}] {issue.message}")
+        if result.feedback:
+            lines.append(f"  → 指摘を書き込んだ確認用コピー: {safe_name(result.feedback)}")
         blocks.append("\n".join(lines))
     accepted = sum(1 for r in results if r.accepted)
     blocks.append(f"{len(results)} ファイル中 {accepted} ファイル受理、{len(results) - accepted} ファイル不受理")
@@ -54,6 +56,7 @@ def result_to_dict(result: FileResult) -> dict[str, Any]:
         "issues": [i.to_dict() for i in sorted(result.issues, key=sort_key)],
         "record": result.record,
         "locations": result.locations,
+        "feedback": result.feedback,
     }
 
 
@@ -91,5 +94,12 @@ def render_merge(run: Any) -> str:
     elif run.outputs:
         folder = run.outputs[0].parent
         lines.append(f"出力先: {folder}")
-        lines.extend(f"  {p.name}" for p in run.outputs)
+        top = [p for p in run.outputs if p.parent == folder]
+        tables = [p for p in run.outputs if p.parent.name == "tables"]
+        feedback = [p for p in run.outputs if "feedback" in p.relative_to(folder).parts]
+        lines.extend(f"  {p.name}" for p in top)
+        if tables:
+            lines.append(f"  tables/（各表の Parquet と CSV、{len(tables)} ファイル）")
+        if feedback:
+            lines.append(f"  feedback/（指摘を書き込んだ確認用コピー、{len(feedback)} ファイル）")
     return "\n".join(lines)

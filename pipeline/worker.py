@@ -36,6 +36,7 @@ class Task:
     size: int | None = None
     mtime_ns: int | None = None
     master: Master | None = None
+    annotate_to: str | None = None  # write an annotated copy here when the file has issues
 
 
 def _in_transit(task: Task, display: str, size: int, mtime: float) -> FileResult:
@@ -74,17 +75,35 @@ def process_file(task: Task) -> FileResult:
         raw = read_submission(data, file=display)
         validated = validate_raw(raw, file=display, master=task.master)
         issues = tuple(sorted((*_with_file(checked.issues, display), *validated.issues), key=sort_key))
+        feedback = None
+        if task.annotate_to and validated.record is not None and issues:
+            feedback, problem = _annotate(path, issues, Path(task.annotate_to), data)
+            issues = (*issues, *problem)
         return FileResult(
             **base,  # type: ignore[arg-type]
             saved_at=checked.saved_at,
             issues=issues,
             record=validated.record,
             locations=validated.locations,
+            feedback=feedback,
         )
     except Exception as exc:
         code = "file-unreadable" if type(exc).__module__.startswith("fastexcel") else "internal-error"
         detail = f"{type(exc).__name__}: {str(exc)[:200]}"
         return FileResult(**base, issues=(make_issue(code, file=display, detail=detail),))  # type: ignore[arg-type]
+
+
+def _annotate(
+    source: Path, issues: tuple[Issue, ...], target: Path, data: bytes
+) -> tuple[str | None, tuple[Issue, ...]]:
+    """Write the annotated copy from the bytes already read; a failure is a warning, never a rejection."""
+    from pipeline.annotate import annotate
+
+    try:
+        return str(annotate(source, issues, target, data=data)), ()
+    except Exception as exc:
+        detail = f"{type(exc).__name__}: {str(exc)[:120]}"
+        return None, (make_issue("feedback-failed", file=issues[0].file, detail=detail),)
 
 
 def _with_file(issues: Sequence[Issue], display: str) -> tuple[Issue, ...]:

@@ -10,6 +10,7 @@ same outputs.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -19,7 +20,7 @@ import shutil
 import time
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -41,6 +42,7 @@ SUMMARY_JSON_NAME = "summary.json"
 TABLES_DIR = "tables"
 TMP_PREFIX = ".tmp-"
 STALE_TMP_SECONDS = 3600.0
+KEPT_DIR = "previous"  # inside the temporary folder: the outputs being replaced, until the new ones are in
 
 SHEETS = (
     "概要",
@@ -876,8 +878,8 @@ def _item_frame(result: MergeResult, table: str) -> pl.DataFrame:
     frame = _sorted(_table(result, table))
     if not frame.columns:
         return frame
-    first_cell = f"{layout.ALL_FIELDS[table].columns[0].key}_cell"
-    return frame.with_columns(_location=_location_expr(first_cell))
+    cells = [f"{column.key}_cell" for column in layout.ALL_FIELDS[table].columns]
+    return frame.with_columns(_location=_location_expr(*cells))
 
 
 def _item_cols(table: str) -> list[_Col]:
@@ -1237,19 +1239,72 @@ def _move(source: Path, target: Path) -> None:
     ) from last
 
 
-def _publish(staging: Path, outbox: Path) -> None:
-    """Move the staged outputs into place: tables/ swapped as a folder, then each file; summary.json last."""
-    new_tables, final_tables, old_tables = staging / TABLES_DIR, outbox / TABLES_DIR, staging / "tables-old"
-    if final_tables.exists():
-        _move(final_tables, old_tables)
+Undo = Callable[[], None]
+
+
+def _keep(target: Path, kept: Path) -> None:
+    """Keep the current version of an output (a hard link, else a copy) so that it can be put back."""
     try:
-        _move(new_tables, final_tables)
+        os.link(target, kept)
+    except OSError:
+        shutil.copy2(target, kept)
+
+
+def _replace_file(new: Path, target: Path, kept: Path) -> Undo:
+    """Replace one output file atomically; return how to put the previous version back."""
+    existed = target.exists()
+    if existed:
+        _keep(target, kept)
+    _move(new, target)
+
+    def undo() -> None:
+        if existed:
+            kept.replace(target)
+        else:
+            target.unlink(missing_ok=True)
+
+    return undo
+
+
+def _swap_folder(new: Path, target: Path, kept: Path) -> Undo:
+    """Replace the tables/ folder: the old one aside, the new one in; return how to swap back."""
+    existed = target.exists()
+    if existed:
+        _move(target, kept)
+    try:
+        _move(new, target)
     except BaseException:
-        if old_tables.exists() and not final_tables.exists():
-            old_tables.replace(final_tables)
+        if existed and not target.exists():
+            kept.replace(target)
         raise
-    for name in (WORKBOOK_NAME, SUMMARY_MD_NAME, SUMMARY_JSON_NAME):
-        _move(staging / name, outbox / name)
+
+    def undo() -> None:
+        target.replace(new)
+        if existed:
+            kept.replace(target)
+
+    return undo
+
+
+def _publish(staging: Path, outbox: Path) -> None:
+    """Move the staged outputs into place, the workbook first (Excel may hold it) and summary.json last.
+
+    If any step fails (a file held open on Windows, a full disk), the steps already done are
+    undone, so the outbox keeps the previous outputs as a set.
+    """
+    kept = staging / KEPT_DIR
+    kept.mkdir()
+    undo: list[Undo] = []
+    try:
+        for name in (WORKBOOK_NAME, SUMMARY_MD_NAME):
+            undo.append(_replace_file(staging / name, outbox / name, kept / name))
+        undo.append(_swap_folder(staging / TABLES_DIR, outbox / TABLES_DIR, kept / TABLES_DIR))
+        undo.append(_replace_file(staging / SUMMARY_JSON_NAME, outbox / SUMMARY_JSON_NAME, kept / SUMMARY_JSON_NAME))
+    except BaseException:
+        for step in reversed(undo):
+            with contextlib.suppress(OSError):
+                step()
+        raise
     _fsync(outbox)
 
 
@@ -1257,7 +1312,7 @@ def _recover_tables(outbox: Path) -> None:
     """Put back a tables/ folder that a crash left aside between the two renames of the swap."""
     if (outbox / TABLES_DIR).exists():
         return
-    aside = sorted(outbox.glob(f"{TMP_PREFIX}*/tables-old"), key=lambda p: p.stat().st_mtime, reverse=True)
+    aside = sorted(outbox.glob(f"{TMP_PREFIX}*/{KEPT_DIR}/{TABLES_DIR}"), key=lambda p: p.stat().st_mtime, reverse=True)
     if aside:
         aside[0].replace(outbox / TABLES_DIR)
 

@@ -94,6 +94,8 @@ def set_saved_at(path: Path, stamp: str) -> None:
         for info, data in parts:
             if info.filename == "docProps/core.xml":
                 data = re.sub(
-                    rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rb"\g<1>" + stamp.encode() + rb"\g<2>", data
+                    rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                    rb"\g<1>" + stamp.encode() + rb"\g<2>",
+                    data,
                 )
             archive.writestr(info, data)

@@ -741,6 +741,13 @@ def ods_named_xlsx(base: bytes) -> bytes:
     return _zip(parts, stored=["mimetype"])
 
 
+@_kind("xlsb-named-xlsx.xlsx", "unsupported-format")
+def xlsb_named_xlsx(base: bytes) -> bytes:
+    """An Excel binary workbook's package (xl/workbook.bin) renamed to .xlsx."""
+    types = b'<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>'
+    return _zip({"[Content_Types].xml": types, "xl/workbook.bin": b"\x83\x01\x00"})
+
+
 @_kind("zip-without-workbook.xlsx", "not-a-workbook")
 def zip_without_workbook(base: bytes) -> bytes:
     """A zip of something else (a Word document's parts) renamed to .xlsx."""

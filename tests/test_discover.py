@@ -15,8 +15,18 @@ def test_discovery_classifies_every_file(tmp_path: Path) -> None:
     inbox = tmp_path / "inbox"
     (inbox / "総務部").mkdir(parents=True)
     (inbox / ".hidden_dir").mkdir()
-    for name in ["総務部/情報政策課.xlsx", "総務部/~$情報政策課.xlsx", "a.xlsm", "old.xls", "calc.ods", "list.csv",
-                 ".DS_Store", "copy.tmp", "notes.txt", ".hidden_dir/x.xlsx"]:
+    for name in [
+        "総務部/情報政策課.xlsx",
+        "総務部/~$情報政策課.xlsx",
+        "a.xlsm",
+        "old.xls",
+        "calc.ods",
+        "list.csv",
+        ".DS_Store",
+        "copy.tmp",
+        "notes.txt",
+        ".hidden_dir/x.xlsx",
+    ]:
         (inbox / name).write_bytes(b"x")
     found = {f.display: (f.kind, f.detail) for f in discover(inbox)}
     assert found == {
@@ -48,7 +58,7 @@ def test_display_names_are_nfc_and_printable() -> None:
 @pytest.mark.skipif(sys.platform == "win32" or sys.platform == "darwin", reason="needs arbitrary bytes in names")
 def test_shift_jis_file_names_are_decoded(tmp_path: Path) -> None:
     name = "情報政策課.xlsx".encode("cp932")
-    with open(os.path.join(os.fsencode(tmp_path), name), "wb") as handle:  # noqa: PTH123 - a bytes path on purpose
+    with open(os.path.join(os.fsencode(tmp_path), name), "wb") as handle:  # noqa: PTH118, PTH123 - a bytes path on purpose
         handle.write(b"x")
     [found] = discover(tmp_path)
     assert found.display == "情報政策課.xlsx"

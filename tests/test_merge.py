@@ -61,11 +61,20 @@ def test_sample_inbox_summary_counts(sample: tuple[Path, Any, dict[str, str]]) -
     summary = json.loads((outbox / "summary.json").read_text(encoding="utf-8"))
     assert (summary["fiscal_year"], summary["stage"]) == (2015, "最終")
     assert summary["files"] == {
-        "seen": 18, "accepted": 18, "rejected": 0, "superseded": 0, "out_of_scope": 0,
-        "unsupported": 0, "skipped": 0, "in_transit": 0,
+        "seen": 18,
+        "accepted": 18,
+        "rejected": 0,
+        "superseded": 0,
+        "out_of_scope": 0,
+        "unsupported": 0,
+        "skipped": 0,
+        "in_transit": 0,
     }
     assert (summary["divisions"], summary["indicators"], summary["behind_target"], summary["missing_actual"]) == (
-        18, 55, 7, 1
+        18,
+        55,
+        7,
+        1,
     )
     assert summary["not_submitted"] == [
         {"code": "2105", "department": "福祉保健部", "division": "子育て王国推進課"},
@@ -76,8 +85,10 @@ def test_sample_inbox_summary_counts(sample: tuple[Path, Any, dict[str, str]]) -
 
 def test_sample_inbox_behind_target_list(sample: tuple[Path, Any, dict[str, str]]) -> None:
     _outbox, run, _ = sample
-    behind = run.result.tables["indicators"].filter(pl.col("status") == "目標未達").sort(
-        "department", "division", "sheet", "row"
+    behind = (
+        run.result.tables["indicators"]
+        .filter(pl.col("status") == "目標未達")
+        .sort("department", "division", "sheet", "row")
     )
     assert behind.select("department", "division", "sheet", "name", "target", "actual").rows() == BEHIND
 
@@ -109,13 +120,24 @@ def test_seed_values_survive_into_parquet_and_the_consolidated_workbook(
 ) -> None:
     outbox, _run, _ = sample
     ind = pl.read_parquet(outbox / "tables" / "indicators.parquet").filter(pl.col("division") == "情報政策課")
-    assert ind.select("name", "category", "unit", "baseline", "start", "target", "actual", "long_term_target").rows() == [
-        (i["name"], i["category"], i["unit"], 0.0, 0.0, float(i["target"]), float(i["actual"]),
-         float(i["long_term_target"]))
+    assert ind.select(
+        "name", "category", "unit", "baseline", "start", "target", "actual", "long_term_target"
+    ).rows() == [
+        (
+            i["name"],
+            i["category"],
+            i["unit"],
+            0.0,
+            0.0,
+            float(i["target"]),
+            float(i["actual"]),
+            float(i["long_term_target"]),
+        )
         for i in INDICATORS
     ]
     assert ind.select("sheet", "actual_cell", "file").rows() == [
-        ("政策1", "L26", "総務部/情報政策課.xlsx"), ("政策1", "L27", "総務部/情報政策課.xlsx")
+        ("政策1", "L26", "総務部/情報政策課.xlsx"),
+        ("政策1", "L27", "総務部/情報政策課.xlsx"),
     ]
     book = load_workbook(outbox / "consolidated.xlsx", read_only=True)
     sheet = book["指標一覧"]
@@ -123,7 +145,8 @@ def test_seed_values_survive_into_parquet_and_the_consolidated_workbook(
     header = rows[1]  # row 1 is the sheet's title
     mine = [dict(zip(header, r, strict=False)) for r in rows[2:] if "情報政策課" in r]
     assert [(m["指標名"], m["今年度目標値"], m["今年度実績値"]) for m in mine] == [
-        (INDICATORS[0]["name"], 2, 6), (INDICATORS[1]["name"], 0, 0)
+        (INDICATORS[0]["name"], 2, 6),
+        (INDICATORS[1]["name"], 0, 0),
     ]
     projects = list(book["主要事業"].iter_rows(values_only=True))
     seed_project = [dict(zip(projects[1], r, strict=False)) for r in projects[2:] if "情報政策課" in r]
@@ -132,7 +155,16 @@ def test_seed_values_survive_into_parquet_and_the_consolidated_workbook(
     seed_policy = [dict(zip(policies[1], r, strict=False)) for r in policies[2:] if "情報政策課" in r]
     assert [(p["政策内容"], p["進捗評価"], p["達成度の評価"]) for p in seed_policy] == [(POLICY_TITLE, "◎", 9)]
     assert book.sheetnames == [
-        "概要", "目標未達指標", "指標一覧", "政策・評価", "主要事業", "取組と成果", "課題と今後の取組", "所属一覧", "提出状況", "検証エラー"
+        "概要",
+        "目標未達指標",
+        "指標一覧",
+        "政策・評価",
+        "主要事業",
+        "取組と成果",
+        "課題と今後の取組",
+        "所属一覧",
+        "提出状況",
+        "検証エラー",
     ]
 
 
@@ -194,8 +226,14 @@ def test_mixed_inbox_every_file_has_its_fate(make_book: Callable[..., Path], tmp
     assert set(subs["file"]) <= listed
     summary = json.loads((outbox / "summary.json").read_text(encoding="utf-8"))
     assert summary["files"] == {
-        "seen": 8, "accepted": 3, "rejected": 1, "superseded": 1, "out_of_scope": 1,
-        "unsupported": 1, "skipped": 1, "in_transit": 0,
+        "seen": 8,
+        "accepted": 3,
+        "rejected": 1,
+        "superseded": 1,
+        "out_of_scope": 1,
+        "unsupported": 1,
+        "skipped": 1,
+        "in_transit": 0,
     }
     assert summary["rejected"][0]["file"] == "教育委員会/小中学校課.xlsx"
     assert "政策1!L26「今年度実績値」: 数値を入力してください" in summary["rejected"][0]["errors"][0]
@@ -235,8 +273,14 @@ def test_resubmission_tie_is_an_error_for_both(make_book: Callable[..., Path], t
     assert subs.select("file", "status").rows() == [("a.xlsx", "rejected"), ("b.xlsx", "rejected")]
     errors = run.result.tables["errors"].filter(pl.col("code") == "resubmission-tie")
     assert errors.select("file", "message").rows() == [
-        ("a.xlsx", "同じ所属のファイル（b.xlsx）と保存日時が同じため、どちらを使うか決められません。どちらか一方を削除してください"),
-        ("b.xlsx", "同じ所属のファイル（a.xlsx）と保存日時が同じため、どちらを使うか決められません。どちらか一方を削除してください"),
+        (
+            "a.xlsx",
+            "同じ所属のファイル（b.xlsx）と保存日時が同じため、どちらを使うか決められません。どちらか一方を削除してください",
+        ),
+        (
+            "b.xlsx",
+            "同じ所属のファイル（a.xlsx）と保存日時が同じため、どちらを使うか決められません。どちらか一方を削除してください",
+        ),
     ]
 
 
@@ -291,7 +335,8 @@ def test_user_strings_never_become_formulas(make_book: Callable[..., Path], tmp_
 def test_dry_run_writes_nothing(tmp_path: Path) -> None:
     outbox = tmp_path / "outbox"
     result = CliRunner().invoke(
-        main, ["merge", "--inbox", str(INBOX), "--outbox", str(outbox), "--divisions", str(MASTER), "--dry-run"],
+        main,
+        ["merge", "--inbox", str(INBOX), "--outbox", str(outbox), "--divisions", str(MASTER), "--dry-run"],
         prog_name="pipeline",
     )
     assert result.exit_code == 0, result.output
@@ -307,8 +352,10 @@ def test_merge_of_a_missing_inbox_is_exit_2(tmp_path: Path) -> None:
 
 def test_merge_closing_summary_on_the_sample_inbox(tmp_path: Path) -> None:
     result = CliRunner().invoke(
-        main, ["merge", "--inbox", str(INBOX), "--outbox", str(tmp_path), "--divisions", str(MASTER)],
-        prog_name="pipeline", catch_exceptions=False,
+        main,
+        ["merge", "--inbox", str(INBOX), "--outbox", str(tmp_path), "--divisions", str(MASTER)],
+        prog_name="pipeline",
+        catch_exceptions=False,
     )
     assert result.exit_code == 0
     lines = result.output.splitlines()
@@ -328,7 +375,9 @@ def test_consolidated_workbook_opens_in_libreoffice(
     outbox, _run, _ = sample
     pdf = libreoffice(outbox / "consolidated.xlsx", "pdf", tmp_path / "pdf")
     info = subprocess.run(["pdfinfo", "-f", "1", "-l", "200", str(pdf)], capture_output=True, text=True, check=True)
-    sizes = [line.split(":", 1)[1].strip() for line in info.stdout.splitlines() if line.startswith("Page") and "size" in line]
+    sizes = [
+        line.split(":", 1)[1].strip() for line in info.stdout.splitlines() if line.startswith("Page") and "size" in line
+    ]
     assert sizes, info.stdout
     for size in sizes:  # A4 landscape: 842 x 595 pt
         width, height = (float(x) for x in size.split()[0:3:2])
@@ -342,8 +391,14 @@ def test_consolidated_workbook_opens_in_libreoffice(
     rows = list(csv_module.reader(csv.read_text(encoding="utf-8").splitlines(keepends=True)))
     header = rows[1]
     picked = [
-        (r[header.index("部局名")], r[header.index("所属名")], r[header.index("所在")].split("!")[0],
-         r[header.index("指標名")], float(r[header.index("今年度目標値")]), float(r[header.index("今年度実績値")]))
+        (
+            r[header.index("部局名")],
+            r[header.index("所属名")],
+            r[header.index("所在")].split("!")[0],
+            r[header.index("指標名")],
+            float(r[header.index("今年度目標値")]),
+            float(r[header.index("今年度実績値")]),
+        )
         for r in rows[2:]
         if len(r) == len(header)
     ]

@@ -205,6 +205,37 @@ def test_out_of_grid_issue_names_the_sheet_and_the_last_cell(base: bytes) -> Non
     assert issue.message.startswith("シート「基本情報」")
 
 
+def patch_central_directory(data: bytes, offset: int, value: bytes) -> bytes:
+    """The zip with a field of its first central-directory entry overwritten."""
+    at = data.index(b"PK\x01\x02") + offset
+    return data[:at] + value + data[at + len(value) :]
+
+
+@pytest.mark.parametrize(
+    ("offset", "value", "code"),
+    [
+        (8, b"\x01\x00", "encrypted-workbook"),  # general-purpose flag bit 0: a zip-encrypted entry
+        (10, b"\x0c\x00", "corrupt-zip"),  # compression method 12 (bzip2)
+        (24, b"\x00\x10\x00\x00", "corrupt-zip"),  # declared size 4,096 bytes
+        (42, b"\xff\xff\x00\x00", "corrupt-zip"),  # local header offset pointing nowhere
+    ],
+)
+def test_lying_directory_fields(base: bytes, offset: int, value: bytes, code: str) -> None:
+    assert codes(preflight(patch_central_directory(base, offset, value))) == [code]
+
+
+def test_utf16_doctype_is_found(base: bytes) -> None:
+    styles = '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE x [<!ENTITY e "e">]><styleSheet/>'.encode("utf-16")
+    assert codes(preflight(hostile.with_part(base, "xl/styles.xml", styles))) == ["xml-entities"]
+
+
+def test_media_parts_are_checked_without_being_kept(base: bytes) -> None:
+    photo = random.Random(1).randbytes(3 * 1024 * 1024)  # incompressible, like a JPEG
+    assert codes(preflight(hostile.with_part(base, "xl/media/image1.jpeg", photo))) == []
+    zeros = bytes(8 * 1024 * 1024)
+    assert codes(preflight(hostile.with_part(base, "xl/media/image1.png", zeros))) == ["zip-bomb"]
+
+
 # -- limits ------------------------------------------------------------------------
 
 

@@ -33,12 +33,27 @@ def test_policy_sheet_copied_to_three_sheets_reads_completely(
     second = copy.deepcopy(first)
     second.update(policy_title="電子申請の利用拡大", progress="△（やや遅れ）", achievement=5)
     second["indicators"] = [
-        {"name": "電子申請の利用件数", "category": "成果指標", "unit": "件", "start": 1200, "target": 2000, "actual": 1500}
+        {
+            "name": "電子申請の利用件数",
+            "category": "成果指標",
+            "unit": "件",
+            "start": 1200,
+            "target": 2000,
+            "actual": 1500,
+        }
     ]
     third = copy.deepcopy(first)
     third.update(policy_title="庁内ネットワークの障害削減", progress="○（予定通り）", achievement=8)
     third["indicators"] = [
-        {"name": "障害件数", "category": "成果指標", "unit": "件", "direction": "減少", "start": 12, "target": 8, "actual": 6}
+        {
+            "name": "障害件数",
+            "category": "成果指標",
+            "unit": "件",
+            "direction": "減少",
+            "start": 12,
+            "target": 8,
+            "actual": 6,
+        }
     ]
     seed["policies"] = [first, second, third]
     [result] = validate_files([make_book(seed)])

@@ -83,19 +83,42 @@ def test_qualitative_target_or_actual_is_not_evaluable_with_its_text() -> None:
 
 def test_trajectory_towards_the_long_term_target() -> None:
     # baseline 0 in FY2013, long-term 40 in FY2017: expected 20 in FY2015
-    row = status(baseline=0, baseline_as_of_fiscal_year=2013, long_term_target=40, long_term_as_of_fiscal_year=2017,
-                 start=10, target=15, actual=18)
+    row = status(
+        baseline=0,
+        baseline_as_of_fiscal_year=2013,
+        long_term_target=40,
+        long_term_as_of_fiscal_year=2017,
+        start=10,
+        target=15,
+        actual=18,
+    )
     assert (row["status"], row["trajectory_expected"], row["behind_trajectory"]) == ("目標達成", 20.0, True)
-    row = status(baseline=0, baseline_as_of_fiscal_year=2013, long_term_target=40, long_term_as_of_fiscal_year=2017,
-                 target=15, actual=21)
+    row = status(
+        baseline=0,
+        baseline_as_of_fiscal_year=2013,
+        long_term_target=40,
+        long_term_as_of_fiscal_year=2017,
+        target=15,
+        actual=21,
+    )
     assert (row["trajectory_expected"], row["behind_trajectory"]) == (20.0, False)
-    decreasing = status(direction="減少", baseline=100, baseline_as_of_fiscal_year=2014, long_term_target=50,
-                        long_term_as_of_fiscal_year=2019, target=95, actual=93)
+    decreasing = status(
+        direction="減少",
+        baseline=100,
+        baseline_as_of_fiscal_year=2014,
+        long_term_target=50,
+        long_term_as_of_fiscal_year=2019,
+        target=95,
+        actual=93,
+    )
     assert (decreasing["trajectory_expected"], decreasing["behind_trajectory"]) == (90.0, True)
     # without the baseline's 時点 there is no line
-    assert status(baseline=0, long_term_target=3, long_term_as_of_fiscal_year=2017, target=1, actual=0)[
-        "trajectory_expected"
-    ] is None
+    assert (
+        status(baseline=0, long_term_target=3, long_term_as_of_fiscal_year=2017, target=1, actual=0)[
+            "trajectory_expected"
+        ]
+        is None
+    )
 
 
 def test_grade_bands_are_configuration() -> None:

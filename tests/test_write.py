@@ -817,14 +817,17 @@ def test_failure_mid_write_keeps_previous_outputs(tmp_path: Path, monkeypatch: p
     assert not [p for p in outbox.iterdir() if p.name.startswith(".tmp-")]
 
 
-def test_failure_while_moving_into_place_leaves_whole_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("failing", ["consolidated.xlsx", "behind_target.md", "tables", "summary.json"])
+def test_failure_while_moving_into_place_restores_the_previous_outputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: str
+) -> None:
     outbox = tmp_path / "outbox"
     write.write_outputs(empty_result(), outbox)
     before = _snapshot(outbox)
     real_replace = Path.replace
 
     def failing_replace(self: Path, target: Any) -> Path:
-        if self.name == "tables" and self.parent.name.startswith(".tmp-"):  # moving the new tables/ in
+        if self.name == failing and self.parent.name.startswith(".tmp-"):  # moving the new output in
             raise OSError("device busy")
         return real_replace(self, target)
 
@@ -836,12 +839,16 @@ def test_failure_while_moving_into_place_leaves_whole_files(tmp_path: Path, monk
     assert not [p for p in outbox.iterdir() if p.name.startswith(".tmp-")]
 
 
-def test_a_file_held_open_becomes_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_file_held_open_becomes_a_clear_error_and_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     outbox = tmp_path / "outbox"
+    write.write_outputs(empty_result(), outbox)
+    before = _snapshot(outbox)
     real_replace = Path.replace
 
     def locked(self: Path, target: Any) -> Path:
-        if Path(target).name == "consolidated.xlsx":
+        if Path(target) == outbox / "consolidated.xlsx":  # as Windows does while Excel has it open
             raise PermissionError(13, "Permission denied")
         return real_replace(self, target)
 
@@ -849,14 +856,16 @@ def test_a_file_held_open_becomes_a_clear_error(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setattr(write.time, "sleep", lambda _: None)
     with pytest.raises(write.PipelineError, match="Excel などで開いている場合は閉じて"):
         write.write_outputs(sample_result(), outbox)
+    monkeypatch.undo()
+    assert _snapshot(outbox) == before
     assert not [p for p in outbox.iterdir() if p.name.startswith(".tmp-")]
 
 
 def test_tables_left_aside_by_a_crash_are_recovered(tmp_path: Path) -> None:
     outbox = tmp_path / "outbox"
     write.write_outputs(sample_result(), outbox)
-    aside = outbox / ".tmp-1-dead" / "tables-old"
-    aside.parent.mkdir()
+    aside = outbox / ".tmp-1-dead" / "previous" / "tables"
+    aside.parent.mkdir(parents=True)
     (outbox / "tables").rename(aside)  # a crash between the two renames of the swap
     write.write_outputs(empty_result(), outbox)
     assert (outbox / "tables" / "indicators.parquet").exists()
