@@ -116,3 +116,30 @@ def test_template_command_writes_the_template(tmp_path: Path) -> None:
     assert result.output == f"テンプレートを書き出しました: {target}\n"
     [checked] = validate_files([target])
     assert [i.code for i in checked.errors][:3] == ["missing-field", "missing-field", "missing-field"]
+
+
+def test_validate_annotate_writes_a_marked_copy_named_after_the_file(
+    make_book: Callable[..., Path], seed: dict[str, Any], tmp_path: Path
+) -> None:
+    from openpyxl import load_workbook
+
+    seed["policies"][0]["indicators"][0]["actual"] = "六"
+    bad = make_book(seed, "情報政策課.xlsx")
+    good = make_book(seed_ok(), "good.xlsx")
+    before = bad.read_bytes()
+    out = tmp_path / "確認"
+    result = invoke(["validate", "--annotate", str(out), str(bad), str(good)])
+    assert result.exit_code == 1
+    copy = out / "情報政策課.xlsx"
+    assert f"  → 指摘を書き込んだ確認用コピー: {copy}" in result.output
+    assert sorted(p.name for p in out.iterdir()) == ["情報政策課.xlsx"]  # the clean file gets none
+    book = load_workbook(copy)
+    assert book.sheetnames[0] == "確認結果"
+    assert "数値を入力してください" in book["政策1"]["L26"].comment.text
+    assert bad.read_bytes() == before
+
+
+def seed_ok() -> dict[str, Any]:
+    from scripts.seed import seed_entries
+
+    return seed_entries()

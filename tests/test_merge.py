@@ -403,3 +403,27 @@ def test_consolidated_workbook_opens_in_libreoffice(
         if len(r) == len(header)
     ]
     assert picked == BEHIND
+
+
+def test_merge_writes_feedback_copies_for_files_with_issues(make_book: Callable[..., Path], tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    make_book(seed_entries(), "ok.xlsx", inbox)
+    bad = _division(seed_entries(), "教育委員会", "小中学校課", "6001")
+    bad["policies"][0]["achievement"] = 11
+    make_book(bad, "小中.xlsx", inbox)
+    outbox = tmp_path / "outbox"
+    (outbox / "feedback" / "古い部局").mkdir(parents=True)
+    (outbox / "feedback" / "古い部局" / "stale.xlsx").write_bytes(b"old")
+    run = merge_inbox(load_settings(None, inbox=inbox, outbox=outbox))
+    assert sorted(p.relative_to(outbox).as_posix() for p in (outbox / "feedback").rglob("*.xlsx")) == [
+        "feedback/教育委員会/小中学校課.xlsx"
+    ]
+    subs = run.result.tables["submissions"]
+    assert subs.select("file", "feedback").rows() == [
+        ("ok.xlsx", None),
+        ("小中.xlsx", "feedback/教育委員会/小中学校課.xlsx"),
+    ]
+    book = load_workbook(outbox / "feedback" / "教育委員会" / "小中学校課.xlsx")
+    assert book.sheetnames[0] == "確認結果"
+    assert book["政策1"]["C52"].comment is not None
+    assert not [p for p in outbox.iterdir() if p.name.startswith(".feedback")]
