@@ -88,6 +88,7 @@ H_TRAJECTORY = "長期目標に対する遅れ"
 H_WARNING = "自己評価の注意"
 H_LOCATION = "所在"
 H_FILE = "ファイル"
+H_FEEDBACK = "指摘付きコピー"
 H_ROW = "行"
 H_POLICY_NO = "政策番号"
 H_BEHIND_COUNT = "目標未達の指標数"
@@ -945,8 +946,8 @@ def _submission_frame(result: MergeResult) -> pl.DataFrame:
     return submissions.with_columns(_saved_at=pl.Series(local, dtype=pl.String))
 
 
-def _submission_cols() -> list[_Col]:
-    return [
+def _submission_cols(frame: pl.DataFrame) -> list[_Col]:
+    cols = [
         _Col(H_FILE, "file", "code"),
         _Col(H_STATUS, "status_ja", "code", palette="fate"),
         _Col(L_DEPARTMENT, "department", "key"),
@@ -959,6 +960,9 @@ def _submission_cols() -> list[_Col]:
         _Col("SHA-256", "sha256", "hash"),
         _Col("備考", "note", "long"),
     ]
+    if "feedback" in frame.columns:  # the annotated copy to send back to the division
+        cols.append(_Col(H_FEEDBACK, "feedback", "code"))
+    return cols
 
 
 def _error_frame(result: MergeResult) -> pl.DataFrame:
@@ -1165,7 +1169,8 @@ def write_workbook(result: MergeResult, path: Path, *, inbox_label: str = "", tm
     _data_sheet(book, styles, SHEETS[5], _item_cols("results"), _item_frame(result, "results"), scope)
     _data_sheet(book, styles, SHEETS[6], _item_cols("challenges"), _item_frame(result, "challenges"), scope)
     _data_sheet(book, styles, SHEETS[7], _division_cols(), _division_frame(result), scope)
-    _data_sheet(book, styles, SHEETS[8], _submission_cols(), _submission_frame(result), scope, freeze_cols=1)
+    submissions = _submission_frame(result)
+    _data_sheet(book, styles, SHEETS[8], _submission_cols(submissions), submissions, scope, freeze_cols=1)
     _data_sheet(book, styles, SHEETS[9], _error_cols(), _error_frame(result), scope, freeze_cols=1)
     book.close()
     return path

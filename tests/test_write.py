@@ -53,6 +53,7 @@ SUBMISSION_SCHEMA: dict[str, Any] = {
     "errors": pl.Int64,
     "warnings": pl.Int64,
     "note": pl.String,
+    "feedback": pl.String,
 }
 ERROR_SCHEMA: dict[str, Any] = dict.fromkeys(
     ("file", "sheet", "cell", "field", "code", "severity", "message", "found"), pl.String
@@ -121,10 +122,7 @@ def _policy(
 
 
 def _with_status(indicators: pl.DataFrame) -> pl.DataFrame:
-    # status.py reads baseline_year / long_term_year while merge names them *_as_of_fiscal_year
-    aliases = {"baseline_year": "baseline_as_of_fiscal_year", "long_term_year": "long_term_as_of_fiscal_year"}
-    missing = {new: pl.col(old) for new, old in aliases.items() if new not in indicators.columns}
-    return with_status(indicators.with_columns(**missing), "最終")
+    return with_status(indicators, "最終")
 
 
 def sample_result() -> MergeResult:
@@ -200,13 +198,13 @@ def sample_result() -> MergeResult:
     )
     submissions = pl.DataFrame(
         [
-            (A["file"], "accepted", "受理", "a" * 64, 1000, "2016-03-30T10:00:00Z", 2015, "最終", "総務部", "情報政策課", "0101", 0, 0, None),
-            ("総務部/情報政策課_旧.xlsx", "superseded", "置換済み", "b" * 64, 900, "2016-03-01T10:00:00Z", 2015, "最終", "総務部", "情報政策課", "0101", 0, 1, "同じ所属の新しいファイル（総務部/情報政策課.xlsx）があるため、このファイルは使いませんでした"),
-            (B["file"], "accepted", "受理", "c" * 64, 1000, "2016-03-29T09:00:00Z", 2015, "最終", "総務部", "人事課", "0102", 0, 1, "政策1!L26「今年度実績値」: 数値でないため達成状況を判定できません（判定不可）"),
-            (C["file"], "accepted", "受理", "d" * 64, 1000, "2016-03-28T09:00:00Z", 2015, "最終", "福祉保健部", "福祉課", "0201", 0, 0, None),
-            ("壊れた.xlsx", "rejected", "不受理", "e" * 64, 500, None, 2015, "最終", "総務部", "財政課", None, 4, 0, "政策1!L26「今年度実績値」: 数値を入力してください（入力値: 「=1+2」）"),
-            ("古い.xls", "unsupported", "形式対象外", None, 300, None, None, None, None, None, None, 1, 0, "Excel 97-2003 (.xls) 形式には対応していません"),
-            ("~$lock.xlsx", "skipped", "除外", None, 165, None, None, None, None, None, None, 0, 0, "Office のロックファイル（編集中の一時ファイル）"),
+            (A["file"], "accepted", "受理", "a" * 64, 1000, "2016-03-30T10:00:00Z", 2015, "最終", "総務部", "情報政策課", "0101", 0, 0, None, None),
+            ("総務部/情報政策課_旧.xlsx", "superseded", "置換済み", "b" * 64, 900, "2016-03-01T10:00:00Z", 2015, "最終", "総務部", "情報政策課", "0101", 0, 1, "同じ所属の新しいファイル（総務部/情報政策課.xlsx）があるため、このファイルは使いませんでした", None),
+            (B["file"], "accepted", "受理", "c" * 64, 1000, "2016-03-29T09:00:00Z", 2015, "最終", "総務部", "人事課", "0102", 0, 1, "政策1!L26「今年度実績値」: 数値でないため達成状況を判定できません（判定不可）", None),
+            (C["file"], "accepted", "受理", "d" * 64, 1000, "2016-03-28T09:00:00Z", 2015, "最終", "福祉保健部", "福祉課", "0201", 0, 0, None, None),
+            ("壊れた.xlsx", "rejected", "不受理", "e" * 64, 500, None, 2015, "最終", "総務部", "財政課", None, 4, 0, "政策1!L26「今年度実績値」: 数値を入力してください（入力値: 「=1+2」）", "feedback/総務部/財政課.xlsx"),
+            ("古い.xls", "unsupported", "形式対象外", None, 300, None, None, None, None, None, None, 1, 0, "Excel 97-2003 (.xls) 形式には対応していません", None),
+            ("~$lock.xlsx", "skipped", "除外", None, 165, None, None, None, None, None, None, 0, 0, "Office のロックファイル（編集中の一時ファイル）", None),
         ],
         schema=SUBMISSION_SCHEMA,
         orient="row",
@@ -376,6 +374,7 @@ def test_other_sheets_headers(book: Any) -> None:
     ]
     assert _header(book["提出状況"]) == [
         "ファイル", "状態", "部局名", "所属名", "年度", "評価時点", "エラー数", "警告数", "保存日時", "SHA-256", "備考",
+        "指摘付きコピー",
     ]  # fmt: skip
     assert _header(book["検証エラー"]) == [
         "ファイル",
@@ -440,6 +439,7 @@ def test_submissions_and_errors_sheets(book: Any) -> None:
     ]
     assert rows[0][4:10] == [2015, "最終", 0, 0, "2016-03-30 19:00", "a" * 64]  # saved at, Japanese time
     assert ws["E3"].number_format == "0"
+    assert rows[4][11] == "feedback/総務部/財政課.xlsx"
     assert not ws["J3"].alignment.wrap_text
     assert [_fill(ws.cell(r, 2)) for r in (3, 4, 7)] == ["C6EFCE", "D9D9D9", "FFC7CE"]
     errors = _rows(book["検証エラー"])
