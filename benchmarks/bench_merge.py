@@ -79,7 +79,12 @@ class Department:
     @classmethod
     def of(cls, divisions: str, topics: str) -> Department:
         """A department from space-separated division names and topics."""
-        return cls(tuple(divisions.split()), tuple(topics.split()))
+        return cls(words(divisions), words(topics))
+
+
+def words(text: str) -> tuple[str, ...]:
+    """The space-separated words of a vocabulary line (kept on one line: the names are short)."""
+    return tuple(text.split())
 
 
 DEPARTMENTS: dict[str, Department] = {
@@ -125,24 +130,20 @@ DEPARTMENTS: dict[str, Department] = {
     ),
 }
 # Prefixes that make more division names once every plain name is taken (local offices).
-REGIONS = ("", *"東部 中部 西部 日野 八頭 倉吉 米子 境港 岩美 智頭 琴浦 大山".split())
-FAMILY_NAMES = tuple(
-    "田中 山本 佐藤 鈴木 高橋 伊藤 渡辺 中村 小林 加藤 吉田 山田 松本 井上 木村 林 清水 山崎 森 池田 橋本 石田 前田 藤田 岡田 足立 福田 米村 入江 竹内".split()
+REGIONS = ("", *words("東部 中部 西部 日野 八頭 倉吉 米子 境港 岩美 智頭 琴浦 大山"))
+FAMILY_NAMES = words(
+    "田中 山本 佐藤 鈴木 高橋 伊藤 渡辺 中村 小林 加藤 吉田 山田 松本 井上 木村 林 清水 山崎 森 池田 橋本 石田 前田 藤田 岡田 足立 福田 米村 入江 竹内"
 )
-GIVEN_NAMES = tuple(
-    "健一 明彦 直子 亮 典子 浩二 美穂 誠 裕子 隆 恵子 大輔 由美 修 真理子 和也 智子 正樹 陽子 哲也".split()
+GIVEN_NAMES = words("健一 明彦 直子 亮 典子 浩二 美穂 誠 裕子 隆 恵子 大輔 由美 修 真理子 和也 智子 正樹 陽子 哲也")
+ACTORS = words("市町村 関係団体 民間事業者 県内の大学 NPO法人 地域住民 県内企業 商工団体 国の出先機関")
+ACTION_NOUNS = words("説明会 研修会 出前講座 個別相談会 現地調査 意見交換会 セミナー 実証実験")
+ASPECTS = words("普及啓発 推進体制の整備 人材育成 情報発信 効果検証 関係機関との連携 財源の確保")
+AREAS = words("東部地区 中部地区 西部地区 中山間地域 山間部 沿岸部 市街地")
+PROJECT_SUFFIXES = words("推進事業 支援事業 対策事業 促進事業 基盤整備事業 総合対策事業 強化事業 モデル事業")
+PLANS = words(
+    "鳥取県元気づくり総合戦略 鳥取県の将来ビジョン 鳥取県教育振興基本計画 とっとり環境イニシアティブプラン 鳥取県地域防災計画"
 )
-ACTORS = tuple("市町村 関係団体 民間事業者 県内の大学 NPO法人 地域住民 県内企業 商工団体 国の出先機関".split())
-ACTION_NOUNS = tuple("説明会 研修会 出前講座 個別相談会 現地調査 意見交換会 セミナー 実証実験".split())
-ASPECTS = tuple("普及啓発 推進体制の整備 人材育成 情報発信 効果検証 関係機関との連携 財源の確保".split())
-AREAS = tuple("東部地区 中部地区 西部地区 中山間地域 山間部 沿岸部 市街地".split())
-PROJECT_SUFFIXES = tuple("推進事業 支援事業 対策事業 促進事業 基盤整備事業 総合対策事業 強化事業 モデル事業".split())
-PLANS = tuple(
-    "鳥取県元気づくり総合戦略 鳥取県の将来ビジョン 鳥取県教育振興基本計画 とっとり環境イニシアティブプラン 鳥取県地域防災計画".split()
-)
-MISSION_ENDS = tuple(
-    "県民の安全・安心を確保 地域の活性化を推進 県民サービスの向上を実現 持続可能な地域づくりを推進".split()
-)
+MISSION_ENDS = words("県民の安全・安心を確保 地域の活性化を推進 県民サービスの向上を実現 持続可能な地域づくりを推進")
 SENTENCES = (
     "{topic}について、{actor}と連携して{noun}を{n}回開催した。",
     "{month}月までに{actor}と協議を重ね、{topic}の具体的な方策を取りまとめた。",
@@ -386,11 +387,10 @@ def _indicators(rng: Random, spec: list[dict[str, Any]], topics: Sequence[str]) 
     rows, names, behind_count = [], set(), 0
     for shape in spec:
         pool = DECREASING if shape["direction"] == "decrease" else INCREASING
-        measure = rng.choice(pool)
-        name = f"{rng.choice(topics)}{measure.suffix}"
-        while name in names:
-            measure = rng.choice(pool)
-            name = f"{rng.choice(topics)}{measure.suffix}"
+        topic, measure = rng.choice(topics), rng.choice(pool)
+        while f"{topic}{measure.suffix}" in names:
+            topic, measure = rng.choice(topics), rng.choice(pool)
+        name = f"{topic}{measure.suffix}"
         names.add(name)
         behind = rng.random() < 0.08
         behind_count += behind
@@ -407,7 +407,7 @@ def _indicators(rng: Random, spec: list[dict[str, Any]], topics: Sequence[str]) 
             as_of = "long_term_as_of" if key == "long_term_target" else f"{key}_as_of"
             row[as_of] = _as_of(rng, as_of, long_term_year) if shape["as_of"][as_of] else None
         row["plan"] = rng.choice(PLANS) if shape["plan"] else None
-        row["selection_reason"] = f"{name.split('の')[0]}の{rng.choice(ASPECTS)}の状況を示す指標として重要" + (
+        row["selection_reason"] = f"{topic}の{rng.choice(ASPECTS)}の状況を示す指標として重要" + (
             f"であり、{rng.choice(ACTORS)}との協議でも用いている" if rng.random() < 0.5 else ""
         )
         rows.append(row)
@@ -436,7 +436,7 @@ def _policy(rng: Random, spec: dict[str, Any], topic: str, topics: Sequence[str]
         typed_progress += dict(layout.PROGRESS)[progress] + ")"  # '◎(予定以上)' with half-width brackets
     projects = []
     for number in range(1, spec["projects"] + 1):
-        name = f"{rng.choice(('', '', 'とっとり', '新'))}{rng.choice([topic, *topics])}{rng.choice(PROJECT_SUFFIXES)}"
+        name = f"{rng.choice(('', '', 'とっとり'))}{rng.choice([topic, *topics])}{rng.choice(PROJECT_SUFFIXES)}"
         budget = round(math.exp(rng.uniform(math.log(300), math.log(2_500_000))))
         roll = rng.random()
         typed_budget: int | str = (
@@ -544,19 +544,19 @@ def ensure_bases(folder: Path, count: int, log: Callable[[str], None]) -> list[B
     for index in range(count):
         book, manifest = folder / f"base-{index:02d}.xlsx", folder / f"base-{index:02d}.json"
         spec = blueprint(index)
-        if not manifest.exists() or json.loads(manifest.read_text(encoding="utf-8"))["spec"] != spec:
+        who = Identity("総務部", "情報政策課", "0000000", "田中健一", "0857-26-7642")
+        entries = division_entries(spec, who, Random(index))
+        wanted = {"spec": spec, "paths": [list(path) for path, _ in leaves(entries)]}
+        if not manifest.exists() or json.loads(manifest.read_text(encoding="utf-8")) != wanted:
             if template is None:
                 template = write_template(folder / "template.xlsx")
-            who = Identity("総務部", "情報政策課", "0000000", "田中健一", "0857-26-7642")
-            entries = division_entries(spec, who, Random(index))
             started = time.perf_counter()
             fill_template(tokenised(entries, itertools.count()), book, template=template)
-            paths = [list(path) for path, _ in leaves(entries)]
-            manifest.write_text(json.dumps({"spec": spec, "paths": paths}, ensure_ascii=False), encoding="utf-8")
+            manifest.write_text(json.dumps(wanted, ensure_ascii=False), encoding="utf-8")  # last: marks it complete
             log(f"  base {index:2d}: {len(spec['policies'])} policies, {time.perf_counter() - started:.2f} s")
         with zipfile.ZipFile(book) as archive:
             parts = [(info, archive.read(info)) for info in archive.infolist()]
-        bases.append(Base(spec, parts, json.loads(manifest.read_text(encoding="utf-8"))["paths"]))
+        bases.append(Base(spec, parts, wanted["paths"]))
     return bases
 
 

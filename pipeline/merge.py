@@ -199,7 +199,7 @@ def _rows_of_record(result: FileResult) -> dict[str, list[dict[str, Any]]]:
             "achievement": policy["achievement"],
             "evaluation_reason": policy["evaluation_reason"],
             "indicator_count": len(policy["indicators"]),
-            "budget_total": float(sum(pr["budget"] or 0 for pr in policy["projects"])),
+            "budget_total": _budget_total(policy["projects"]),
             "next_actions": "\n".join(c["next_action"] for c in policy["challenges"] if c["next_action"]),
             "self_evaluation_warning": _contradiction(result, policy["sheet"]),
         }
@@ -232,6 +232,12 @@ def _rows_of_record(result: FileResult) -> dict[str, list[dict[str, Any]]]:
     return rows
 
 
+def _budget_total(projects: list[dict[str, Any]]) -> float | None:
+    """Sum of the budgets given; None when no project states one (blank is not zero)."""
+    budgets = [p["budget"] for p in projects if p["budget"] is not None]
+    return float(sum(budgets)) if budgets else None
+
+
 def _contradiction(result: FileResult, sheet: str) -> str | None:
     for issue in result.issues:
         if issue.code == "evaluation-contradiction" and issue.sheet == sheet:
@@ -241,6 +247,26 @@ def _contradiction(result: FileResult, sheet: str) -> str | None:
 
 def _schema(table: str) -> dict[str, Any]:
     """Column dtypes of a value table, so that an empty merge still has typed columns."""
+    if table == "submissions":
+        return {
+            "file": pl.String,
+            "status": pl.String,
+            "status_ja": pl.String,
+            "sha256": pl.String,
+            "size": pl.Int64,
+            "saved_at": pl.String,
+            "fiscal_year": pl.Int64,
+            "stage": pl.String,
+            "department": pl.String,
+            "division": pl.String,
+            "division_code": pl.String,
+            "errors": pl.Int64,
+            "warnings": pl.Int64,
+            "note": pl.String,
+            "feedback": pl.String,
+        }
+    if table == "errors":
+        return dict.fromkeys(("file", "sheet", "cell", "field", "code", "severity", "message", "found"), pl.String)
     common: dict[str, Any] = {
         "file": pl.String,
         "department": pl.String,
@@ -368,26 +394,8 @@ def merge(
 
     tables = {name: _frame(rows[name], _schema(name)) for name in TABLES[:6]}
     tables["indicators"] = with_status(tables["indicators"], stage or "最終", grade_bands)
-    sub_schema = {
-        "file": pl.String,
-        "status": pl.String,
-        "status_ja": pl.String,
-        "sha256": pl.String,
-        "size": pl.Int64,
-        "saved_at": pl.String,
-        "fiscal_year": pl.Int64,
-        "stage": pl.String,
-        "department": pl.String,
-        "division": pl.String,
-        "division_code": pl.String,
-        "errors": pl.Int64,
-        "warnings": pl.Int64,
-        "note": pl.String,
-        "feedback": pl.String,
-    }
-    tables["submissions"] = _frame(submissions, sub_schema)
-    err_schema = dict.fromkeys(("file", "sheet", "cell", "field", "code", "severity", "message", "found"), pl.String)
-    tables["errors"] = _frame([i.to_dict() for i in issues], err_schema)
+    tables["submissions"] = _frame(submissions, _schema("submissions"))
+    tables["errors"] = _frame([i.to_dict() for i in issues], _schema("errors"))
 
     not_submitted: tuple[DivisionKey, ...] = ()
     if master is not None:

@@ -1,0 +1,44 @@
+"""The merge benchmark runs end to end on a small generated corpus and prints its one JSON line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "benchmarks" / "bench_merge.py"
+KEYS = [
+    "n",
+    "merge_s",
+    "read_floor_s",
+    "write_floor_s",
+    "naive_s",
+    "ratio_to_floor",
+    "speedup_vs_naive",
+    "peak_rss_mb",
+]
+
+
+@pytest.mark.slow
+def test_bench_merge_prints_json_line_and_merge_accepts_every_generated_file(tmp_path: Path) -> None:
+    command = [
+        sys.executable,
+        str(BENCH),
+        *("--n", "20", "--runs", "1", "--naive-sample", "3", "--corpus-dir", str(tmp_path)),
+    ]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr
+
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert list(result) == KEYS
+    assert result["n"] == 20
+    for key in ("merge_s", "read_floor_s", "write_floor_s", "naive_s"):
+        assert result[key] > 0, key
+
+    (summary_path,) = tmp_path.glob("v*-n20/last-outbox/summary.json")
+    files = json.loads(summary_path.read_text(encoding="utf-8"))["files"]
+    assert (files["seen"], files["accepted"], files["rejected"]) == (20, 20, 0)
