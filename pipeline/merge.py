@@ -232,6 +232,13 @@ def _rows_of_record(result: FileResult) -> dict[str, list[dict[str, Any]]]:
     return rows
 
 
+def _unsupported(found: Found) -> Issue:
+    """The rejection of a file the pipeline does not read: an old .xls gets its own advice."""
+    if found.display.lower().endswith(".xls"):
+        return make_issue("legacy-format", file=found.display)
+    return make_issue("unsupported-format", file=found.display, format=found.detail)
+
+
 def _budget_total(projects: list[dict[str, Any]]) -> float | None:
     """Sum of the budgets given; None when no project states one (blank is not zero)."""
     budgets = [p["budget"] for p in projects if p["budget"] is not None]
@@ -363,7 +370,7 @@ def merge(
             fate = "unsupported" if f.kind == "unsupported" else "skipped"
             extra: tuple[Issue, ...] = ()
             if fate == "unsupported":
-                extra = (make_issue("unsupported-format", file=f.display, format=f.detail),)
+                extra = (_unsupported(f),)
             r = FileResult(f.display, size=f.size, issues=extra)
         rec = r.record or {}
         errors = [i for i in r.issues if i.severity == "error"]

@@ -13,7 +13,7 @@ import multiprocessing
 import os
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -131,7 +131,10 @@ def _limit_memory(megabytes: int) -> None:
             continue
 
 
-def _worker_main(conn: Connection, memory_mb: int) -> None:
+Handler = Callable[[Task], FileResult]
+
+
+def _worker_main(conn: Connection, memory_mb: int, handler: Handler) -> None:
     """Worker loop: receive a task, send back its FileResult, until told to stop."""
     os.environ.setdefault("POLARS_MAX_THREADS", "1")
     _limit_memory(memory_mb)
@@ -142,7 +145,7 @@ def _worker_main(conn: Connection, memory_mb: int) -> None:
             return
         if task is None:
             return
-        conn.send(process_file(task))
+        conn.send(handler(task))
 
 
 def _context() -> Any:
@@ -157,9 +160,9 @@ def _context() -> Any:
 
 
 class _Worker:
-    def __init__(self, ctx: Any, memory_mb: int) -> None:
+    def __init__(self, ctx: Any, memory_mb: int, handler: Handler) -> None:
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_worker_main, args=(child, memory_mb), daemon=True)
+        self.process = ctx.Process(target=_worker_main, args=(child, memory_mb, handler), daemon=True)
         self.process.start()
         child.close()
         self.task: tuple[int, Task] | None = None
@@ -191,13 +194,18 @@ def run_isolated(
     workers: int | None = None,
     memory_mb: int = WORKER_MEMORY_MB,
     timeout_s: float = WORKER_TIMEOUT_S,
+    handler: Handler = process_file,
 ) -> Iterator[tuple[int, FileResult]]:
-    """Process tasks in isolated worker processes; yield (task index, result) as each completes."""
+    """Process tasks in isolated worker processes; yield (task index, result) as each completes.
+
+    ``handler`` (a picklable top-level function) does the work of one task; by default the whole
+    parse of one file.
+    """
     if not tasks:
         return
     ctx = _context()
     count = max(1, min(workers or os.cpu_count() or 1, len(tasks)))
-    pool = [_Worker(ctx, memory_mb) for _ in range(count)]
+    pool = [_Worker(ctx, memory_mb, handler) for _ in range(count)]
     pending = list(enumerate(tasks))
     pending.reverse()
     try:
@@ -222,12 +230,12 @@ def run_isolated(
                     if result is None:  # the process died: signal, abort, out of memory
                         result = FileResult(task.display, issues=(make_issue("reader-crashed", file=task.display),))
                         worker.kill()
-                        worker = pool[i] = _Worker(ctx, memory_mb)
+                        worker = pool[i] = _Worker(ctx, memory_mb, handler)
                 elif time.monotonic() - worker.started >= timeout_s:
                     issue = make_issue("too-slow", file=task.display, seconds=int(timeout_s))
                     result = FileResult(task.display, issues=(issue,))
                     worker.kill()
-                    worker = pool[i] = _Worker(ctx, memory_mb)
+                    worker = pool[i] = _Worker(ctx, memory_mb, handler)
                 if result is None:
                     continue
                 worker.task = None
