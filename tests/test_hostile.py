@@ -296,6 +296,6 @@ def test_two_merges_on_one_outbox_cannot_interleave(tmp_path: Path, make_book: C
     )
     assert second.returncode == 2
     assert f"別の pipeline merge が出力先 {outbox} に書き込み中です。" in second.stderr
-    out, err = first.communicate(timeout=120)
+    _out, err = first.communicate(timeout=120)
     assert first.returncode == 0, err
     assert json.loads((outbox / "summary.json").read_text(encoding="utf-8"))["files"]["superseded"] == 59
