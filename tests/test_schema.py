@@ -1,0 +1,49 @@
+"""The JSON Schema is valid 2020-12, documents every field of the layout, and the seed record satisfies it."""
+
+from __future__ import annotations
+
+import json
+
+from jsonschema import Draft202012Validator
+
+from pipeline import layout
+from pipeline.validate import SCHEMA_PATH, inline_refs, schema_validator
+from scripts.seed import seed_record
+
+
+def _schema() -> dict:
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+def test_schema_is_valid_draft_2020_12() -> None:
+    Draft202012Validator.check_schema(_schema())
+    Draft202012Validator.check_schema(inline_refs(_schema()))
+
+
+def test_schema_names_every_layout_field_and_column() -> None:
+    schema = _schema()
+    top = set(schema["properties"])
+    assert top == {f.name for f in (*layout.META_FIELDS, *layout.BASIC_FIELDS)} | {"policies"}
+    policy = set(schema["$defs"]["policy"]["properties"])
+    assert policy == {f.name for f in layout.POLICY_FIELDS} | {"sheet"}
+    for table, definition in [("indicators", "indicator"), ("projects", "project"), ("results", "result"),
+                              ("challenges", "challenge"), ("related_plans", "related_plan")]:
+        keys = set(schema["$defs"][definition]["properties"])
+        assert keys == {c.key for c in layout.ALL_FIELDS[table].columns}, table
+
+
+def test_every_property_has_a_japanese_description() -> None:
+    schema = _schema()
+    described = [schema["properties"], *(d.get("properties", {}) for d in schema["$defs"].values())]
+    for properties in described:
+        for key, prop in properties.items():
+            assert any("\u3040" <= ch <= "\u9fff" for ch in prop.get("description", "")), key
+
+
+def test_seed_record_is_valid_and_a_broken_one_is_not() -> None:
+    validator = schema_validator()
+    assert list(validator.iter_errors(seed_record())) == []
+    broken = seed_record()
+    broken["stage"] = "年度末"
+    broken["policies"][0]["achievement"] = 11
+    assert sorted(e.json_path for e in validator.iter_errors(broken)) == ["$.policies[0].achievement", "$.stage"]
