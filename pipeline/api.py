@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -106,7 +108,9 @@ def _merge(
 ) -> MergeRun:
     """Discover, validate in isolated workers, merge, and write to ``outbox`` unless it is None (dry run)."""
     from pipeline.discover import discover
-    from pipeline.merge import merge
+    from pipeline.worker import warm_up
+
+    warm_up()
 
     inbox = settings.inbox
     # the outbox and the master list may live inside the inbox; neither is a submission
@@ -120,10 +124,17 @@ def _merge(
         for i, f in enumerate(books)
     ]
     results: dict[str, FileResult] = {}
+    # the later stages' imports (polars, xlsxwriter) load in a thread while the workers parse
+    later = ["pipeline.merge", *(["pipeline.write"] if outbox is not None else [])]
+    importer = threading.Thread(target=lambda: [importlib.import_module(m) for m in later], daemon=True)
+    importer.start()
     for done, (index, result) in enumerate(run_isolated(tasks, workers=settings.workers), start=1):
         results[tasks[index].display] = result
         if progress is not None:
             progress(done, len(tasks))
+    importer.join()
+    from pipeline.merge import merge
+
     if staging is not None:
         results = _arrange_feedback(results, staging)
     merged = merge(

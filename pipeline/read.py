@@ -42,7 +42,18 @@ def column_letters(number: int) -> str:
 
 def address(row: int, col: int) -> str:
     """A1-style address of a 1-based row and column."""
-    return f"{column_letters(col)}{row}"
+    return f"{_letters(col)}{row}"
+
+
+_LETTERS: dict[int, str] = {}
+
+
+def _letters(col: int) -> str:
+    """column_letters, memoised: the reader asks for the same few columns thousands of times."""
+    letters = _LETTERS.get(col)
+    if letters is None:
+        letters = _LETTERS[col] = column_letters(col)
+    return letters
 
 
 @dataclass(frozen=True)
@@ -133,9 +144,9 @@ class _Grid:
         text = str(value)
         return text if text.strip() else None
 
-    def cell(self, row: int, col: int) -> Cell:
-        """The Cell at a 1-based row and column."""
-        return Cell(self.sheet, address(row, col), self.text(row, col))
+    def cell(self, row: int, col: int, text: str | None = None, *, known: bool = False) -> Cell:
+        """The Cell at a 1-based row and column (``text`` given when already read)."""
+        return Cell(self.sheet, f"{_letters(col)}{row}", text if known else self.text(row, col))
 
 
 def _load_grid(reader: Any, sheet: str) -> _Grid:
@@ -179,10 +190,13 @@ def _read_table(grid: _Grid, ref: NameRef, spec: layout.Field, file: str, issues
                 )
             )
     rows: list[Row] = []
+    columns = list(found.items())
     for r in range(ref.min_row + 1, ref.max_row + 1):
-        row = {key: grid.cell(r, col) for key, col in found.items()}
-        if any(cell.text is not None for cell in row.values()):
-            rows.append(row)
+        texts = [grid.text(r, col) for _key, col in columns]
+        if any(text is not None for text in texts):  # Cells only for rows with content: most rows are blank
+            rows.append(
+                {key: grid.cell(r, col, text, known=True) for (key, col), text in zip(columns, texts, strict=True)}
+            )
     return rows
 
 

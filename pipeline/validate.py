@@ -24,11 +24,15 @@ SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "submission.s
 
 @cache
 def schema_validator() -> Any:
-    """The one compiled JSON Schema validator of a submission record."""
-    from jsonschema import Draft202012Validator
+    """The one compiled JSON Schema (2020-12) validator of a submission record.
 
-    # the schema itself is checked against the meta-schema by the tests, not at every start
-    return Draft202012Validator(inline_refs(json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))))
+    jsonschema-rs, not the pure-Python jsonschema: the same errors with their paths, about
+    70 times faster (0.05 ms instead of 4 ms a record, which was half the cost of a file).
+    """
+    import jsonschema_rs
+
+    schema = inline_refs(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
+    return jsonschema_rs.Draft202012Validator(schema)
 
 
 def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
@@ -405,7 +409,7 @@ def _check_master(b: _Builder, record: dict[str, Any], raw: RawSubmission, maste
 def _schema_issues(b: _Builder, record: dict[str, Any]) -> None:
     """Shape errors from the compiled schema, located through the record's cell locations."""
     for error in schema_validator().iter_errors(record):
-        path = list(error.absolute_path)
+        path = list(error.instance_path)
         pointer = "/" + "/".join(str(p) for p in path)
         cell = None
         probe = pointer
@@ -433,12 +437,14 @@ def _label_for_path(path: list[Any]) -> str:
 
 
 def _schema_detail(error: Any) -> str:
-    if error.validator == "maxLength":
-        return f"{error.validator_value}文字以内で入力してください"
-    if error.validator == "minItems":
+    """A Japanese reading of a schema error, by its kind."""
+    kind = type(error.kind).__name__
+    if kind == "MaxLength":
+        return f"{error.kind.limit}文字以内で入力してください"
+    if kind == "MinItems":
         return "1行以上入力してください"
-    if error.validator in ("minimum", "maximum"):
-        return f"範囲外の値です（{error.instance}）"
+    if kind in ("Minimum", "Maximum", "AnyOf", "Enum", "Type", "Pattern"):
+        return f"この欄に入力できない値です（{str(error.instance)[:50]}）"
     return str(error.message)[:200]
 
 

@@ -154,9 +154,20 @@ def _context() -> Any:
     if "forkserver" in methods and sys.platform.startswith("linux"):
         ctx = multiprocessing.get_context("forkserver")
         # imported once in the server, so that every (re)started worker forks ready to parse
-        ctx.set_forkserver_preload(["pipeline.worker", "pipeline.preflight", "pipeline.read", "fastexcel", "polars"])
+        ctx.set_forkserver_preload(
+            ["pipeline.worker", "pipeline.preflight", "pipeline.read", "pipeline.validate", "fastexcel", "polars"]
+        )
         return ctx
     return multiprocessing.get_context("spawn")
+
+
+def warm_up() -> None:
+    """Start the fork server now, so that it imports the readers while the caller does other work."""
+    ctx = _context()
+    if ctx.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
 
 
 class _Worker:
@@ -239,9 +250,9 @@ def run_isolated(
                 if result is None:
                     continue
                 worker.task = None
-                yield index, result
-                if pending:
+                if pending:  # keep the worker busy while the caller handles this result
                     worker.give(*pending.pop())
+                yield index, result
     finally:
         for worker in pool:
             if worker.task is None:
