@@ -21,7 +21,7 @@ import time
 import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -143,34 +143,60 @@ _KIND_FORMAT: dict[str, dict[str, Any]] = {
     "key": {"text_wrap": True},
     "text": {"text_wrap": True},
     "long": {"text_wrap": True},
+    "note": {"text_wrap": True},
     "code": {"text_wrap": True},
     "value": {"num_format": "#,##0"},
+    "calc": {"num_format": "#,##0"},
     "int": {"num_format": "#,##0"},
-    "rate": {"num_format": "0.0"},
+    "rate": {"num_format": "#,##0.0"},
     "budget": {"num_format": "#,##0"},
     "mark": {"align": "center"},
+    "score": {"num_format": "0", "align": "center"},
     "year": {"num_format": "0", "align": "center"},
     "hash": {},  # not wrapped: a 64-digit hash would make its row five lines tall
 }
-_FRACTION_FORMAT = {"num_format": "General"}  # a non-integral value is shown as typed, not rounded
+# Decimals a non-integral number shows: a typed value (kind "value") as typed, up to this many places, else in
+# General format; a computed one (kind "calc") rounded to at most this many places.
+_TYPED_DECIMALS = 6
+_CALC_DECIMALS = 2
 # Caps keep a table printable one page wide on A4; long text wraps instead of widening its column.
 _WIDTHS: dict[str, tuple[int, int]] = {
     "key": (8, 14),
     "text": (6, 22),
     "long": (20, 36),
+    "note": (16, 24),  # a remark that is usually blank: narrower than a sentence column
     "code": (6, 16),
     "value": (7, 12),
+    "calc": (7, 12),
     "int": (5, 8),
     "rate": (6, 8),
-    "budget": (9, 12),
-    "mark": (4, 7),
+    "budget": (9, 17),  # wide enough for 予算額合計(千円) on one line
+    "mark": (4, 8),
+    "score": (5, 8),
     "year": (6, 8),
     "hash": (12, 18),
 }
-_WRAPPED_KINDS = frozenset({"key", "text", "long", "code"})
+_WRAPPED_KINDS = frozenset({"key", "text", "long", "note", "code"})
 LINE_HEIGHT = 14.0  # points per line of 10-point Meiryo UI
 MAX_ROW_LINES = 28  # Excel's row height limit is 409 points
 _WIDTH_SAMPLE = 300
+# A header up to SHORT_HEADER wide (4 full-width characters) is kept on one line, up to HEADER_ONE_LINE wide
+# (8 characters) if its column may be that wide; a longer one takes two lines or more.
+SHORT_HEADER = 8
+HEADER_ONE_LINE = 16
+DEFAULT_ROW_HEIGHT = 15.0  # points: xlsxwriter's default row height
+
+# Printing: A4 landscape within these margins (inches).
+MARGIN_SIDE = 0.4
+MARGIN_TOP = 0.6
+PRINTABLE_WIDTH = (297 / 25.4 - 2 * MARGIN_SIDE) * 72  # points
+PRINTABLE_HEIGHT = (210 / 25.4 - 2 * MARGIN_TOP) * 72
+# Points per unit of column width as printed. Taken from the widest renderer seen (LibreOffice, whose stand-in
+# for Meiryo UI has wide digits); Excel's own Meiryo UI is narrower, so a page planned with it never overflows.
+POINTS_PER_WIDTH = 6.4
+WIDTH_PADDING = 0.71  # what xlsxwriter adds to each column width for the cell padding
+MIN_PRINT_SCALE = 0.7  # below this, 10-point text is too small to read on paper: the table is split across pages
+PIXELS_PER_POINT = 96 / 72
 
 
 # ---------------------------------------------------------------- small helpers
@@ -560,6 +586,13 @@ class _Col:
     kind: str = "text"
     text: str | None = None  # the text to show when the number is null (qualitative values)
     palette: str | None = None
+    # Which printed page (across) the column goes on when the table is too wide for one; None: not printed
+    # (technical columns, kept last, for the screen only).
+    page: int | None = 0
+
+    def on(self, page: int | None) -> _Col:
+        """The same column, printed on this page across (None: not printed)."""
+        return replace(self, page=page)
 
 
 class _Styles:
@@ -569,6 +602,8 @@ class _Styles:
         self._book = book
         self._cache: dict[tuple[tuple[str, Any], ...], Any] = {}
         self.title = self.plain(bold=True, font_size=14)
+        self.scope = self.plain(bold=True, font_size=11, font_color="#404040")
+        self.title_cell = self.plain(text_wrap=True, valign="bottom")
         self.subtitle = self.plain(font_color="#404040")
         self.none_line = self.plain(italic=True, font_color="#7F7F7F")
         self.header = self.get(bold=True, bg_color="#D9E1F2", text_wrap=True, valign="vcenter", align="center")
@@ -589,10 +624,25 @@ class _Styles:
             self._cache[key] = found
         return found
 
-    def cell(self, kind: str, colour: dict[str, str] | None = None, *, fraction: bool = False, **extra: Any) -> Any:
+    def cell(self, kind: str, colour: dict[str, str] | None = None, **extra: Any) -> Any:
         """The format of a data cell of this kind, optionally coloured."""
-        props = {**_KIND_FORMAT[kind], **(_FRACTION_FORMAT if fraction else {}), **(colour or {}), **extra}
-        return self.get(**props)
+        return self.get(**{**_KIND_FORMAT[kind], **(colour or {}), **extra})
+
+
+def _decimals(value: float, most: int) -> int | None:
+    """The fewest decimal places (1 to ``most``) that show this value exactly; None if it needs more."""
+    for places in range(1, most + 1):
+        if abs(round(value, places) - value) <= 1e-9 * max(1.0, abs(value)):
+            return places
+    return None
+
+
+def _fraction_format(kind: str, value: float) -> str:
+    """The number format of a non-integral value: thousands separators and the decimals it needs."""
+    if kind == "calc":
+        return "#,##0." + "0" * (_decimals(value, _CALC_DECIMALS) or _CALC_DECIMALS)
+    places = _decimals(value, _TYPED_DECIMALS)
+    return "General" if places is None else "#,##0." + "0" * places  # General: shown as typed, never rounded
 
 
 def _write_column(ws: Any, styles: _Styles, c: int, first: int, col: _Col, frame: pl.DataFrame) -> None:
@@ -604,7 +654,7 @@ def _write_column(ws: Any, styles: _Styles, c: int, first: int, col: _Col, frame
     base = styles.cell(col.kind)
     plain = styles.cell(col.kind, anything)
     by_value = {value: styles.cell(col.kind, colour) for value, colour in palette.items() if value != ANY_VALUE}
-    fraction = styles.cell(col.kind, anything, fraction=True) if col.kind == "value" else plain
+    fractions: dict[str, Any] = {}
     text_format = styles.cell("text", anything)
     write_string, write_number, write_blank = ws.write_string, ws.write_number, ws.write_blank
     for i, value in enumerate(values):
@@ -619,8 +669,16 @@ def _write_column(ws: Any, styles: _Styles, c: int, first: int, col: _Col, frame
             write_string(r, c, value, by_value.get(value, plain))
         elif isinstance(value, bool):
             write_string(r, c, "はい" if value else "いいえ", plain)
-        elif isinstance(value, float) and not value.is_integer():
-            write_number(r, c, value, fraction)
+        elif (
+            col.kind in ("value", "calc")
+            and isinstance(value, float)
+            and math.isfinite(value)
+            and not value.is_integer()
+        ):
+            num_format = _fraction_format(col.kind, value)
+            if num_format not in fractions:
+                fractions[num_format] = styles.cell(col.kind, anything, num_format=num_format)
+            write_number(r, c, value, fractions[num_format])
         else:
             write_number(r, c, value, plain)
 
@@ -629,28 +687,81 @@ def _column_width(col: _Col, frame: pl.DataFrame) -> float:
     """A width that fits the header (wrapped on up to two lines) and a sample of the values, within the kind's caps."""
     low, high = _WIDTHS[col.kind]
     header = text_width(col.header)
-    header_need = header if header <= 8 else math.ceil(header / 2)
+    if header <= SHORT_HEADER or header <= min(HEADER_ONE_LINE, high):
+        header_need = header + 1  # on one line: a full-width character is a little under 2 units wide
+    else:  # on two lines: half the header and a little for the padding, so that it breaks in the middle
+        header_need = math.ceil(header / 2) + 1
     sample = frame.get_column(col.source).head(_WIDTH_SAMPLE).drop_nulls().to_list() if frame.height else []
     if col.text and frame.height:
         sample += frame.get_column(col.text).head(_WIDTH_SAMPLE).drop_nulls().to_list()
-    widest = 0
+    need = 0  # the widest value and its padding: 2, or 1 for Japanese text (a full-width character is under 2)
     for value in sample:
         if isinstance(value, str):
-            widest = max(widest, text_width(value))
+            need = max(need, text_width(value) + (2 if value.isascii() else 1))
         elif isinstance(value, int | float):
-            widest = max(widest, len(_number_text(float(value))))
-    return float(max(low, min(high, max(header_need, widest) + 2)))
+            need = max(need, len(_number_text(float(value))) + 2)
+    return float(max(low, min(high, max(header_need, need))))
 
 
-def _page_setup(ws: Any, header_row: int, scope: str) -> None:
-    """A4 landscape, one page wide, header row repeated, sheet name and page numbers printed."""
+def _page_setup(ws: Any, scope: str, header_row: int | None) -> None:
+    """A4 landscape, margins, the scope and sheet name above and page numbers below; the header row (if any)
+    repeated at the top of every page."""
     ws.set_paper(9)
     ws.set_landscape()
-    ws.fit_to_pages(1, 0)
-    ws.repeat_rows(header_row)
-    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    if header_row is not None:
+        ws.repeat_rows(header_row)
+    ws.set_margins(left=MARGIN_SIDE, right=MARGIN_SIDE, top=MARGIN_TOP, bottom=MARGIN_TOP)
     ws.set_header(f"&L{scope.replace('&', '&&')}&R&A", {"margin": 0.25})
     ws.set_footer("&C&P / &N", {"margin": 0.25})
+
+
+def _printed_width(widths: Iterable[float]) -> float:
+    """Points that columns of these widths take on paper at 100%."""
+    return sum(POINTS_PER_WIDTH * (width + WIDTH_PADDING) for width in widths)
+
+
+@dataclass(frozen=True)
+class _PrintPlan:
+    """How a table is printed across: its printed columns, where pages break and at what scale."""
+
+    last_col: int  # the last printed column; those after it are for the screen only
+    breaks: tuple[int, ...] = ()  # columns that start a new page across
+    repeat: int = 0  # leading columns printed again at the left of every page across
+    scale: int | None = None  # percent; None: fitted to one page wide by the printing program
+
+
+def _print_plan(cols: Sequence[_Col], widths: Sequence[float], repeat: int = 0) -> _PrintPlan:
+    """One page wide when the printed columns fit at ``MIN_PRINT_SCALE`` or more; else split at the columns'
+    pages across, the first ``repeat`` columns printed on each, at the scale that fits the widest page."""
+    printed = [c for c, col in enumerate(cols) if col.page is not None]
+    if printed != list(range(len(printed))):
+        raise ValueError("printed columns must come first")
+    last = printed[-1] if printed else len(cols) - 1
+    if PRINTABLE_WIDTH / _printed_width(widths[: last + 1]) >= MIN_PRINT_SCALE:
+        return _PrintPlan(last)
+    pages = [col.page or 0 for col in cols[: last + 1]]
+    if pages != sorted(pages) or any(page != pages[0] for page in pages[:repeat]):
+        raise ValueError("columns must be in page order, the repeated ones on the first page")
+    breaks = tuple(c for c in range(1, last + 1) if pages[c] != pages[c - 1])
+    if not breaks:
+        return _PrintPlan(last)
+    starts, ends = (0, *breaks), (*breaks, last + 1)
+    repeated = _printed_width(widths[:repeat])
+    widest = max(_printed_width(widths[a:b]) + (repeated if a else 0.0) for a, b in zip(starts, ends, strict=True))
+    scale = max(10, min(100, math.floor(98 * PRINTABLE_WIDTH / widest)))  # 2% to spare for rounding
+    return _PrintPlan(last, breaks, repeat, scale)
+
+
+def _apply_print_plan(ws: Any, plan: _PrintPlan, last_row: int) -> None:
+    ws.print_area(0, 0, last_row, plan.last_col)
+    if plan.scale is None:
+        ws.fit_to_pages(1, 0)
+        return
+    ws.set_print_scale(plan.scale)
+    ws.set_v_pagebreaks(list(plan.breaks))
+    ws.print_across()  # each band of rows on its pages across, one after the other
+    if plan.repeat:
+        ws.repeat_columns(0, plan.repeat - 1)
 
 
 def _lines(text: str, width: float) -> int:
@@ -660,7 +771,8 @@ def _lines(text: str, width: float) -> int:
 
 
 def _row_heights(frame: pl.DataFrame, cols: Sequence[_Col], widths: Sequence[float]) -> list[int]:
-    """Estimated lines per data row for wrapped text, vectorised: full-width characters (3 UTF-8 bytes) count 2.
+    """Estimated lines per data row for wrapped text, line by line, vectorised: full-width characters
+    (3 UTF-8 bytes) count 2.
 
     Row heights are set explicitly because not every client (LibreOffice, printing) fits them to wrapped text.
     """
@@ -669,20 +781,37 @@ def _row_heights(frame: pl.DataFrame, cols: Sequence[_Col], widths: Sequence[flo
         source = col.text if col.kind == "value" else col.source if col.kind in _WRAPPED_KINDS else None
         if source is None or frame.schema.get(source) != pl.String:
             continue
-        text = pl.col(source)
-        chars = text.str.len_chars()
-        display = chars + (text.str.len_bytes() - chars) // 2
+        line = pl.element()
+        chars = line.str.len_chars()
+        display = (chars + (line.str.len_bytes() - chars) // 2).cast(pl.Float64)
         per_line = max(width - 1.0, 1.0)
-        estimates.append((display.cast(pl.Float64) / per_line).ceil() + text.str.count_matches("\n"))
+        wrapped = (display / per_line).ceil().clip(1)
+        estimates.append(pl.col(source).str.split("\n").list.eval(wrapped).list.sum())
     if not estimates or not frame.height:
         return [1] * frame.height
     lines = pl.max_horizontal(estimates).fill_null(1).clip(1, MAX_ROW_LINES).cast(pl.Int64)
     return frame.select(lines).to_series().to_list()
 
 
-def _set_height(ws: Any, row: int, lines: int) -> None:
+def _row_height(lines: int) -> float:
+    """Points of a row with this many lines of text."""
+    return min(lines, MAX_ROW_LINES) * LINE_HEIGHT + 3 if lines > 1 else DEFAULT_ROW_HEIGHT
+
+
+def _set_height(ws: Any, row: int, lines: int) -> float:
+    """Set a row's height for its lines of text; return the height in points."""
     if lines > 1:
-        ws.set_row(row, min(lines, MAX_ROW_LINES) * LINE_HEIGHT + 3)
+        ws.set_row(row, _row_height(lines))
+    return _row_height(lines)
+
+
+@dataclass(frozen=True)
+class _Written:
+    """What _write_table wrote: the last row, the column widths and the height of header and data rows."""
+
+    last: int
+    widths: list[float]
+    height: float
 
 
 def _write_table(
@@ -693,27 +822,28 @@ def _write_table(
     header_row: int,
     freeze_cols: int,
     min_widths: Sequence[float] = (),
-) -> int:
-    """Header, data, widths, row heights, filter and frozen panes of one table; returns the last row written."""
+) -> _Written:
+    """Header, data, widths, row heights, filter and frozen panes of one table."""
     widths = [
         max(min_widths[c] if c < len(min_widths) else 0.0, _column_width(col, frame)) for c, col in enumerate(cols)
     ]
     for c, width in enumerate(widths):
         ws.set_column(c, c, width)
     ws.write_row(header_row, 0, [c.header for c in cols], styles.header)
-    _set_height(ws, header_row, max(_lines(col.header, w) for col, w in zip(cols, widths, strict=True)))
+    height = _set_height(ws, header_row, max(_lines(col.header, w) for col, w in zip(cols, widths, strict=True)))
     first = header_row + 1
     if frame.height:
         for c, col in enumerate(cols):
             _write_column(ws, styles, c, first, col, frame)
         for i, lines in enumerate(_row_heights(frame, cols, widths)):
-            _set_height(ws, first + i, lines)
+            height += _set_height(ws, first + i, lines)
     last = header_row + frame.height
     ws.autofilter(header_row, 0, max(last, header_row), len(cols) - 1)
     ws.freeze_panes(first, freeze_cols)
     if not frame.height:
         ws.write_string(first, 0, NONE_LINE, styles.none_line)
-    return last
+        height += DEFAULT_ROW_HEIGHT
+    return _Written(last, widths, height)
 
 
 def _data_sheet(
@@ -725,17 +855,35 @@ def _data_sheet(
     scope: str,
     *,
     freeze_cols: int = 2,
+    repeat: int = 0,
 ) -> None:
-    """A sheet with a title line, then one table with its header on the second row."""
+    """A sheet with a title line, then one table with its header on the second row.
+
+    On paper: the header row on every page; the columns a page wide at a readable scale, else split across
+    pages as the columns say with the first ``repeat`` columns on each; technical columns left off.
+    """
     ws = book.add_worksheet(name)
     total = frame.height
     if total > EXCEL_MAX_DATA_ROWS:
         frame = frame.head(EXCEL_MAX_DATA_ROWS)
     shown = f"（{total:,}件）" if total == frame.height else f"（{total:,}件中、先頭 {frame.height:,}件）"
-    ws.write_string(0, 0, f"{name}{shown} {scope}", styles.title)
-    ws.set_row(0, 24)
-    _write_table(ws, styles, cols, frame, 1, freeze_cols)
-    _page_setup(ws, 1, scope)
+    written = _write_table(ws, styles, cols, frame, 1, freeze_cols)
+    plan = _print_plan(cols, written.widths, repeat)
+    _sheet_title(ws, styles, f"{name}{shown}", scope, plan.repeat)
+    _page_setup(ws, scope, header_row=1)
+    _apply_print_plan(ws, plan, max(written.last, 2))
+
+
+def _sheet_title(ws: Any, styles: _Styles, title: str, scope: str, span: int) -> None:
+    """The title in large type and the scope after it; on two lines within the first ``span`` columns when those
+    are printed again on each page across, so that the title is whole on every page."""
+    if span > 1:
+        ws.merge_range(0, 0, 0, span - 1, "", styles.title_cell)
+        ws.write_rich_string(0, 0, styles.title, title, styles.scope, f"\n{scope}", styles.title_cell)
+        ws.set_row(0, 42)
+    else:
+        ws.write_rich_string(0, 0, styles.title, title, styles.scope, f" {scope}")
+        ws.set_row(0, 24)
 
 
 # Template text columns that hold sentences rather than names: wide and wrapped.
@@ -774,7 +922,9 @@ def _value_cols(table: str, keys: Iterable[str]) -> list[_Col]:
 
 
 _WHO = [_Col(L_DEPARTMENT, "department", "key"), _Col(L_DIVISION, "division", "key")]
-_WHERE = [_Col(H_LOCATION, "_location", "code"), _Col(H_FILE, "file", "code")]
+_POLICY = _Col(L_POLICY, "policy_title", "text")
+# Where a row came from: for whoever checks a figure on screen, not printed.
+_WHERE = [_Col(H_LOCATION, "_location", "code", page=None), _Col(H_FILE, "file", "code", page=None)]
 
 
 def _indicator_frame(result: MergeResult) -> pl.DataFrame:
@@ -791,10 +941,12 @@ def _indicator_frame(result: MergeResult) -> pl.DataFrame:
 
 
 def _behind_cols() -> list[_Col]:
+    """Who and which policy (repeated on each printed page), then the indicator's figures, then the policy's
+    evaluation (the second page when printed)."""
     indicator_labels = {k: layout.label_of(f"indicators.{k}") for k in ("name", "direction")}
     return [
         *_WHO,
-        _Col(L_POLICY, "policy_title", "text"),
+        _POLICY,
         _Col(indicator_labels["name"], "name", "text"),
         _Col(L_UNIT, "unit", "code"),
         _Col(indicator_labels["direction"], "direction", "code"),
@@ -809,31 +961,45 @@ def _behind_cols() -> list[_Col]:
         _Col(H_RATE, "achievement_rate", "rate"),
         _Col(H_GRADE, "grade", "mark", palette="grade"),
         _Col(H_TRAJECTORY, "_trajectory", "mark", palette="flag"),
-        _Col(L_PROGRESS, "progress", "mark", palette="mark"),
-        _Col(L_ACHIEVEMENT, "achievement", "int"),
-        _Col(L_REASON, "evaluation_reason", "long"),
-        _Col(L_NEXT_ACTION, "next_actions", "long"),
-        _Col(H_WARNING, "self_evaluation_warning", "long", palette="warning"),
+        _Col(L_PROGRESS, "progress", "mark", palette="mark", page=1),
+        _Col(L_ACHIEVEMENT, "achievement", "score", page=1),
+        _Col(L_REASON, "evaluation_reason", "long", page=1),
+        _Col(L_NEXT_ACTION, "next_actions", "long", page=1),
+        _Col(H_WARNING, "self_evaluation_warning", "note", palette="warning", page=1),
         *_WHERE,
     ]
 
 
+# The leading columns that say which row it is (部局名, 所属名, 政策内容): frozen on screen, and printed on every
+# page across when the sheet is too wide for one.
+KEY_COLUMNS = 3
+
+
 def _indicator_cols() -> list[_Col]:
-    keys = [c.key for c in layout.INDICATOR_COLUMNS]
+    """By importance: who, which indicator, its figures and status (printed, one page wide), then the status
+    reason, category and long-term view, then what only a checker needs (the screen only)."""
+    fields = {col.source: col for col in _value_cols("indicators", [c.key for c in layout.INDICATOR_COLUMNS])}
+    figures = [fields.pop(key) for key in ("name", "unit", "direction", "baseline", "start", "target", "actual")]
+    category, long_term = fields.pop("category"), fields.pop("long_term_target")
+    as_of = [fields.pop(key) for key in list(fields) if key.endswith("_as_of")]
     return [
         *_WHO,
-        _Col(H_POLICY_NO, "policy_no", "int"),
-        _Col(L_POLICY, "policy_title", "text"),
-        *_value_cols("indicators", keys),
-        _Col(H_STATUS, "status", "code", palette="status"),
-        _Col(H_STATUS_REASON, "status_reason", "text"),
+        _POLICY,
+        *figures,
         _Col(H_RATE, "achievement_rate", "rate"),
         _Col(H_GRADE, "grade", "mark", palette="grade"),
-        _Col(H_TRAJECTORY_EXPECTED, "trajectory_expected", "value"),
+        _Col(H_STATUS, "status", "code", palette="status"),
         _Col(H_TRAJECTORY, "_trajectory", "mark", palette="flag"),
-        _Col(L_PROGRESS, "progress", "mark", palette="mark"),
+        _Col(H_STATUS_REASON, "status_reason", "text", page=None),
+        category.on(None),
+        long_term.on(None),
+        _Col(H_TRAJECTORY_EXPECTED, "trajectory_expected", "calc", page=None),
+        _Col(L_PROGRESS, "progress", "mark", palette="mark", page=None),
+        _Col(H_POLICY_NO, "policy_no", "int", page=None),
+        *(col.on(None) for col in fields.values()),  # the plan, the other plan's name, why this indicator
+        *(col.on(None) for col in as_of),
         *_WHERE[:1],
-        _Col(H_ROW, "row", "int"),
+        _Col(H_ROW, "row", "int", page=None),
         *_WHERE[1:],
     ]
 
@@ -855,22 +1021,24 @@ def _policy_frame(result: MergeResult) -> pl.DataFrame:
 
 
 def _policy_cols() -> list[_Col]:
+    """Who and which policy (repeated on each printed page), the evaluation, then the policy's budget and aims
+    (the second page when printed), then references (not printed)."""
     return [
         *_WHO,
-        _Col(H_POLICY_NO, "policy_no", "int"),
-        _Col(L_POLICY, "policy_title", "text"),
-        _Col(layout.label_of("goals"), "goals", "long"),
-        _Col(layout.label_of("related_plans"), "related_plans", "text"),
-        _Col(layout.label_of("related_plans_note"), "related_plans_note", "text"),
-        _Col(layout.label_of("long_term_goal"), "long_term_goal", "long"),
+        _POLICY,
+        _Col(L_PROGRESS, "progress", "mark", palette="mark"),
+        _Col(L_ACHIEVEMENT, "achievement", "score"),
         _Col(H_INDICATOR_COUNT, "indicator_count", "int"),
         _Col(H_BEHIND_COUNT, "_behind", "int"),
-        _Col(H_BUDGET_TOTAL, "budget_total", "budget"),
-        _Col(L_PROGRESS, "progress", "mark", palette="mark"),
-        _Col(L_ACHIEVEMENT, "achievement", "int"),
         _Col(L_REASON, "evaluation_reason", "long"),
         _Col(L_NEXT_ACTION, "next_actions", "long"),
-        _Col(H_WARNING, "self_evaluation_warning", "long", palette="warning"),
+        _Col(H_WARNING, "self_evaluation_warning", "note", palette="warning", page=1),
+        _Col(H_BUDGET_TOTAL, "budget_total", "budget", page=1),
+        _Col(layout.label_of("goals"), "goals", "long", page=1),
+        _Col(layout.label_of("long_term_goal"), "long_term_goal", "long", page=1),
+        _Col(layout.label_of("related_plans"), "related_plans", "text", page=None),
+        _Col(layout.label_of("related_plans_note"), "related_plans_note", "text", page=None),
+        _Col(H_POLICY_NO, "policy_no", "int", page=None),
         *_WHERE,
     ]
 
@@ -885,7 +1053,7 @@ def _item_frame(result: MergeResult, table: str) -> pl.DataFrame:
 
 def _item_cols(table: str) -> list[_Col]:
     keys = [c.key for c in layout.ALL_FIELDS[table].columns]
-    return [*_WHO, _Col(L_POLICY, "policy_title", "text"), *_value_cols(table, keys), *_WHERE]
+    return [*_WHO, _POLICY, *_value_cols(table, keys), *_WHERE]
 
 
 def _division_frame(result: MergeResult) -> pl.DataFrame:
@@ -922,7 +1090,7 @@ def _division_cols() -> list[_Col]:
         _Col(layout.label_of("missions"), "missions", "long"),
         _Col(H_POLICY_COUNT, "policy_count", "int"),
         _Col(H_INDICATOR_COUNT, "_indicators", "int"),
-        _Col(H_FILE, "file", "code"),
+        _WHERE[1],
     ]
 
 
@@ -947,22 +1115,25 @@ def _submission_frame(result: MergeResult) -> pl.DataFrame:
 
 
 def _submission_cols(frame: pl.DataFrame) -> list[_Col]:
+    """Each file, its fate and why, then when it was saved; its hash for the screen only."""
     cols = [
         _Col(H_FILE, "file", "code"),
         _Col(H_STATUS, "status_ja", "code", palette="fate"),
         _Col(L_DEPARTMENT, "department", "key"),
         _Col(L_DIVISION, "division", "key"),
-        _Col(L_YEAR, "fiscal_year", "year"),
-        _Col(L_STAGE, "stage", "mark"),
+        _Col("備考", "note", "long"),
         _Col("エラー数", "errors", "int"),
         _Col("警告数", "warnings", "int"),
-        _Col("保存日時", "_saved_at", "code"),
-        _Col("SHA-256", "sha256", "hash"),
-        _Col("備考", "note", "long"),
     ]
     if "feedback" in frame.columns:  # the annotated copy to send back to the division
         cols.append(_Col(H_FEEDBACK, "feedback", "code"))
-    return cols
+    return [
+        *cols,
+        _Col("保存日時", "_saved_at", "code"),
+        _Col(L_YEAR, "fiscal_year", "year"),
+        _Col(L_STAGE, "stage", "mark"),
+        _Col("SHA-256", "sha256", "hash", page=None),
+    ]
 
 
 def _error_frame(result: MergeResult) -> pl.DataFrame:
@@ -983,12 +1154,12 @@ def _error_cols() -> list[_Col]:
     return [
         _Col(H_FILE, "file", "code"),
         _Col("重要度", "_severity", "mark", palette="severity"),
-        _Col("シート", "sheet", "code"),
-        _Col("セル", "cell", "code"),
-        _Col("項目", "field", "text"),
-        _Col("コード", "code", "code"),
         _Col("メッセージ", "message", "long"),
         _Col("入力値", "found", "text"),
+        _Col("項目", "field", "text"),
+        _Col("シート", "sheet", "code"),
+        _Col("セル", "cell", "code"),
+        _Col("コード", "code", "code", page=None),
     ]
 
 
@@ -1069,10 +1240,12 @@ def _key_figures(result: MergeResult, summary: dict[str, Any]) -> list[list[tupl
 
 
 def _overview_sheet(book: Any, styles: _Styles, result: MergeResult, scope: str, inbox_label: str) -> None:
+    """Key figures, the table per department and its chart: one A4 landscape page."""
     ws = book.add_worksheet(SHEETS[0])
     summary = summary_dict(result)
     ws.write_string(0, 0, f"工程表 集約結果 {scope}", styles.title)
     ws.set_row(0, 24)
+    height = 24.0 + 2 * DEFAULT_ROW_HEIGHT  # the title, the inbox line and a blank row
     if inbox_label:
         ws.write_string(1, 0, f"受付フォルダ: {inbox_label}", styles.subtitle)
     label_format = styles.get(bold=True, bg_color="#F2F2F2", text_wrap=True, valign="vcenter", align="center")
@@ -1081,29 +1254,39 @@ def _overview_sheet(book: Any, styles: _Styles, result: MergeResult, scope: str,
     frame = _department_frame(result)
     # the key-figure labels above share these columns
     min_widths = [16.0] + [10.0] * (len(cols) - 1)
-    last = _write_table(ws, styles, cols, frame, OVERVIEW_HEADER_ROW, 1, min_widths)
-    widths = [max(w, _column_width(c, frame)) for w, c in zip(min_widths, cols, strict=True)]
+    written = _write_table(ws, styles, cols, frame, OVERVIEW_HEADER_ROW, 1, min_widths)
     for band, figures in enumerate(_key_figures(result, summary)):
         row = 3 + band * 2
         labels = [label for label, _ in figures]
         ws.write_row(row, 0, labels, label_format)
         ws.write_row(row + 1, 0, [value for _, value in figures], value_format)
-        _set_height(ws, row, max(_lines(label, w) for label, w in zip(labels, widths, strict=False)))
-    _page_setup(ws, OVERVIEW_HEADER_ROW, scope)
+        lines = max(_lines(label, w) for label, w in zip(labels, written.widths, strict=False))
+        height += _set_height(ws, row, lines) + DEFAULT_ROW_HEIGHT
+    height += DEFAULT_ROW_HEIGHT + written.height  # the blank row above the table, and the table
+    _page_setup(ws, scope, header_row=None)
+    ws.fit_to_pages(1, 1)  # key figures, table and chart on one page; nothing repeated
     if not frame.height:
         return
-    total_row = last + 1
+    total_row = written.last + 1
     totals: list[Any] = ["合計"] + [int(frame.get_column(c.source).sum()) for c in cols[1:-1]]
     totals.append(float(frame.get_column("budget").sum()))
     total_format: dict[str, Any] = {"bold": True, "top": 2, "bg_color": "#F2F2F2"}
     ws.write_string(total_row, 0, totals[0], styles.cell("key", **total_format))
     for c, value in enumerate(totals[1:], start=1):
         ws.write_number(total_row, c, value, styles.cell(cols[c].kind, **total_format))
-    _overview_chart(book, ws, cols, frame.height, total_row + 2)
+    height += 2 * DEFAULT_ROW_HEIGHT  # the total row and a blank row
+    _overview_chart(book, ws, cols, frame.height, total_row + 2, written.widths, PRINTABLE_HEIGHT - height)
 
 
-def _overview_chart(book: Any, ws: Any, cols: Sequence[_Col], departments: int, at_row: int) -> None:
-    """Stacked columns of ◎○△× per department, below the table so that it covers nothing and prints with it."""
+CHART_HEIGHTS = (200, 360)  # pixels: the chart's least and greatest height
+CHART_OFFSET = 4  # pixels from the top left corner of its cell
+
+
+def _overview_chart(
+    book: Any, ws: Any, cols: Sequence[_Col], departments: int, at_row: int, widths: Sequence[float], room: float
+) -> None:
+    """Stacked columns of ◎○△× per department, below the table so that it covers nothing and prints with it:
+    as wide as the table and as tall as the ``room`` (points) left on the page, within ``CHART_HEIGHTS``."""
     first, last = OVERVIEW_HEADER_ROW + 1, OVERVIEW_HEADER_ROW + departments
     chart = book.add_chart({"type": "column", "subtype": "stacked"})
     font = {"name": FONT_NAME, "size": 9}
@@ -1118,13 +1301,16 @@ def _overview_chart(book: Any, ws: Any, cols: Sequence[_Col], departments: int, 
                     "gap": 80,
                 }
             )
-    chart.set_title({"name": f"{L_PROGRESS}の部局別内訳（政策数）", "name_font": {"name": FONT_NAME, "size": 12}})
+    chart.set_title({"name": f"{L_PROGRESS}の部局別内訳（政策数）", "name_font": {"name": FONT_NAME, "size": 11}})
     chart.set_x_axis({"num_font": font})
     chart.set_y_axis({"name": H_POLICY_COUNT, "name_font": font, "num_font": font, "min": 0})
-    chart.set_legend({"position": "bottom", "font": font})
-    width = max(480, min(1400, 90 * departments + 240))
-    chart.set_size({"width": width, "height": 320})
-    ws.insert_chart(at_row, 0, chart, {"x_offset": 4, "y_offset": 4, "object_position": 1})
+    chart.set_legend({"position": "right", "font": font})
+    # xlsxwriter's own column pixels: 7 per unit of width and 5 of padding
+    width = sum(int(w * 7 + 0.5) + 5 for w in widths) - 2 * CHART_OFFSET
+    lowest, highest = CHART_HEIGHTS
+    height = int(max(lowest, min(highest, room * PIXELS_PER_POINT - 2 * CHART_OFFSET)))
+    chart.set_size({"width": width, "height": height})
+    ws.insert_chart(at_row, 0, chart, {"x_offset": CHART_OFFSET, "y_offset": CHART_OFFSET, "object_position": 1})
 
 
 def _created(result: MergeResult) -> datetime:
@@ -1162,9 +1348,10 @@ def write_workbook(result: MergeResult, path: Path, *, inbox_label: str = "", tm
     _overview_sheet(book, styles, result, scope, inbox_label)
     indicators = _indicator_frame(result)
     behind = indicators.filter(pl.col("status") == BEHIND) if "status" in indicators.columns else indicators
-    _data_sheet(book, styles, SHEETS[1], _behind_cols(), behind, scope)
+    _data_sheet(book, styles, SHEETS[1], _behind_cols(), behind, scope, freeze_cols=KEY_COLUMNS, repeat=KEY_COLUMNS)
     _data_sheet(book, styles, SHEETS[2], _indicator_cols(), indicators, scope)
-    _data_sheet(book, styles, SHEETS[3], _policy_cols(), _policy_frame(result), scope)
+    policies = _policy_frame(result)
+    _data_sheet(book, styles, SHEETS[3], _policy_cols(), policies, scope, freeze_cols=KEY_COLUMNS, repeat=KEY_COLUMNS)
     _data_sheet(book, styles, SHEETS[4], _item_cols("projects"), _item_frame(result, "projects"), scope)
     _data_sheet(book, styles, SHEETS[5], _item_cols("results"), _item_frame(result, "results"), scope)
     _data_sheet(book, styles, SHEETS[6], _item_cols("challenges"), _item_frame(result, "challenges"), scope)

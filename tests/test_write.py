@@ -7,6 +7,8 @@ import io
 import json
 import os
 import re
+import shutil
+import subprocess
 import time
 import zipfile
 from collections.abc import Callable
@@ -301,7 +303,9 @@ def test_workbook_has_the_ten_sheets_in_order(book: Any) -> None:
 
 def test_behind_target_sheet_headers_and_row(book: Any) -> None:
     ws = book["目標未達指標"]
-    assert ws["A1"].value == "目標未達指標（2件） 平成27年度（2015年度） 最終（年度末）"
+    # on two lines within the columns printed on each page across (the sheet is printed two pages wide)
+    assert ws["A1"].value == "目標未達指標（2件）\n平成27年度（2015年度） 最終（年度末）"
+    assert [str(r) for r in ws.merged_cells.ranges] == ["A1:C1"]
     assert _header(ws) == [
         "部局名", "所属名", "政策内容", "指標名", "単位", "方向", "年度当初値/基準値", "今年度目標値", "今年度実績値",
         "達成率(%)", "評価区分", "長期目標に対する遅れ", "進捗評価", "達成度の評価", "評価理由", "今後の取組",
@@ -317,8 +321,9 @@ def test_behind_target_sheet_headers_and_row(book: Any) -> None:
     assert rows[0][7:11] == [80, 60.5, 75.625, "C"]
     assert rows[0][16] == WARNING_TEXT
     assert ws["I4"].number_format == "#,##0"
-    assert ws["I3"].number_format == "General"  # 60.5 shown as typed, not rounded
-    assert ws["J4"].number_format == "0.0"
+    assert ws["I3"].number_format == "#,##0.0"  # 60.5 shown as typed, with thousands separators
+    assert ws["J3"].number_format == ws["J4"].number_format == "#,##0.0"  # 75.625 shown as 75.6
+    assert ws["N4"].alignment.horizontal == "center"  # 達成度の評価, a score
     assert _fill(ws["L4"]) == "FFC7CE"  # 長期目標に対する遅れ
     assert _fill(ws["M4"]) == "FFEB9C"  # △
 
@@ -326,21 +331,24 @@ def test_behind_target_sheet_headers_and_row(book: Any) -> None:
 def test_indicator_sheet_has_every_indicator_with_values_text_and_status(book: Any) -> None:
     ws = book["指標一覧"]
     header = _header(ws)
-    assert header[:8] == ["部局名", "所属名", "政策番号", "政策内容", "指標名", "指標の分類", "単位", "方向"]
-    assert header[8:22] == [
-        "基準値", "基準値時点", "年度当初値", "年度当初値時点", "今年度目標値", "今年度目標値時点", "今年度実績値",
-        "今年度実績値時点", "長期的目標値", "長期的目標値時点", "根拠となる計画等", "その他計画の名称",
-        "計画指標の選定理由", "状態",
+    # by importance: what is printed (one page wide) first, the technical columns last
+    assert header[:14] == [
+        "部局名", "所属名", "政策内容", "指標名", "単位", "方向", "基準値", "年度当初値", "今年度目標値",
+        "今年度実績値", "達成率(%)", "評価区分", "状態", "長期目標に対する遅れ",
     ]  # fmt: skip
-    assert header[22:] == [
-        "判定理由", "達成率(%)", "評価区分", "長期目標からみた今年度の想定値", "長期目標に対する遅れ", "進捗評価",
-        "所在", "行", "ファイル",
+    assert ws.print_area == "'指標一覧'!$A$1:$N$7"
+    assert header[14:] == [
+        "判定理由", "指標の分類", "長期的目標値", "長期目標からみた今年度の想定値", "進捗評価", "政策番号",
+        "根拠となる計画等", "その他計画の名称", "計画指標の選定理由", "基準値時点", "年度当初値時点",
+        "今年度目標値時点", "今年度実績値時点", "長期的目標値時点", "所在", "行", "ファイル",
     ]  # fmt: skip
-    rows = {r[4]: dict(zip(header, r, strict=True)) for r in _rows(ws)}
+    rows = {r[3]: dict(zip(header, r, strict=True)) for r in _rows(ws)}
     assert len(rows) == 5
     first = rows["電子申請件数"]
     assert (first["基準値"], first["基準値時点"], first["長期的目標値時点"]) == (100, "H26", "H29")
     assert first["長期目標からみた今年度の想定値"] == pytest.approx(166.666667)
+    expected_col = header.index("長期目標からみた今年度の想定値") + 1
+    assert ws.cell(3 + list(rows).index("電子申請件数"), expected_col).number_format == "#,##0.00"  # computed
     assert (first["状態"], first["所在"], first["行"]) == ("目標未達", "政策1!L26", 26)
     qualitative = rows["研修受講率"]
     assert (qualitative["今年度実績値"], qualitative["状態"]) == ("概ね達成", "判定不可")
@@ -348,7 +356,7 @@ def test_indicator_sheet_has_every_indicator_with_values_text_and_status(book: A
     assert rows["相談窓口の開設数"]["状態"] == "実績未記入"
     assert rows["システム停止時間"]["状態"] == "目標達成"
     status_col = header.index("状態") + 1
-    fills = {ws.cell(r, 5).value: _fill(ws.cell(r, status_col)) for r in range(3, 8)}
+    fills = {ws.cell(r, 4).value: _fill(ws.cell(r, status_col)) for r in range(3, 8)}
     assert fills == {
         "電子申請件数": "FFC7CE",
         INJECTIONS[0]: "FFC7CE",
@@ -373,23 +381,27 @@ def test_other_sheets_headers(book: Any) -> None:
         "ファイル",
     ]
     assert _header(book["提出状況"]) == [
-        "ファイル", "状態", "部局名", "所属名", "年度", "評価時点", "エラー数", "警告数", "保存日時", "SHA-256", "備考",
-        "指摘付きコピー",
+        "ファイル", "状態", "部局名", "所属名", "備考", "エラー数", "警告数", "指摘付きコピー", "保存日時", "年度",
+        "評価時点", "SHA-256",
     ]  # fmt: skip
     assert _header(book["検証エラー"]) == [
         "ファイル",
         "重要度",
-        "シート",
-        "セル",
-        "項目",
-        "コード",
         "メッセージ",
         "入力値",
+        "項目",
+        "シート",
+        "セル",
+        "コード",
     ]
     assert _header(book["所属一覧"]) == [
         "部局名", "所属名", "所属コード", "提出", "所属長名", "電話番号", "組織ミッション", "政策数", "指標数", "ファイル",
     ]  # fmt: skip
-    assert _header(book["政策・評価"])[:4] == ["部局名", "所属名", "政策番号", "政策内容"]
+    assert _header(book["政策・評価"]) == [
+        "部局名", "所属名", "政策内容", "進捗評価", "達成度の評価", "指標数", "目標未達の指標数", "評価理由",
+        "今後の取組", "自己評価の注意", "予算額合計(千円)", "今年度の目標", "所属で設定する長期目標",
+        "該当する長期的目標", "その他の計画名", "政策番号", "所在", "ファイル",
+    ]  # fmt: skip
 
 
 def test_projects_budget_is_a_number_with_thousands_format(book: Any) -> None:
@@ -428,7 +440,7 @@ def test_division_list_marks_the_missing_division(book: Any) -> None:
 def test_submissions_and_errors_sheets(book: Any) -> None:
     ws = book["提出状況"]
     rows = _rows(ws)
-    assert [(r[0], r[1], r[6], r[7]) for r in rows] == [
+    assert [(r[0], r[1], r[5], r[6]) for r in rows] == [
         ("総務部/情報政策課.xlsx", "受理", 0, 0),
         ("総務部/情報政策課_旧.xlsx", "置換済み", 0, 1),
         ("総務部/人事課.xlsx", "受理", 0, 1),
@@ -437,14 +449,16 @@ def test_submissions_and_errors_sheets(book: Any) -> None:
         ("古い.xls", "形式対象外", 1, 0),
         ("~$lock.xlsx", "除外", 0, 0),
     ]
-    assert rows[0][4:10] == [2015, "最終", 0, 0, "2016-03-30 19:00", "a" * 64]  # saved at, Japanese time
-    assert ws["E3"].number_format == "0"
-    assert rows[4][11] == "feedback/総務部/財政課.xlsx"
-    assert not ws["J3"].alignment.wrap_text
+    assert rows[0][8:12] == ["2016-03-30 19:00", 2015, "最終", "a" * 64]  # saved at, Japanese time
+    assert ws["J3"].number_format == "0"
+    assert rows[4][7] == "feedback/総務部/財政課.xlsx"
+    assert rows[1][4].startswith("同じ所属の新しいファイル")  # 備考, next to the file and its fate
+    assert not ws["L3"].alignment.wrap_text
+    assert ws.print_area == "'提出状況'!$A$1:$K$9"  # the hash is for the screen only
     assert [_fill(ws.cell(r, 2)) for r in (3, 4, 7)] == ["C6EFCE", "D9D9D9", "FFC7CE"]
     errors = _rows(book["検証エラー"])
-    assert errors[0] == ["壊れた.xlsx", "エラー", "政策1", "L26", "今年度実績値", "not-a-number",
-                         "政策1!L26「今年度実績値」: 数値を入力してください（入力値: 「=1+2」）", "=1+2"]  # fmt: skip
+    assert errors[0] == ["壊れた.xlsx", "エラー", "政策1!L26「今年度実績値」: 数値を入力してください（入力値: 「=1+2」）",
+                         "=1+2", "今年度実績値", "政策1", "L26", "not-a-number"]  # fmt: skip
     assert [(r[0], r[1]) for r in errors] == [
         ("壊れた.xlsx", "エラー"),
         ("壊れた.xlsx", "エラー"),
@@ -495,16 +509,31 @@ def test_every_sheet_has_filter_freeze_print_setup_and_fonts(book: Any) -> None:
         assert ws.freeze_panes and ws.freeze_panes.endswith(str(header_row + 1)), ws.title
         assert ws.page_setup.orientation == "landscape", ws.title
         assert int(ws.page_setup.paperSize) == 9, ws.title
-        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
-        # fitToWidth 1 is the OOXML default, which writers leave out
-        assert (ws.page_setup.fitToWidth or 1, ws.page_setup.fitToHeight) == (1, 0), ws.title
-        assert ws.print_title_rows == f"${header_row}:${header_row}", ws.title
+        if ws.title == "概要":  # one page, nothing repeated
+            assert ws.sheet_properties.pageSetUpPr.fitToPage
+            # 1 is the OOXML default, which writers leave out
+            assert (ws.page_setup.fitToWidth or 1, ws.page_setup.fitToHeight or 1) == (1, 1)
+            assert ws.print_title_rows is None and ws.print_title_cols is None
+        elif ws.title in ("目標未達指標", "政策・評価"):  # two pages wide, 部局名 to 政策内容 on both
+            assert not ws.sheet_properties.pageSetUpPr or not ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+            assert 70 <= ws.page_setup.scale <= 100, ws.title
+            assert len(ws.col_breaks.brk) == 1, ws.title
+            assert ws.print_title_cols == "$A:$C", ws.title
+            assert ws.page_setup.pageOrder == "overThenDown", ws.title
+        else:
+            assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+            assert (ws.page_setup.fitToWidth or 1, ws.page_setup.fitToHeight) == (1, 0), ws.title
+            assert ws.print_title_cols is None, ws.title
+        if ws.title != "概要":
+            assert ws.print_title_rows == f"${header_row}:${header_row}", ws.title
+            assert ws.print_area.endswith(f"$A$1:${ws.print_area.split('$')[-2]}${max(ws.max_row, 3)}"), ws.title
         assert "&P" in ws.oddFooter.center.text and "&N" in ws.oddFooter.center.text, ws.title
         assert ws.oddHeader.right.text == "&A", ws.title
         header = ws.cell(header_row, 1)
         assert header.font.b and header.alignment.wrap_text and header.border.bottom.style, ws.title
         assert header.font.name == "Meiryo UI", ws.title
-    assert book["目標未達指標"].freeze_panes == "C3"
+    assert book["目標未達指標"].freeze_panes == book["政策・評価"].freeze_panes == "D3"
+    assert book["指標一覧"].freeze_panes == "C3"
     assert book["提出状況"].freeze_panes == "B3"
 
 
@@ -513,12 +542,107 @@ def test_column_widths_fit_japanese_text(book: Any) -> None:
     widths = {
         ws.cell(2, c).value: ws.column_dimensions[openpyxl.utils.get_column_letter(c)].width for c in range(1, 20)
     }
-    assert 12 <= widths["部局名"] <= 22  # 福祉保健部 = 5 full-width characters
+    assert 11 <= widths["部局名"] <= 22  # 福祉保健部 = 5 full-width characters
     assert 24 <= widths["評価理由"] <= 52  # fits its longest sample text (37 columns), within the cap
     assert widths["単位"] <= 10
     assert ws["O3"].alignment.wrap_text
     assert write.text_width("情報政策課") == 10
     assert write.text_width("ab\n全角") == 4
+
+
+def _cols(*specs: tuple[str, int | None]) -> list[Any]:
+    return [write._Col(header, header, page=page) for header, page in specs]
+
+
+def test_print_plan_one_page_when_readable_else_split_with_the_key_columns_repeated() -> None:
+    narrow = _cols(("a", 0), ("b", 0), ("c", None))
+    assert write._print_plan(narrow, [20.0, 20.0, 80.0]) == write._PrintPlan(last_col=1)  # c is not printed
+    wide = _cols(("a", 0), ("b", 0), ("c", 0), ("d", 1), ("e", 1), ("f", None))
+    widths = [20.0, 20.0, 60.0, 60.0, 60.0, 10.0]
+    plan = write._print_plan(wide, widths, repeat=2)
+    assert (plan.last_col, plan.breaks, plan.repeat) == (4, (3,), 2)
+    # the widest page across is the second: a and b again, then d and e
+    second = write._printed_width([20.0, 20.0, 60.0, 60.0])
+    assert plan.scale == int(98 * write.PRINTABLE_WIDTH / second)
+    assert plan.scale is not None and plan.scale >= 100 * write.MIN_PRINT_SCALE
+    # too wide with nowhere to split: fitted to one page wide all the same
+    assert write._print_plan(_cols(("a", 0), ("b", 0)), [150.0, 150.0]).scale is None
+    with pytest.raises(ValueError, match="printed columns must come first"):
+        write._print_plan(_cols(("a", None), ("b", 0)), [10.0, 10.0])
+    with pytest.raises(ValueError, match="page order"):
+        write._print_plan(_cols(("a", 1), ("b", 0)), [150.0, 150.0])
+
+
+def test_row_heights_count_wrapped_lines_line_by_line() -> None:
+    frame = pl.DataFrame({"t": ["a" * 8 + "\n" + "b" * 8, "全角" * 10, None, "x"]})
+    cols = [write._Col("t", "t", "long")]
+    # width 10: each 8-character line fits on one line; 40 half-width columns take 5 lines of 9
+    assert write._row_heights(frame, cols, [10.0]) == [2, 5, 1, 1]
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "num_format"),
+    [
+        ("value", 60.5, "#,##0.0"),
+        ("value", 1234.125, "#,##0.000"),
+        ("value", 1 / 3, "General"),  # more decimals than anyone types: shown as it is
+        ("calc", 166.66666666666666, "#,##0.00"),
+        ("calc", 12.5, "#,##0.0"),
+    ],
+)
+def test_fractions_keep_their_decimals_with_thousands_separators(kind: str, value: float, num_format: str) -> None:
+    assert write._fraction_format(kind, value) == num_format
+
+
+def test_overview_fits_one_page_with_its_chart(written: Path, book: Any) -> None:
+    ws = book["概要"]
+    with zipfile.ZipFile(written / "consolidated.xlsx") as z:
+        drawing = z.read("xl/drawings/drawing1.xml").decode()
+
+    def anchor(end: str) -> float:
+        """Points from the top of the sheet to the chart's top or bottom edge (its cell and offset in EMU)."""
+        found = re.search(rf"<xdr:{end}>.*?<xdr:row>(\d+)</xdr:row><xdr:rowOff>(\d+)</xdr:rowOff>", drawing)
+        assert found
+        rows = sum(ws.row_dimensions[r].height or write.DEFAULT_ROW_HEIGHT for r in range(1, int(found[1]) + 1))
+        return rows + int(found[2]) / 12700
+
+    top, bottom = anchor("from"), anchor("to")
+    assert bottom <= write.PRINTABLE_HEIGHT  # on the page, at 100%
+    assert bottom - top >= write.CHART_HEIGHTS[0] * 0.75
+
+
+def test_data_sheets_print_the_important_columns_only(book: Any) -> None:
+    printed = {
+        ws.title: _header(ws)[: openpyxl.utils.column_index_from_string(ws.print_area.split("$")[-2])]
+        for ws in book.worksheets[1:]
+    }
+    for title, headers in printed.items():
+        assert not {"所在", "行", "SHA-256", "コード"} & set(headers), title
+        assert "ファイル" not in headers or title in ("提出状況", "検証エラー"), title
+    assert printed["目標未達指標"][-5:] == ["進捗評価", "達成度の評価", "評価理由", "今後の取組", "自己評価の注意"]
+    # the second page across of the sheets printed two pages wide starts with the policy's evaluation
+    behind, policies = book["目標未達指標"], book["政策・評価"]
+    assert _header(behind)[behind.col_breaks.brk[0].id] == "進捗評価"
+    assert _header(policies)[policies.col_breaks.brk[0].id] == "自己評価の注意"
+
+
+@pytest.mark.libreoffice
+def test_printed_pages(written: Path, libreoffice: Callable[[Path, str, Path], Path], tmp_path: Path) -> None:
+    """As LibreOffice prints it: 概要 on one page, 目標未達指標 on two pages across with the key columns on both."""
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext is not installed")
+    pdf = libreoffice(written / "consolidated.xlsx", "pdf", tmp_path / "pdf")
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    pages = text.split("\f")
+    assert "工程表 集約結果" in pages[0] and "目標未達指標" not in pages[0]
+    assert "部局名" in pages[0] and "合計" in pages[0]
+    first, second = pages[1], pages[2]
+    assert "目標未達指標（2件）" in first and "目標未達指標（2件）" in second
+    assert "今年度実績値" in first and "評価理由" not in first
+    assert "評価理由" in second and "今年度実績値" not in second
+    for page in (first, second):
+        assert "部局名" in page and "電子県庁の推進" in page  # the key columns, on both pages
+    assert "最終（年度末）" in first.split("部局名")[0]  # the title is whole
 
 
 def test_user_strings_are_strings_and_no_formula_is_written(written: Path, book: Any) -> None:
@@ -533,7 +657,7 @@ def test_user_strings_are_strings_and_no_formula_is_written(written: Path, book:
                             seen[text] = cell.value
     assert set(seen) == set(INJECTIONS[:4])
     assert book["目標未達指標"]["D3"].value == INJECTIONS[0]
-    assert book["政策・評価"]["D3"].value == "+1+1"
+    assert book["政策・評価"]["C3"].value == "+1+1"
     with zipfile.ZipFile(written / "consolidated.xlsx") as z:
         sheets = [n for n in z.namelist() if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", n)]
         assert len(sheets) == 10
