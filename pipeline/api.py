@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from pipeline.config import Settings
 from pipeline.constants import FEEDBACK_FOLDER
@@ -128,8 +129,14 @@ def _merge(
     later = ["pipeline.merge", *(["pipeline.write"] if outbox is not None else [])]
     importer = threading.Thread(target=lambda: [importlib.import_module(m) for m in later], daemon=True)
     importer.start()
+    prepared: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for done, (index, result) in enumerate(run_isolated(tasks, workers=settings.workers), start=1):
         results[tasks[index].display] = result
+        if result.accepted:  # flatten rows now, while the workers parse the other files
+            importer.join()
+            from pipeline.merge import rows_of_result
+
+            prepared[tasks[index].display] = rows_of_result(result)
         if progress is not None:
             progress(done, len(tasks))
     importer.join()
@@ -144,6 +151,7 @@ def _merge(
         stage=settings.stage,
         master=master,
         grade_bands=settings.grade_bands,
+        prepared_rows=prepared,
     )
     if outbox is None:
         return MergeRun(merged, [], True)

@@ -160,8 +160,8 @@ def _cells(locations: dict[str, str], pointer: str, keys: Sequence[str]) -> dict
     return out
 
 
-def _rows_of_record(result: FileResult) -> dict[str, list[dict[str, Any]]]:
-    """The table rows contributed by one accepted file."""
+def rows_of_result(result: FileResult) -> dict[str, list[dict[str, Any]]]:
+    """The table rows one accepted file contributes (pure; may be computed as soon as the file is parsed)."""
     rec, loc = result.record or {}, result.locations
     source = {
         "file": result.path,
@@ -352,8 +352,12 @@ def merge(
     stage: str | None = None,
     master: Master | None = None,
     grade_bands: Sequence[tuple[str, float]] = DEFAULT_GRADE_BANDS,
+    prepared_rows: dict[str, dict[str, list[dict[str, Any]]]] | None = None,
 ) -> MergeResult:
-    """Merge the results of the workbooks found (keyed by display name) into the prefecture-wide tables."""
+    """Merge the results of the workbooks found (keyed by display name) into the prefecture-wide tables.
+
+    ``prepared_rows`` may hold each file's ``rows_of_result`` computed earlier (while other files were still parsing).
+    """
     books = [f for f in found if f.kind == "workbook" and f.display in results]
     book_results = [results[f.display] for f in books]
     year, stage = choose_scope(book_results, year, stage)
@@ -396,7 +400,8 @@ def merge(
         )
         issues.extend(r.issues)
         if fate == "accepted":
-            for table, table_rows in _rows_of_record(r).items():
+            prepared = prepared_rows.get(f.display) if prepared_rows is not None else None
+            for table, table_rows in (prepared if prepared is not None else rows_of_result(r)).items():
                 rows[table].extend(table_rows)
 
     tables = {name: _frame(rows[name], _schema(name)) for name in TABLES[:6]}

@@ -112,15 +112,25 @@ def _squeeze(text: str) -> str:
     return _SPACES.sub("", _nfkc(text)).upper()
 
 
+_NA_MAX = max(map(len, NA_MARKERS)) if NA_MARKERS else 0
+# str.strip() with no argument strips exactly the characters for which str.isspace() is true, as \s does
+_ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
+
+
 def _is_na(text: str) -> bool:
-    return text in NA_MARKERS or _SPACES.sub("", _nfkc(text)) in NA_MARKERS
+    if text in NA_MARKERS:
+        return True
+    # only short text can be a marker once blanks are squeezed out; skip the NFKC pass for the rest
+    return len(text) <= 3 * _NA_MAX and _SPACES.sub("", _nfkc(text)) in NA_MARKERS
 
 
 def clean_text(raw: str | None) -> str | None:
     """Strip surrounding blanks (including U+3000 and newlines); a blank or not-applicable marker becomes None."""
     if raw is None:
         return None
-    text = _EDGE_BLANKS.sub("", raw)
+    text = raw.strip()
+    if text[:1] in _ZERO_WIDTH or text[-1:] in _ZERO_WIDTH:  # rare: fall back to the full pattern
+        text = _EDGE_BLANKS.sub("", text)
     if not text or _is_na(text):
         return None
     return text

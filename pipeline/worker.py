@@ -13,6 +13,7 @@ import multiprocessing
 import os
 import sys
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
@@ -170,19 +171,29 @@ def warm_up() -> None:
         forkserver.ensure_running()
 
 
+# Tasks in flight per worker: the next file is already in the pipe when one finishes, so a
+# worker never waits for the main process; a crash is still pinned on the file at the head.
+_DEPTH = 2
+
+
 class _Worker:
     def __init__(self, ctx: Any, memory_mb: int, handler: Handler) -> None:
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(target=_worker_main, args=(child, memory_mb, handler), daemon=True)
         self.process.start()
         child.close()
-        self.task: tuple[int, Task] | None = None
-        self.started = 0.0
+        self.queue: deque[tuple[int, Task]] = deque()
+        self.started = 0.0  # when the task at the head of the queue began, roughly
 
     def give(self, index: int, task: Task) -> None:
-        self.task = (index, task)
-        self.started = time.monotonic()
+        if not self.queue:
+            self.started = time.monotonic()
+        self.queue.append((index, task))
         self.conn.send(task)
+
+    def finished(self) -> None:
+        self.queue.popleft()
+        self.started = time.monotonic()
 
     def kill(self) -> None:
         if self.process.is_alive():
@@ -210,7 +221,7 @@ def run_isolated(
     """Process tasks in isolated worker processes; yield (task index, result) as each completes.
 
     ``handler`` (a picklable top-level function) does the work of one task; by default the whole
-    parse of one file.
+    parse of one file. A worker that dies or overruns is replaced; only its current file is lost.
     """
     if not tasks:
         return
@@ -218,44 +229,50 @@ def run_isolated(
     count = max(1, min(workers or os.cpu_count() or 1, len(tasks)))
     pool = [_Worker(ctx, memory_mb, handler) for _ in range(count)]
     pending = list(enumerate(tasks))
-    pending.reverse()
+    pending.reverse()  # a stack: pop() gives the next task in order
+
+    def refill(worker: _Worker) -> None:
+        while pending and len(worker.queue) < _DEPTH:
+            worker.give(*pending.pop())
+
+    def replace_worker(i: int) -> None:
+        dead = pool[i]
+        pending.extend(reversed(list(dead.queue)[1:]))  # sent but never started: run them again
+        dead.kill()
+        pool[i] = _Worker(ctx, memory_mb, handler)
+        refill(pool[i])
+
     try:
         for worker in pool:
-            if pending:
-                worker.give(*pending.pop())
-        while any(w.task for w in pool):
-            busy = [w for w in pool if w.task]
+            refill(worker)
+        while any(w.queue for w in pool):
+            busy = [w for w in pool if w.queue]
             waits: list[Any] = [w.conn for w in busy] + [w.process.sentinel for w in busy]
             deadline = min(w.started for w in busy) + timeout_s
             ready = wait(waits, timeout=max(0.0, deadline - time.monotonic()))
             for i, worker in enumerate(pool):
-                if worker.task is None:
+                if not worker.queue:
                     continue
-                index, task = worker.task
-                result: FileResult | None = None
+                index, task = worker.queue[0]
                 if worker.conn in ready or worker.process.sentinel in ready:
                     try:
                         result = worker.conn.recv() if worker.conn.poll() else None
                     except (EOFError, OSError):
                         result = None
                     if result is None:  # the process died: signal, abort, out of memory
-                        result = FileResult(task.display, issues=(make_issue("reader-crashed", file=task.display),))
-                        worker.kill()
-                        worker = pool[i] = _Worker(ctx, memory_mb, handler)
+                        replace_worker(i)
+                        yield index, FileResult(task.display, issues=(make_issue("reader-crashed", file=task.display),))
+                        continue
+                    worker.finished()
+                    refill(worker)
+                    yield index, result
                 elif time.monotonic() - worker.started >= timeout_s:
+                    replace_worker(i)
                     issue = make_issue("too-slow", file=task.display, seconds=int(timeout_s))
-                    result = FileResult(task.display, issues=(issue,))
-                    worker.kill()
-                    worker = pool[i] = _Worker(ctx, memory_mb, handler)
-                if result is None:
-                    continue
-                worker.task = None
-                if pending:  # keep the worker busy while the caller handles this result
-                    worker.give(*pending.pop())
-                yield index, result
+                    yield index, FileResult(task.display, issues=(issue,))
     finally:
         for worker in pool:
-            if worker.task is None:
-                worker.stop()
-            else:
+            if worker.queue:
                 worker.kill()
+            else:
+                worker.stop()
