@@ -129,14 +129,17 @@ def _merge(
     later = ["pipeline.merge", *(["pipeline.write"] if outbox is not None else [])]
     importer = threading.Thread(target=lambda: [importlib.import_module(m) for m in later], daemon=True)
     importer.start()
-    prepared: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    prepared: Any = None
     for done, (index, result) in enumerate(run_isolated(tasks, workers=settings.workers), start=1):
-        results[tasks[index].display] = result
-        if result.accepted:  # flatten rows now, while the workers parse the other files
-            importer.join()
-            from pipeline.merge import rows_of_result
+        if result.accepted:  # flatten its rows now, while the workers parse the other files
+            if prepared is None:
+                importer.join()
+                from pipeline.merge import Prepared
 
-            prepared[tasks[index].display] = rows_of_result(result)
+                prepared = Prepared()
+            prepared.add(result)
+            result = _slim(result)
+        results[tasks[index].display] = result
         if progress is not None:
             progress(done, len(tasks))
     importer.join()
@@ -151,7 +154,7 @@ def _merge(
         stage=settings.stage,
         master=master,
         grade_bands=settings.grade_bands,
-        prepared_rows=prepared,
+        prepared=prepared,
     )
     if outbox is None:
         return MergeRun(merged, [], True)
@@ -161,6 +164,16 @@ def _merge(
     if staging is not None:
         outputs.extend(_swap_folder(staging / FEEDBACK_FOLDER, outbox / FEEDBACK_FOLDER))
     return MergeRun(merged, outputs, False)
+
+
+# What the merge still needs of a record once its rows are flattened (scope, identity, status).
+_KEPT = ("template_version", "fiscal_year", "stage", "department", "division", "division_code")
+
+
+def _slim(result: FileResult) -> FileResult:
+    """The result without its full record and cell locations, which its flattened rows now hold."""
+    record = result.record or {}
+    return replace(result, record={k: record.get(k) for k in _KEPT}, locations={})
 
 
 def _arrange_feedback(results: dict[str, FileResult], staging: Path) -> dict[str, FileResult]:

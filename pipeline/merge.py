@@ -160,6 +160,39 @@ def _cells(locations: dict[str, str], pointer: str, keys: Sequence[str]) -> dict
     return out
 
 
+class Prepared:
+    """Value rows of parsed files, flattened as they arrive and kept as typed frames, not Python dicts."""
+
+    CHUNK = 256  # files per frame: bounded memory for the rows not yet in a frame
+
+    def __init__(self) -> None:
+        self.files: set[str] = set()
+        self._rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self._frames: dict[str, list[pl.DataFrame]] = defaultdict(list)
+        self._pending = 0
+
+    def add(self, result: FileResult) -> None:
+        """Flatten one accepted file's rows."""
+        for table, table_rows in rows_of_result(result).items():
+            self._rows[table].extend(table_rows)
+        self.files.add(result.path)
+        self._pending += 1
+        if self._pending >= self.CHUNK:
+            self._flush()
+
+    def _flush(self) -> None:
+        for table, table_rows in self._rows.items():
+            if table_rows:
+                self._frames[table].append(_frame(table_rows, _schema(table)))
+        self._rows.clear()
+        self._pending = 0
+
+    def frames(self, table: str) -> list[pl.DataFrame]:
+        """All rows of one table so far, as frames."""
+        self._flush()
+        return self._frames.get(table, [])
+
+
 def rows_of_result(result: FileResult) -> dict[str, list[dict[str, Any]]]:
     """The table rows one accepted file contributes (pure; may be computed as soon as the file is parsed)."""
     rec, loc = result.record or {}, result.locations
@@ -352,11 +385,11 @@ def merge(
     stage: str | None = None,
     master: Master | None = None,
     grade_bands: Sequence[tuple[str, float]] = DEFAULT_GRADE_BANDS,
-    prepared_rows: dict[str, dict[str, list[dict[str, Any]]]] | None = None,
+    prepared: Prepared | None = None,
 ) -> MergeResult:
     """Merge the results of the workbooks found (keyed by display name) into the prefecture-wide tables.
 
-    ``prepared_rows`` may hold each file's ``rows_of_result`` computed earlier (while other files were still parsing).
+    ``prepared`` may hold the value rows of files flattened earlier (while other files were still parsing).
     """
     books = [f for f in found if f.kind == "workbook" and f.display in results]
     book_results = [results[f.display] for f in books]
@@ -365,6 +398,7 @@ def merge(
     by_display = {f.display: (fate, r) for f, fate, r in zip(books, fates, book_results, strict=True)}
 
     submissions: list[dict[str, Any]] = []
+    merged_files: list[str] = []
     issues: list[Issue] = []
     rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for f in found:
@@ -400,11 +434,17 @@ def merge(
         )
         issues.extend(r.issues)
         if fate == "accepted":
-            prepared = prepared_rows.get(f.display) if prepared_rows is not None else None
-            for table, table_rows in (prepared if prepared is not None else rows_of_result(r)).items():
-                rows[table].extend(table_rows)
+            merged_files.append(f.display)
+            if prepared is None or f.display not in prepared.files:
+                for table, table_rows in rows_of_result(r).items():
+                    rows[table].extend(table_rows)
 
     tables = {name: _frame(rows[name], _schema(name)) for name in TABLES[:6]}
+    if prepared is not None:
+        keep = pl.col("file").is_in(merged_files)
+        for name in TABLES[:6]:  # sorted by file, as if built in discovery order; rows keep their order
+            frames = [tables[name], *(frame.filter(keep) for frame in prepared.frames(name))]
+            tables[name] = pl.concat(frames, how="vertical").sort("file", maintain_order=True)
     tables["indicators"] = with_status(tables["indicators"], stage or "最終", grade_bands)
     tables["submissions"] = _frame(submissions, _schema("submissions"))
     tables["errors"] = _frame([i.to_dict() for i in issues], _schema("errors"))

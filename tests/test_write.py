@@ -39,27 +39,9 @@ SHEET_NAMES = [
 ]
 INJECTIONS = ['=HYPERLINK("http://x","y")', "+1+1", "@SUM(A1)", "-2+3", "＝1+1"]
 
-# The submissions and errors tables as merge.merge builds them (merge keeps these two schemas inline).
-SUBMISSION_SCHEMA: dict[str, Any] = {
-    "file": pl.String,
-    "status": pl.String,
-    "status_ja": pl.String,
-    "sha256": pl.String,
-    "size": pl.Int64,
-    "saved_at": pl.String,
-    "fiscal_year": pl.Int64,
-    "stage": pl.String,
-    "department": pl.String,
-    "division": pl.String,
-    "division_code": pl.String,
-    "errors": pl.Int64,
-    "warnings": pl.Int64,
-    "note": pl.String,
-    "feedback": pl.String,
-}
-ERROR_SCHEMA: dict[str, Any] = dict.fromkeys(
-    ("file", "sheet", "cell", "field", "code", "severity", "message", "found"), pl.String
-)
+# The submissions and errors tables as merge.merge builds them.
+SUBMISSION_SCHEMA: dict[str, Any] = merge._schema("submissions")
+ERROR_SCHEMA: dict[str, Any] = merge._schema("errors")
 
 A = {"file": "総務部/情報政策課.xlsx", "department": "総務部", "division": "情報政策課", "division_code": "0101"}
 B = {"file": "総務部/人事課.xlsx", "department": "総務部", "division": "人事課", "division_code": "0102"}
