@@ -89,9 +89,16 @@ def process_file(task: Task) -> FileResult:
             feedback=feedback,
         )
     except Exception as exc:
-        code = "file-unreadable" if type(exc).__module__.startswith("fastexcel") else "internal-error"
-        detail = f"{type(exc).__name__}: {str(exc)[:200]}"
+        code = "file-unreadable" if _reader_error(exc) else "internal-error"
+        detail = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
         return FileResult(**base, issues=(make_issue(code, file=display, detail=detail),))  # type: ignore[arg-type]
+
+
+def _reader_error(exc: Exception) -> bool:
+    """Whether calamine refused the bytes (a broken file, not a bug of ours)."""
+    import fastexcel
+
+    return isinstance(exc, fastexcel.FastExcelError)
 
 
 def _annotate(
