@@ -299,3 +299,48 @@ def test_two_merges_on_one_outbox_cannot_interleave(tmp_path: Path, make_book: C
     _out, err = first.communicate(timeout=120)
     assert first.returncode == 0, err
     assert json.loads((outbox / "summary.json").read_text(encoding="utf-8"))["files"]["superseded"] == 59
+
+
+def test_a_file_that_changed_since_discovery_is_left_for_the_next_run(make_book: Callable[..., Path]) -> None:
+    from pipeline.worker import Task, process_file
+
+    path = make_book(seed_entries(), "moving.xlsx")
+    stat = path.stat()
+    result = process_file(Task(str(path), "moving.xlsx", stat.st_size - 1, stat.st_mtime_ns))
+    assert result.in_transit and not result.accepted
+    assert [(i.code, i.severity) for i in result.issues] == [("in-transit", "warning")]
+    assert process_file(Task(str(path), "moving.xlsx", stat.st_size, stat.st_mtime_ns)).accepted
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="newlines in file names are not allowed on Windows")
+def test_awkward_file_names_all_work(tmp_path: Path, make_book: Callable[..., Path]) -> None:
+    from tests.conftest import set_saved_at
+
+    inbox = tmp_path / "inbox"
+    data = make_book(seed_entries(), "base.xlsx").read_bytes()
+    names = {
+        "情報政策課_カ\u3099イド.xlsx": "情報政策課_ガイド.xlsx",  # NFD as macOS writes it
+        "改行\nあり.xlsx": "改行\\nあり.xlsx",
+        "-leading-dash.xlsx": "-leading-dash.xlsx",
+        "a" * 245 + ".xlsx": "a" * 245 + ".xlsx",
+    }
+    inbox.mkdir()
+    for i, name in enumerate(names):
+        (inbox / name).write_bytes(data)
+        set_saved_at(inbox / name, f"2016-03-0{i + 1}T09:00:00Z")
+    sjis = os.path.join(os.fsencode(inbox), "工程表.xlsx".encode("cp932"))  # noqa: PTH118
+    Path(os.fsdecode(sjis)).write_bytes(data)
+    set_saved_at(Path(os.fsdecode(sjis)), "2016-03-09T09:00:00Z")
+    outbox = tmp_path / "outbox"
+    done = subprocess.run(
+        [*PIPELINE, "merge", "--inbox", str(inbox), "--outbox", str(outbox)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    subs = pl.read_parquet(outbox / "tables" / "submissions.parquet")
+    assert sorted(subs["file"].to_list()) == sorted([*names.values(), "工程表.xlsx"])
+    assert subs.filter(pl.col("status") == "accepted")["file"].to_list() == ["工程表.xlsx"]
+    assert set(subs.filter(pl.col("status") == "superseded")["file"].to_list()) == set(names.values())
