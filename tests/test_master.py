@@ -1,0 +1,49 @@
+"""The division master list: CSV (UTF-8 or Shift_JIS) and XLSX, with clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from pipeline.master import MasterError, load_master
+from pipeline.validate import DivisionKey
+
+
+def test_csv_in_utf8_with_bom_and_in_shift_jis(tmp_path: Path) -> None:
+    text = "所属コード,部局名,所属名\n１１０１,総務部,情報政策課\n,福祉保健部,福祉保健課\n\n"
+    for encoding in ("utf-8-sig", "cp932"):
+        path = tmp_path / f"m-{encoding}.csv"
+        path.write_bytes(text.encode(encoding))
+        assert load_master(path).divisions == (
+            DivisionKey("1101", "総務部", "情報政策課"),
+            DivisionKey(None, "福祉保健部", "福祉保健課"),
+        )
+
+
+def test_xlsx_master(tmp_path: Path) -> None:
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["所属名", "部局名", "所属コード"])
+    sheet.append(["情報政策課", "総務部", 1101])
+    path = tmp_path / "m.xlsx"
+    book.save(path)
+    assert load_master(path).divisions == (DivisionKey("1101", "総務部", "情報政策課"),)
+
+
+def test_master_knows_by_code_else_by_names() -> None:
+    from pipeline.validate import Master
+
+    master = Master((DivisionKey("1101", "総務部", "情報政策課"), DivisionKey(None, "福祉保健部", "福祉保健課")))
+    assert master.knows(DivisionKey("1101", "総務部", "旧名称課"))
+    assert not master.knows(DivisionKey("9999", "総務部", "情報政策課"))
+    assert master.knows(DivisionKey(None, "福祉保健部", "福祉保健課"))
+    assert master.knows(DivisionKey("2101", "福祉保健部", "福祉保健課"))
+
+
+def test_master_without_its_columns_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "m.csv"
+    path.write_text("コード,名前\n1,a\n", encoding="utf-8")
+    with pytest.raises(MasterError, match="見出しに 部局名・所属名 がありません"):
+        load_master(path)
