@@ -11,6 +11,7 @@ same outputs.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import math
 import os
@@ -43,6 +44,7 @@ TABLES_DIR = "tables"
 TMP_PREFIX = ".tmp-"
 STALE_TMP_SECONDS = 3600.0
 KEPT_DIR = "previous"  # inside the temporary folder: the outputs being replaced, until the new ones are in
+TABLE_CHUNK = 4096  # rows of tables/ encoded at a time: a parquet row group, a slice of the CSV
 
 SHEETS = (
     "概要",
@@ -294,9 +296,12 @@ def _location_expr(*cell_columns: str) -> pl.Expr:
     )
 
 
+_SORT_KEYS = ("department", "division", "file", "policy_no", "row", "item_no")
+
+
 def _sorted(frame: pl.DataFrame) -> pl.DataFrame:
     """Rows ordered by department, division, file, policy and row, as executives read them."""
-    keys = [k for k in ("department", "division", "file", "policy_no", "row", "item_no") if k in frame.columns]
+    keys = [k for k in _SORT_KEYS if k in frame.columns]
     return frame.sort(keys, nulls_last=True, maintain_order=True) if keys else frame
 
 
@@ -534,15 +539,15 @@ def render_markdown(result: MergeResult, *, inbox_label: str = "") -> str:
         delayed.append(f"  - {L_NEXT_ACTION}: {md_escape(row['next_actions'], indent='    ') or '（記入なし）'}")
     lines += _section(f"進捗遅れの政策（{'・'.join(DELAYED_MARKS)}）", delayed)
 
-    indicators = _sorted(_table(result, "indicators"))
-    if "status" in indicators.columns:
+    indicators = _table(result, "indicators")
+    if "status" in indicators.columns:  # filtered, then sorted: the same order, without copying every indicator
         not_evaluable = [
             f"- {_who_md(row)} 指標「{md_escape(row['name'])}」: {md_escape(row['status_reason'])}（{_where_md(row, 'target_cell')}）"
-            for row in indicators.filter(pl.col("status") == NOT_EVALUABLE).iter_rows(named=True)
+            for row in _sorted(indicators.filter(pl.col("status") == NOT_EVALUABLE)).iter_rows(named=True)
         ]
         missing = [
             f"- {_who_md(row)} 指標「{md_escape(row['name'])}」: 目標 {_value_md(row['target'], row['target_text'], row['unit'])}（{_where_md(row)}）"
-            for row in indicators.filter(pl.col("status") == MISSING_ACTUAL).iter_rows(named=True)
+            for row in _sorted(indicators.filter(pl.col("status") == MISSING_ACTUAL)).iter_rows(named=True)
         ]
     else:
         not_evaluable = missing = []
@@ -595,6 +600,57 @@ class _Col:
         return replace(self, page=page)
 
 
+@dataclass(frozen=True)
+class _Rows:
+    """A sheet's rows: a frame and the order to show them in (row indices; None: as they are).
+
+    A sheet reads its rows a chunk at a time in that order, only the columns it shows, so that a large table is
+    never copied whole to be sorted or filtered.
+    """
+
+    frame: pl.DataFrame
+    order: pl.Series | None = None
+
+    @classmethod
+    def sorted(
+        cls, frame: pl.DataFrame, by: Sequence[str | pl.Expr] | None = None, *, nulls_last: bool = True
+    ) -> _Rows:
+        """The rows sorted by ``by``, ties in frame order; by default as `_sorted` orders them."""
+        keys = [k for k in _SORT_KEYS if k in frame.columns] if by is None else list(by)
+        if not keys or not frame.height:
+            return cls(frame)
+        order = pl.arg_sort_by(keys, nulls_last=nulls_last, maintain_order=True)
+        return cls(frame, frame.select(order).to_series())
+
+    @property
+    def height(self) -> int:
+        return self.frame.height if self.order is None else self.order.len()
+
+    def where(self, condition: pl.Expr) -> _Rows:
+        """The rows that meet the condition, in the same order."""
+        keep = self.frame.select(condition.fill_null(False)).to_series()
+        if self.order is None:
+            return _Rows(self.frame, keep.arg_true())
+        return _Rows(self.frame, self.order.filter(keep.gather(self.order)))
+
+    def head(self, n: int) -> _Rows:
+        if self.height <= n:
+            return self
+        return _Rows(self.frame.head(n)) if self.order is None else _Rows(self.frame, self.order.head(n))
+
+    def chunks(self, names: Sequence[str], size: int) -> Iterator[pl.DataFrame]:
+        """The rows in order, ``size`` at a time, with these columns only."""
+        data = self.frame.select(names)
+        for start in range(0, self.height, size):
+            yield data.slice(start, size) if self.order is None else data[self.order.slice(start, size)]
+
+    def sample(self, n: int) -> pl.DataFrame:
+        """The first ``n`` rows in order, every column."""
+        if self.order is None:
+            return self.frame.head(n)
+        return self.frame[self.order.head(n)]
+
+
 class _Styles:
     """The workbook's formats, each created once and shared by every cell that uses it."""
 
@@ -645,42 +701,122 @@ def _fraction_format(kind: str, value: float) -> str:
     return "General" if places is None else "#,##0." + "0" * places  # General: shown as typed, never rounded
 
 
-def _write_column(ws: Any, styles: _Styles, c: int, first: int, col: _Col, frame: pl.DataFrame) -> None:
-    """Write one column of data cells: numbers as numbers, every text with write_string, blanks bordered."""
-    values = frame.get_column(col.source).to_list()
-    texts = frame.get_column(col.text).to_list() if col.text else None
-    palette = PALETTES.get(col.palette or "", {})
-    anything = palette.get(ANY_VALUE)
-    base = styles.cell(col.kind)
-    plain = styles.cell(col.kind, anything)
-    by_value = {value: styles.cell(col.kind, colour) for value, colour in palette.items() if value != ANY_VALUE}
-    fractions: dict[str, Any] = {}
-    text_format = styles.cell("text", anything)
-    write_string, write_number, write_blank = ws.write_string, ws.write_number, ws.write_blank
-    for i, value in enumerate(values):
-        r = first + i
-        if value is None:
-            text = texts[i] if texts is not None else None
-            if text is None:
-                write_blank(r, c, None, base)
+# How a column's data cells are written, chosen once per column from its dtype: the hot path of the largest
+# sheets decides per cell only between a null and a value.
+_GENERIC, _STRING, _PALETTE, _NUMBER, _FRACTION, _BOOL = range(6)
+_ROW_CHUNK = 2048  # rows gathered in the sheet's order at a time
+_BOOL_TEXT = {True: "はい", False: "いいえ"}
+
+
+def _fraction_formats(styles: _Styles, kind: str, colour: dict[str, str] | None) -> Callable[[float], Any]:
+    """The format of a non-integral number of a typed or computed value column, each made once."""
+    made: dict[str, Any] = {}
+
+    def format_of(value: float) -> Any:
+        num_format = _fraction_format(kind, value)
+        found = made.get(num_format)
+        if found is None:
+            found = made[num_format] = styles.cell(kind, colour, num_format=num_format)
+        return found
+
+    return format_of
+
+
+def _cell_mode(col: _Col, dtype: pl.DataType) -> int:
+    if dtype == pl.String or dtype == pl.Null:
+        return _PALETTE if col.palette else _STRING
+    if dtype == pl.Boolean:
+        return _BOOL
+    if dtype.is_float():
+        return _FRACTION if col.kind in ("value", "calc") else _NUMBER
+    if dtype.is_integer():
+        return _NUMBER
+    return _GENERIC  # decided per value
+
+
+_CellPlan = tuple[int, int, int | None, int, Any, Any, dict[Any, Any], Any, Callable[[float], Any] | None]
+
+
+def _cell_plans(styles: _Styles, cols: Sequence[_Col], frame: pl.DataFrame) -> tuple[list[str], list[_CellPlan]]:
+    """The frame columns to read, and for each sheet column: its index, where its value (and fallback text) is in a
+    row of them, how it is written, its blank, plain, per-value and text formats, and its fraction formats."""
+    names: list[str] = []
+
+    def at(name: str) -> int:
+        if name not in names:
+            names.append(name)
+        return names.index(name)
+
+    plans: list[_CellPlan] = []
+    for c, col in enumerate(cols):
+        palette = PALETTES.get(col.palette or "", {})
+        anything = palette.get(ANY_VALUE)
+        by_value = {value: styles.cell(col.kind, colour) for value, colour in palette.items() if value != ANY_VALUE}
+        fractions = _fraction_formats(styles, col.kind, anything) if col.kind in ("value", "calc") else None
+        plans.append(
+            (
+                c,
+                at(col.source),
+                at(col.text) if col.text else None,
+                _cell_mode(col, frame.schema[col.source]),
+                styles.cell(col.kind),
+                styles.cell(col.kind, anything),
+                by_value,
+                styles.cell("text", anything),
+                fractions,
+            )
+        )
+    return names, plans
+
+
+def _write_rows(
+    ws: Any, styles: _Styles, cols: Sequence[_Col], rows: _Rows, first: int, widths: Sequence[float]
+) -> float:
+    """Write the data rows top to bottom, a chunk of rows at a time, each row's height before its cells
+    (constant_memory writes a row out once the next one starts): numbers as numbers, every text with
+    write_string, blanks bordered. Returns the rows' height in points."""
+    names, plans = _cell_plans(styles, cols, rows.frame)
+    write_string, write_number, write_blank, set_row = ws.write_string, ws.write_number, ws.write_blank, ws.set_row
+    isfinite = math.isfinite
+    height = 0.0
+    r = first - 1
+    for chunk in rows.chunks(names, _ROW_CHUNK):
+        for row, lines in zip(chunk.rows(), _row_heights(chunk, cols, widths), strict=True):
+            r += 1
+            if lines > 1:
+                points = _row_height(lines)
+                set_row(r, points)
+                height += points
             else:
-                write_string(r, c, text, text_format)
-        elif isinstance(value, str):
-            write_string(r, c, value, by_value.get(value, plain))
-        elif isinstance(value, bool):
-            write_string(r, c, "はい" if value else "いいえ", plain)
-        elif (
-            col.kind in ("value", "calc")
-            and isinstance(value, float)
-            and math.isfinite(value)
-            and not value.is_integer()
-        ):
-            num_format = _fraction_format(col.kind, value)
-            if num_format not in fractions:
-                fractions[num_format] = styles.cell(col.kind, anything, num_format=num_format)
-            write_number(r, c, value, fractions[num_format])
-        else:
-            write_number(r, c, value, plain)
+                height += DEFAULT_ROW_HEIGHT
+            for c, v, t, mode, blank, plain, by_value, text_format, fractions in plans:
+                value = row[v]
+                if value is None:
+                    text = None if t is None else row[t]
+                    if text is None:
+                        write_blank(r, c, None, blank)
+                    else:
+                        write_string(r, c, text, text_format)
+                elif mode == _STRING:
+                    write_string(r, c, value, plain)
+                elif mode == _PALETTE:
+                    write_string(r, c, value, by_value.get(value, plain))
+                elif mode == _NUMBER:
+                    write_number(r, c, value, plain)
+                elif mode == _FRACTION:
+                    if fractions is None or value.is_integer() or not isfinite(value):
+                        write_number(r, c, value, plain)
+                    else:
+                        write_number(r, c, value, fractions(value))
+                elif mode == _BOOL or isinstance(value, bool):
+                    write_string(r, c, _BOOL_TEXT[bool(value)], plain)
+                elif isinstance(value, str):
+                    write_string(r, c, value, by_value.get(value, plain))
+                elif fractions is not None and isinstance(value, float) and isfinite(value) and not value.is_integer():
+                    write_number(r, c, value, fractions(value))
+                else:
+                    write_number(r, c, value, plain)
+    return height
 
 
 def _column_width(col: _Col, frame: pl.DataFrame) -> float:
@@ -814,36 +950,43 @@ class _Written:
     height: float
 
 
+def _table_widths(cols: Sequence[_Col], rows: _Rows, min_widths: Sequence[float] = ()) -> list[float]:
+    """The columns' widths, from the headers and the first rows, at least ``min_widths``; set before writing."""
+    sample = rows.sample(_WIDTH_SAMPLE)
+    return [
+        max(min_widths[c] if c < len(min_widths) else 0.0, _column_width(col, sample)) for c, col in enumerate(cols)
+    ]
+
+
+def _set_widths(ws: Any, widths: Sequence[float]) -> None:
+    for c, width in enumerate(widths):
+        ws.set_column(c, c, width)
+
+
 def _write_table(
     ws: Any,
     styles: _Styles,
     cols: Sequence[_Col],
-    frame: pl.DataFrame,
+    rows: _Rows,
     header_row: int,
     freeze_cols: int,
-    min_widths: Sequence[float] = (),
+    widths: Sequence[float],
 ) -> _Written:
-    """Header, data, widths, row heights, filter and frozen panes of one table."""
-    widths = [
-        max(min_widths[c] if c < len(min_widths) else 0.0, _column_width(col, frame)) for c, col in enumerate(cols)
-    ]
-    for c, width in enumerate(widths):
-        ws.set_column(c, c, width)
-    ws.write_row(header_row, 0, [c.header for c in cols], styles.header)
+    """Header, data, row heights, filter and frozen panes of one table, row by row below every row written so far
+    (the rows above it are written first: constant_memory cannot go back)."""
     height = _set_height(ws, header_row, max(_lines(col.header, w) for col, w in zip(cols, widths, strict=True)))
+    for c, col in enumerate(cols):
+        ws.write_string(header_row, c, col.header, styles.header)
     first = header_row + 1
-    if frame.height:
-        for c, col in enumerate(cols):
-            _write_column(ws, styles, c, first, col, frame)
-        for i, lines in enumerate(_row_heights(frame, cols, widths)):
-            height += _set_height(ws, first + i, lines)
-    last = header_row + frame.height
-    ws.autofilter(header_row, 0, max(last, header_row), len(cols) - 1)
-    ws.freeze_panes(first, freeze_cols)
-    if not frame.height:
+    if rows.height:
+        height += _write_rows(ws, styles, cols, rows, first, widths)
+    else:
         ws.write_string(first, 0, NONE_LINE, styles.none_line)
         height += DEFAULT_ROW_HEIGHT
-    return _Written(last, widths, height)
+    last = header_row + rows.height
+    ws.autofilter(header_row, 0, max(last, header_row), len(cols) - 1)
+    ws.freeze_panes(first, freeze_cols)
+    return _Written(last, list(widths), height)
 
 
 def _data_sheet(
@@ -851,7 +994,7 @@ def _data_sheet(
     styles: _Styles,
     name: str,
     cols: Sequence[_Col],
-    frame: pl.DataFrame,
+    rows: _Rows,
     scope: str,
     *,
     freeze_cols: int = 2,
@@ -863,13 +1006,14 @@ def _data_sheet(
     pages as the columns say with the first ``repeat`` columns on each; technical columns left off.
     """
     ws = book.add_worksheet(name)
-    total = frame.height
-    if total > EXCEL_MAX_DATA_ROWS:
-        frame = frame.head(EXCEL_MAX_DATA_ROWS)
-    shown = f"（{total:,}件）" if total == frame.height else f"（{total:,}件中、先頭 {frame.height:,}件）"
-    written = _write_table(ws, styles, cols, frame, 1, freeze_cols)
-    plan = _print_plan(cols, written.widths, repeat)
+    total = rows.height
+    rows = rows.head(EXCEL_MAX_DATA_ROWS)
+    shown = f"（{total:,}件）" if total == rows.height else f"（{total:,}件中、先頭 {rows.height:,}件）"
+    widths = _table_widths(cols, rows)
+    _set_widths(ws, widths)
+    plan = _print_plan(cols, widths, repeat)
     _sheet_title(ws, styles, f"{name}{shown}", scope, plan.repeat)
+    written = _write_table(ws, styles, cols, rows, 1, freeze_cols, widths)
     _page_setup(ws, scope, header_row=1)
     _apply_print_plan(ws, plan, max(written.last, 2))
 
@@ -878,12 +1022,12 @@ def _sheet_title(ws: Any, styles: _Styles, title: str, scope: str, span: int) ->
     """The title in large type and the scope after it; on two lines within the first ``span`` columns when those
     are printed again on each page across, so that the title is whole on every page."""
     if span > 1:
+        ws.set_row(0, 42)
         ws.merge_range(0, 0, 0, span - 1, "", styles.title_cell)
         ws.write_rich_string(0, 0, styles.title, title, styles.scope, f"\n{scope}", styles.title_cell)
-        ws.set_row(0, 42)
     else:
-        ws.write_rich_string(0, 0, styles.title, title, styles.scope, f" {scope}")
         ws.set_row(0, 24)
+        ws.write_rich_string(0, 0, styles.title, title, styles.scope, f" {scope}")
 
 
 # Template text columns that hold sentences rather than names: wide and wrapped.
@@ -927,17 +1071,18 @@ _POLICY = _Col(L_POLICY, "policy_title", "text")
 _WHERE = [_Col(H_LOCATION, "_location", "code", page=None), _Col(H_FILE, "file", "code", page=None)]
 
 
-def _indicator_frame(result: MergeResult) -> pl.DataFrame:
-    frame = _sorted(_table(result, "indicators"))
+def _indicator_rows(result: MergeResult) -> _Rows:
+    frame = _table(result, "indicators")
     if not frame.columns:
-        return frame
+        return _Rows(frame)
     has_start = pl.col("start").is_not_null() | pl.col("start_text").is_not_null()
-    return frame.with_columns(
+    frame = frame.with_columns(
         _location=_location_expr("actual_cell", "target_cell", "name_cell"),
         _trajectory=pl.when(pl.col("behind_trajectory")).then(pl.lit(TRAJECTORY_FLAG)).otherwise(None),
         _start_or_baseline=pl.when(has_start).then(pl.col("start")).otherwise(pl.col("baseline")),
         _start_or_baseline_text=pl.when(has_start).then(pl.col("start_text")).otherwise(pl.col("baseline_text")),
     )
+    return _Rows.sorted(frame)
 
 
 def _behind_cols() -> list[_Col]:
@@ -1004,20 +1149,25 @@ def _indicator_cols() -> list[_Col]:
     ]
 
 
-def _policy_frame(result: MergeResult) -> pl.DataFrame:
-    policies = _sorted(_table(result, "policies"))
+def _policy_rows(result: MergeResult) -> _Rows:
+    policies = _table(result, "policies")
     if not policies.columns:
-        return policies
+        return _Rows(policies)
     indicators = _table(result, "indicators")
     if "status" in indicators.columns and indicators.height:
         behind = indicators.group_by("file", "policy_no").agg((pl.col("status") == BEHIND).sum().alias("_behind"))
-        policies = policies.join(behind, on=["file", "policy_no"], how="left", maintain_order="left")
+        # joined on the keys alone, so that the policies are not copied: one count per policy, in its order
+        counts = policies.select("file", "policy_no").join(
+            behind, on=["file", "policy_no"], how="left", maintain_order="left"
+        )
+        policies = policies.with_columns(counts.get_column("_behind"))
     else:
         policies = policies.with_columns(_behind=pl.lit(None, pl.UInt32))
-    return policies.with_columns(
+    frame = policies.with_columns(
         _behind=pl.col("_behind").fill_null(0).cast(pl.Int64),
         _location=_location_expr("policy_title_cell"),
     )
+    return _Rows.sorted(frame)
 
 
 def _policy_cols() -> list[_Col]:
@@ -1043,12 +1193,12 @@ def _policy_cols() -> list[_Col]:
     ]
 
 
-def _item_frame(result: MergeResult, table: str) -> pl.DataFrame:
-    frame = _sorted(_table(result, table))
+def _item_rows(result: MergeResult, table: str) -> _Rows:
+    frame = _table(result, table)
     if not frame.columns:
-        return frame
+        return _Rows(frame)
     cells = [f"{column.key}_cell" for column in layout.ALL_FIELDS[table].columns]
-    return frame.with_columns(_location=_location_expr(*cells))
+    return _Rows.sorted(frame.with_columns(_location=_location_expr(*cells)))
 
 
 def _item_cols(table: str) -> list[_Col]:
@@ -1056,14 +1206,15 @@ def _item_cols(table: str) -> list[_Col]:
     return [*_WHO, _POLICY, *_value_cols(table, keys), *_WHERE]
 
 
-def _division_frame(result: MergeResult) -> pl.DataFrame:
+def _division_rows(result: MergeResult) -> _Rows:
     divisions = _table(result, "divisions")
     indicators = _table(result, "indicators")
     if not divisions.columns:
-        return divisions
+        return _Rows(divisions)
     if indicators.height:
         counts = indicators.group_by("file").agg(pl.len().cast(pl.Int64).alias("_indicators"))
-        divisions = divisions.join(counts, on="file", how="left", maintain_order="left")
+        joined = divisions.select("file").join(counts, on="file", how="left", maintain_order="left")
+        divisions = divisions.with_columns(joined.get_column("_indicators"))
     else:
         divisions = divisions.with_columns(_indicators=pl.lit(None, pl.Int64))
     divisions = divisions.with_columns(_indicators=pl.col("_indicators").fill_null(0), _submitted=pl.lit(SUBMITTED))
@@ -1077,7 +1228,7 @@ def _division_frame(result: MergeResult) -> pl.DataFrame:
         schema={"department": pl.String, "division": pl.String, "division_code": pl.String, "_submitted": pl.String},
     )
     merged = pl.concat([divisions, absent], how="diagonal_relaxed")
-    return merged.sort("department", "division", "file", nulls_last=True, maintain_order=True)
+    return _Rows.sorted(merged, ["department", "division", "file"])
 
 
 def _division_cols() -> list[_Col]:
@@ -1136,18 +1287,19 @@ def _submission_cols(frame: pl.DataFrame) -> list[_Col]:
     ]
 
 
-def _error_frame(result: MergeResult) -> pl.DataFrame:
+def _error_rows(result: MergeResult) -> _Rows:
     """Every issue, errors before warnings, each in the order of the files on the 提出状況 sheet."""
     errors = _table(result, "errors")
     if not errors.columns:
-        return errors
+        return _Rows(errors)
     submissions = _table(result, "submissions")
     files = submissions.get_column("file").to_list() if "file" in submissions.columns else []
     order = {file: i for i, file in enumerate(files)}
-    return errors.with_columns(
+    frame = errors.with_columns(
         _severity=pl.col("severity").replace_strict(SEVERITY_JA, default=pl.col("severity")),
         _order=pl.col("file").replace_strict(order, default=len(order), return_dtype=pl.Int64),
-    ).sort(pl.col("severity") != "error", "_order", maintain_order=True)
+    )
+    return _Rows.sorted(frame, [pl.col("severity") != "error", pl.col("_order")], nulls_last=False)
 
 
 def _error_cols() -> list[_Col]:
@@ -1240,28 +1392,30 @@ def _key_figures(result: MergeResult, summary: dict[str, Any]) -> list[list[tupl
 
 
 def _overview_sheet(book: Any, styles: _Styles, result: MergeResult, scope: str, inbox_label: str) -> None:
-    """Key figures, the table per department and its chart: one A4 landscape page."""
+    """Key figures, the table per department and its chart: one A4 landscape page, written top to bottom."""
     ws = book.add_worksheet(SHEETS[0])
     summary = summary_dict(result)
-    ws.write_string(0, 0, f"工程表 集約結果 {scope}", styles.title)
+    cols = _department_cols()
+    frame = _department_frame(result)
+    # the key-figure labels above the table share its columns
+    widths = _table_widths(cols, _Rows(frame), [16.0] + [10.0] * (len(cols) - 1))
+    _set_widths(ws, widths)
     ws.set_row(0, 24)
+    ws.write_string(0, 0, f"工程表 集約結果 {scope}", styles.title)
     height = 24.0 + 2 * DEFAULT_ROW_HEIGHT  # the title, the inbox line and a blank row
     if inbox_label:
         ws.write_string(1, 0, f"受付フォルダ: {inbox_label}", styles.subtitle)
     label_format = styles.get(bold=True, bg_color="#F2F2F2", text_wrap=True, valign="vcenter", align="center")
     value_format = styles.get(num_format="#,##0", align="center", bold=True)
-    cols = _department_cols()
-    frame = _department_frame(result)
-    # the key-figure labels above share these columns
-    min_widths = [16.0] + [10.0] * (len(cols) - 1)
-    written = _write_table(ws, styles, cols, frame, OVERVIEW_HEADER_ROW, 1, min_widths)
     for band, figures in enumerate(_key_figures(result, summary)):
         row = 3 + band * 2
-        labels = [label for label, _ in figures]
-        ws.write_row(row, 0, labels, label_format)
-        ws.write_row(row + 1, 0, [value for _, value in figures], value_format)
-        lines = max(_lines(label, w) for label, w in zip(labels, written.widths, strict=False))
+        lines = max(_lines(label, w) for (label, _), w in zip(figures, widths, strict=False))
         height += _set_height(ws, row, lines) + DEFAULT_ROW_HEIGHT
+        for c, (label, _) in enumerate(figures):
+            ws.write_string(row, c, label, label_format)
+        for c, (_, value) in enumerate(figures):
+            ws.write_number(row + 1, c, value, value_format)
+    written = _write_table(ws, styles, cols, _Rows(frame), OVERVIEW_HEADER_ROW, 1, widths)
     height += DEFAULT_ROW_HEIGHT + written.height  # the blank row above the table, and the table
     _page_setup(ws, scope, header_row=None)
     ws.fit_to_pages(1, 1)  # key figures, table and chart on one page; nothing repeated
@@ -1275,7 +1429,7 @@ def _overview_sheet(book: Any, styles: _Styles, result: MergeResult, scope: str,
     for c, value in enumerate(totals[1:], start=1):
         ws.write_number(total_row, c, value, styles.cell(cols[c].kind, **total_format))
     height += 2 * DEFAULT_ROW_HEIGHT  # the total row and a blank row
-    _overview_chart(book, ws, cols, frame.height, total_row + 2, written.widths, PRINTABLE_HEIGHT - height)
+    _overview_chart(book, ws, cols, frame, total_row + 2, written.widths, PRINTABLE_HEIGHT - height)
 
 
 CHART_HEIGHTS = (200, 360)  # pixels: the chart's least and greatest height
@@ -1283,11 +1437,21 @@ CHART_OFFSET = 4  # pixels from the top left corner of its cell
 
 
 def _overview_chart(
-    book: Any, ws: Any, cols: Sequence[_Col], departments: int, at_row: int, widths: Sequence[float], room: float
+    book: Any,
+    ws: Any,
+    cols: Sequence[_Col],
+    frame: pl.DataFrame,
+    at_row: int,
+    widths: Sequence[float],
+    room: float,
 ) -> None:
     """Stacked columns of ◎○△× per department, below the table so that it covers nothing and prints with it:
-    as wide as the table and as tall as the ``room`` (points) left on the page, within ``CHART_HEIGHTS``."""
-    first, last = OVERVIEW_HEADER_ROW + 1, OVERVIEW_HEADER_ROW + departments
+    as wide as the table and as tall as the ``room`` (points) left on the page, within ``CHART_HEIGHTS``.
+
+    The cells' values are given as the chart's cached data: in constant_memory mode xlsxwriter cannot read them
+    back from the sheet, and a reader that does not recompute a chart shows its cache."""
+    first, last = OVERVIEW_HEADER_ROW + 1, OVERVIEW_HEADER_ROW + frame.height
+    departments = frame.get_column("department").to_list()
     chart = book.add_chart({"type": "column", "subtype": "stacked"})
     font = {"name": FONT_NAME, "size": 9}
     for c, col in enumerate(cols):
@@ -1295,8 +1459,11 @@ def _overview_chart(
             chart.add_series(
                 {
                     "name": [SHEETS[0], OVERVIEW_HEADER_ROW, c],
+                    "name_data": [col.header],
                     "categories": [SHEETS[0], first, 0, last, 0],
+                    "categories_data": departments,
                     "values": [SHEETS[0], first, c, last, c],
+                    "values_data": frame.get_column(col.source).to_list(),
                     "fill": {"color": CHART_COLOURS[col.header]},
                     "gap": 80,
                 }
@@ -1333,6 +1500,9 @@ def _created(result: MergeResult) -> datetime:
 def write_workbook(result: MergeResult, path: Path, *, inbox_label: str = "", tmpdir: Path | None = None) -> Path:
     """consolidated.xlsx: ten sheets for executives; user text only ever written as strings."""
     options: dict[str, Any] = {
+        # Each sheet is written row by row, top to bottom, and each row goes to a temporary file as soon as the
+        # next one starts: memory stays flat however many rows (strings are written inline, not shared).
+        "constant_memory": True,
         "strings_to_formulas": False,
         "strings_to_urls": False,
         "strings_to_numbers": False,
@@ -1346,20 +1516,24 @@ def write_workbook(result: MergeResult, path: Path, *, inbox_label: str = "", tm
     book.set_properties({"title": f"工程表 集約結果 {scope}", "author": "工程表 pipeline", "created": _created(result)})
     styles = _Styles(book)
     _overview_sheet(book, styles, result, scope, inbox_label)
-    indicators = _indicator_frame(result)
-    behind = indicators.filter(pl.col("status") == BEHIND) if "status" in indicators.columns else indicators
+    indicators = _indicator_rows(result)
+    behind = indicators.where(pl.col("status") == BEHIND) if "status" in indicators.frame.columns else indicators
     _data_sheet(book, styles, SHEETS[1], _behind_cols(), behind, scope, freeze_cols=KEY_COLUMNS, repeat=KEY_COLUMNS)
     _data_sheet(book, styles, SHEETS[2], _indicator_cols(), indicators, scope)
-    policies = _policy_frame(result)
+    policies = _policy_rows(result)
     _data_sheet(book, styles, SHEETS[3], _policy_cols(), policies, scope, freeze_cols=KEY_COLUMNS, repeat=KEY_COLUMNS)
-    _data_sheet(book, styles, SHEETS[4], _item_cols("projects"), _item_frame(result, "projects"), scope)
-    _data_sheet(book, styles, SHEETS[5], _item_cols("results"), _item_frame(result, "results"), scope)
-    _data_sheet(book, styles, SHEETS[6], _item_cols("challenges"), _item_frame(result, "challenges"), scope)
-    _data_sheet(book, styles, SHEETS[7], _division_cols(), _division_frame(result), scope)
+    _data_sheet(book, styles, SHEETS[4], _item_cols("projects"), _item_rows(result, "projects"), scope)
+    _data_sheet(book, styles, SHEETS[5], _item_cols("results"), _item_rows(result, "results"), scope)
+    _data_sheet(book, styles, SHEETS[6], _item_cols("challenges"), _item_rows(result, "challenges"), scope)
+    _data_sheet(book, styles, SHEETS[7], _division_cols(), _division_rows(result), scope)
     submissions = _submission_frame(result)
-    _data_sheet(book, styles, SHEETS[8], _submission_cols(submissions), submissions, scope, freeze_cols=1)
-    _data_sheet(book, styles, SHEETS[9], _error_cols(), _error_frame(result), scope, freeze_cols=1)
+    _data_sheet(book, styles, SHEETS[8], _submission_cols(submissions), _Rows(submissions), scope, freeze_cols=1)
+    _data_sheet(book, styles, SHEETS[9], _error_cols(), _error_rows(result), scope, freeze_cols=1)
     book.close()
+    # xlsxwriter's sheets hold bound methods of their workbook: a cycle, freed only by the collector, that keeps
+    # every row height set (~300 bytes a row). Freed now, not at some later collection while the tables are written.
+    del book, styles
+    gc.collect()
     return path
 
 
@@ -1385,12 +1559,20 @@ def _write_text(path: Path, text: str) -> None:
         handle.write(text)
 
 
+def _write_csv(frame: pl.DataFrame, path: Path) -> None:
+    """The frame as CSV with a BOM, guarded by `csv_safe` a chunk of rows at a time (not copied whole)."""
+    with path.open("wb") as handle:
+        for start in range(0, max(frame.height, 1), TABLE_CHUNK):
+            first = start == 0
+            csv_safe(frame.slice(start, TABLE_CHUNK)).write_csv(handle, include_bom=first, include_header=first)
+
+
 def _write_tables(result: MergeResult, folder: Path) -> None:
     folder.mkdir()
     for name in _table_names(result):
         frame = result.tables[name]
-        frame.write_parquet(folder / f"{name}.parquet")
-        csv_safe(frame).write_csv(folder / f"{name}.csv", include_bom=True)
+        frame.write_parquet(folder / f"{name}.parquet", row_group_size=TABLE_CHUNK)
+        _write_csv(frame, folder / f"{name}.csv")
 
 
 def _stage(result: MergeResult, staging: Path, inbox_label: str) -> None:

@@ -1003,6 +1003,34 @@ def test_same_result_gives_identical_outputs(tmp_path: Path) -> None:
     assert book.properties.created.isoformat() == "2016-03-30T10:00:00"  # the latest accepted save
 
 
+def test_workbook_is_written_row_by_row_in_constant_memory(written: Path) -> None:
+    """constant_memory: every string inline in its cell (no shared-string table), the chart's data cached."""
+    with zipfile.ZipFile(written / "consolidated.xlsx") as z:
+        assert "xl/sharedStrings.xml" not in z.namelist()
+        assert 't="inlineStr"' in z.read("xl/worksheets/sheet3.xml").decode()
+        chart = z.read("xl/charts/chart1.xml").decode()
+    # xlsxwriter cannot read cells back in constant_memory mode: the series' names, departments and counts are
+    # given to the chart, so that a reader that shows a chart's cache shows the figures
+    assert chart.count("<c:strCache>") == 8 and chart.count("<c:numCache>") == 4
+    assert "<c:v>福祉保健部</c:v>" in chart and "<c:v>◎</c:v>" in chart
+
+
+def test_rows_in_chunks_give_the_same_outputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sheets gathered in their sorted order and tables encoded a few rows at a time: the same outputs."""
+    whole, chunked = tmp_path / "whole", tmp_path / "chunked"
+    write.write_outputs(sample_result(), whole, inbox_label="inbox")
+    monkeypatch.setattr(write, "_ROW_CHUNK", 2)
+    monkeypatch.setattr(write, "TABLE_CHUNK", 2)
+    write.write_outputs(sample_result(), chunked, inbox_label="inbox")
+    before, after = _snapshot(whole), _snapshot(chunked)
+    assert before.keys() == after.keys()
+    for name in before:
+        if name.endswith(".parquet"):  # smaller row groups, the same frame
+            assert_frame_equal(pl.read_parquet(chunked / name), pl.read_parquet(whole / name))
+        else:
+            assert after[name] == before[name], name
+
+
 def test_a_second_write_replaces_the_first(tmp_path: Path) -> None:
     outbox = tmp_path / "outbox"
     write.write_outputs(sample_result(), outbox)
