@@ -187,10 +187,10 @@ class Prepared:
         self._rows.clear()
         self._pending = 0
 
-    def frames(self, table: str) -> list[pl.DataFrame]:
-        """All rows of one table so far, as frames."""
+    def take(self, table: str) -> list[pl.DataFrame]:
+        """All rows of one table, as frames, handed over (not kept here, so their memory goes with them)."""
         self._flush()
-        return self._frames.get(table, [])
+        return self._frames.pop(table, [])
 
 
 def rows_of_result(result: FileResult) -> dict[str, list[dict[str, Any]]]:
@@ -443,8 +443,9 @@ def merge(
     if prepared is not None:
         keep = pl.col("file").is_in(merged_files)
         for name in TABLES[:6]:  # sorted by file, as if built in discovery order; rows keep their order
-            frames = [tables[name], *(frame.filter(keep) for frame in prepared.frames(name))]
-            tables[name] = pl.concat(frames, how="vertical").sort("file", maintain_order=True)
+            frames = [tables[name], *(frame.filter(keep) for frame in prepared.take(name))]
+            tables[name] = pl.concat(frames, how="vertical", rechunk=False).sort("file", maintain_order=True)
+            del frames
     tables["indicators"] = with_status(tables["indicators"], stage or "最終", grade_bands)
     tables["submissions"] = _frame(submissions, _schema("submissions"))
     tables["errors"] = _frame([i.to_dict() for i in issues], _schema("errors"))
