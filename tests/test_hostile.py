@@ -272,7 +272,7 @@ def test_sigkill_while_writing_leaves_previous_outputs_intact(tmp_path: Path, ma
 
 
 def test_two_merges_on_one_outbox_cannot_interleave(tmp_path: Path, make_book: Callable[..., Path]) -> None:
-    inbox = _big_inbox(tmp_path, make_book, 60)
+    inbox = _big_inbox(tmp_path, make_book, 150)  # long enough that the first still holds the lock
     outbox = tmp_path / "outbox"
     first = subprocess.Popen(
         [*PIPELINE, "merge", "--inbox", str(inbox), "--outbox", str(outbox)],
@@ -298,7 +298,7 @@ def test_two_merges_on_one_outbox_cannot_interleave(tmp_path: Path, make_book: C
     assert f"別の pipeline merge が出力先 {outbox} に書き込み中です。" in second.stderr
     _out, err = first.communicate(timeout=120)
     assert first.returncode == 0, err
-    assert json.loads((outbox / "summary.json").read_text(encoding="utf-8"))["files"]["superseded"] == 59
+    assert json.loads((outbox / "summary.json").read_text(encoding="utf-8"))["files"]["superseded"] == 149
 
 
 def test_a_file_that_changed_since_discovery_is_left_for_the_next_run(make_book: Callable[..., Path]) -> None:
