@@ -1003,9 +1003,9 @@ def test_same_result_gives_identical_outputs(tmp_path: Path) -> None:
     assert book.properties.created.isoformat() == "2016-03-30T10:00:00"  # the latest accepted save
 
 
-def test_workbook_is_written_row_by_row_in_constant_memory(written: Path) -> None:
+def test_large_merges_are_written_in_constant_memory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """constant_memory: every string inline in its cell (no shared-string table), the chart's data cached."""
-    with zipfile.ZipFile(written / "consolidated.xlsx") as z:
+    with zipfile.ZipFile(_written_in_both_modes(tmp_path, monkeypatch) / "consolidated.xlsx") as z:
         assert "xl/sharedStrings.xml" not in z.namelist()
         assert 't="inlineStr"' in z.read("xl/worksheets/sheet3.xml").decode()
         chart = z.read("xl/charts/chart1.xml").decode()
@@ -1013,6 +1013,23 @@ def test_workbook_is_written_row_by_row_in_constant_memory(written: Path) -> Non
     # given to the chart, so that a reader that shows a chart's cache shows the figures
     assert chart.count("<c:strCache>") == 8 and chart.count("<c:numCache>") == 4
     assert "<c:v>福祉保健部</c:v>" in chart and "<c:v>◎</c:v>" in chart
+
+
+def _written_in_both_modes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Outputs written in constant_memory mode (as for a large merge), after checking they read back the same."""
+    shared, constant = tmp_path / "shared", tmp_path / "constant"
+    write.write_outputs(sample_result(), shared, inbox_label="inbox")
+    monkeypatch.setattr(write, "CONSTANT_MEMORY_ROWS", 0)
+    write.write_outputs(sample_result(), constant, inbox_label="inbox")
+    for a, b in zip(
+        openpyxl.load_workbook(shared / "consolidated.xlsx").worksheets,
+        openpyxl.load_workbook(constant / "consolidated.xlsx").worksheets,
+        strict=True,
+    ):
+        assert [[c.value for c in row] for row in a.iter_rows()] == [[c.value for c in row] for row in b.iter_rows()]
+    with zipfile.ZipFile(shared / "consolidated.xlsx") as z:
+        assert "xl/sharedStrings.xml" in z.namelist()  # a small merge keeps shared strings
+    return constant
 
 
 def test_rows_in_chunks_give_the_same_outputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
