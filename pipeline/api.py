@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.config import Settings
 from pipeline.constants import FEEDBACK_FOLDER
@@ -18,6 +18,9 @@ from pipeline.errors import NothingToDo
 from pipeline.model import FileResult
 from pipeline.validate import Master
 from pipeline.worker import Task, run_isolated
+
+if TYPE_CHECKING:  # polars stays unimported until a merge needs it: `pipeline validate` starts fast
+    from pipeline.merge import MergeResult
 
 Progress = Callable[[int, int], None]
 
@@ -62,7 +65,7 @@ def _staging(folder: Path, purpose: str) -> Path:
 def _unique(path: Path, taken: set[Path]) -> Path:
     """``path``, or ``name_2``, ``name_3``… when an earlier file of this run took it."""
     candidate, n = path, 1
-    while candidate in taken or (candidate.exists() and candidate not in taken and n > 1):
+    while candidate in taken:  # an older copy from an earlier run is simply replaced
         n += 1
         candidate = path.with_name(f"{path.stem}_{n}{path.suffix}")
     taken.add(candidate)
@@ -73,7 +76,7 @@ def _unique(path: Path, taken: set[Path]) -> Path:
 class MergeRun:
     """What `pipeline merge` did: the merge result and the files it wrote."""
 
-    result: object  # pipeline.merge.MergeResult (kept loose so that importing api stays light)
+    result: MergeResult
     outputs: list[Path] = field(default_factory=list)
     dry_run: bool = False
 
