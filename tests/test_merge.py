@@ -366,6 +366,7 @@ def test_merge_closing_summary_on_the_sample_inbox(tmp_path: Path) -> None:
         "未提出: 2 所属（福祉保健部 子育て王国推進課、県土整備部 技術企画課）",
     ]
     assert f"出力先: {tmp_path}" in result.output
+    assert "検証中" not in result.output  # the progress bar is for terminals only
 
 
 @pytest.mark.libreoffice
