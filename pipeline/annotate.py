@@ -26,14 +26,12 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils.cell import column_index_from_string, get_column_letter
 from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.hyperlink import Hyperlink
-from openpyxl.worksheet.page import PageMargins
-from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from pipeline.constants import FEEDBACK_FOLDER
 from pipeline.layout import SHEET_BASIC, field
 from pipeline.model import Issue
-from pipeline.template import FONT_NAME, build_template, save_atomically
+from pipeline.template import FONT_NAME, build_template, print_setup, save_atomically
 
 SHEET_RESULTS = "確認結果"
 AUTHOR = "工程表 pipeline"
@@ -303,7 +301,7 @@ def _write_results_sheet(wb: Workbook, filename: str, issues: Sequence[Issue], p
     for row, issue in enumerate(issues, start=_HEADER_ROW + 1):
         _write_issue_row(ws, row, issue, (issue.sheet, issue.cell) in placed)
     ws.freeze_panes = ws.cell(row=_HEADER_ROW + 1, column=1)
-    _print_setup(ws)
+    print_setup(ws)  # no print area or titles: either would put a defined name on this sheet
 
 
 def _write_issue_row(ws: Worksheet, row: int, issue: Issue, placed: bool) -> None:
@@ -360,18 +358,6 @@ def _height(values: Sequence[Any], widths: Sequence[float]) -> float:
         units = max(1.0, width - 1)
         lines = max(lines, sum(max(1, math.ceil(_display_width(part) / units)) for part in text.split("\n")))
     return lines * _LINE_PT + 3
-
-
-def _print_setup(ws: Worksheet) -> None:
-    """A4 landscape, one page wide; no print titles, which would add a defined name to the sheet."""
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-    ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.5, bottom=0.5, header=0.2, footer=0.2)
-    ws.oddFooter.center.text = "&P / &N"
-    ws.sheet_view.showGridLines = False
 
 
 def _open_on_results(wb: Workbook) -> None:

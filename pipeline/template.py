@@ -210,7 +210,7 @@ def _draw_guide(ws: Worksheet) -> None:
                 ws[ref].alignment = _TEXT_ALIGN
             ws.row_dimensions[row].height = 18.0 * max(1, -(-len(text) // 60))
         row += 1
-    _print_setup(ws, f"A1:C{row}")
+    print_setup(ws, f"A1:C{row}")
 
 
 def _draw_basic(ws: Worksheet) -> None:
@@ -224,7 +224,7 @@ def _draw_basic(ws: Worksheet) -> None:
     _section(ws, 3, "基本的事項（所管組織、所管責任者）")
     for basic in BASIC_FIELDS:
         _draw_field(ws, basic)
-    _print_setup(ws, f"A1:{_LAST_BASIC_COLUMN}{_last_row(BASIC_FIELDS)}")
+    print_setup(ws, f"A1:{_LAST_BASIC_COLUMN}{_last_row(BASIC_FIELDS)}")
 
 
 def _draw_policy(ws: Worksheet) -> None:
@@ -242,7 +242,7 @@ def _draw_policy(ws: Worksheet) -> None:
     ws.row_dimensions[4].height = 6  # spacer between the policy title and the goals
     for policy in POLICY_FIELDS:
         _draw_field(ws, policy)
-    _print_setup(ws, f"A1:{_LAST_POLICY_COLUMN}{_last_row(POLICY_FIELDS)}", title_rows="1:1")
+    print_setup(ws, f"A1:{_LAST_POLICY_COLUMN}{_last_row(POLICY_FIELDS)}", title_rows="1:1")
 
 
 def _draw_meta(ws: Worksheet) -> None:
@@ -397,8 +397,8 @@ def _merge_and_style(
         ws[ref.split(":")[0]].value = value
 
 
-def _print_setup(ws: Worksheet, area: str, *, title_rows: str | None = None) -> None:
-    """A4 landscape, one page wide, small margins, page numbers in the footer."""
+def print_setup(ws: Worksheet, area: str | None = None, *, title_rows: str | None = None) -> None:
+    """A4 landscape, one page wide, small margins, page numbers in the footer (the template's and its copies')."""
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
     ws.page_setup.fitToWidth = 1
@@ -407,7 +407,8 @@ def _print_setup(ws: Worksheet, area: str, *, title_rows: str | None = None) -> 
     ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.5, bottom=0.5, header=0.2, footer=0.2)
     ws.print_options.horizontalCentered = True
     ws.oddFooter.center.text = "&P / &N"
-    ws.print_area = area
+    if area is not None:
+        ws.print_area = area
     if title_rows:
         ws.print_title_rows = title_rows
     ws.sheet_view.showGridLines = False

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pipeline.layout import RELATED_PLAN_LABELS
+
 MISSIONS = [
     "○情報通信基盤整備とその利活用推進により、県民等の利便性向上と地域や産業を活性化。",
     "○職員が共通で利用する情報システム基盤を安定して提供し、県の業務を効率的に運用。",
@@ -197,15 +199,7 @@ def seed_record() -> dict[str, Any]:
                 "sheet": "政策1",
                 "policy_title": POLICY_TITLE,
                 "goals": list(GOALS),
-                "related_plans": [
-                    {"label": label, "marked": False}
-                    for label in (
-                        "将来ビジョン",
-                        "環境イニシアティブプラン",
-                        "アクションプラン(教育振興基本計画)",
-                        "その他",
-                    )
-                ],
+                "related_plans": [{"label": label, "marked": False} for label in RELATED_PLAN_LABELS],
                 "related_plans_note": None,
                 "long_term_goal": LONG_TERM_GOAL,
                 "indicators": [indicator(i) for i in INDICATORS],
