@@ -124,7 +124,15 @@ def _merge(
         raise NothingToDo(f"受付フォルダ {inbox} に工程表ファイル（.xlsx / .xlsm）がありません。")
     books = [f for f in found if f.kind == "workbook"]
     tasks = [
-        Task(f.path, f.display, f.size, f.mtime_ns, master, str(staging / f"{i}.xlsx") if staging else None)
+        Task(
+            f.path,
+            f.display,
+            f.size,
+            f.mtime_ns,
+            master,
+            str(staging / f"{i}.xlsx") if staging else None,
+            flatten=True,
+        )
         for i, f in enumerate(books)
     ]
     results: dict[str, FileResult] = {}
@@ -141,7 +149,7 @@ def _merge(
 
                 prepared = Prepared()
             prepared.add(result)
-            result = _slim(result)
+            result = replace(result, rows=None)
         results[tasks[index].display] = result
         if progress is not None:
             progress(done, len(tasks))
@@ -167,16 +175,6 @@ def _merge(
     if staging is not None:
         outputs.extend(_swap_folder(staging / FEEDBACK_FOLDER, outbox / FEEDBACK_FOLDER))
     return MergeRun(merged, outputs, False)
-
-
-# What the merge still needs of a record once its rows are flattened (scope, identity, status).
-_KEPT = ("template_version", "fiscal_year", "stage", "department", "division", "division_code")
-
-
-def _slim(result: FileResult) -> FileResult:
-    """The result without its full record and cell locations, which its flattened rows now hold."""
-    record = result.record or {}
-    return replace(result, record={k: record.get(k) for k in _KEPT}, locations={})
 
 
 def _arrange_feedback(results: dict[str, FileResult], staging: Path) -> dict[str, FileResult]:

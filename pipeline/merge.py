@@ -17,7 +17,7 @@ import polars as pl
 from pipeline import layout
 from pipeline.constants import DEFAULT_GRADE_BANDS
 from pipeline.discover import Found
-from pipeline.layout import Kind
+from pipeline.flatten import VALUE_TABLES, columns, columns_of_result, rows_of_result
 from pipeline.model import FileResult, Issue, make_issue
 from pipeline.status import with_status
 from pipeline.validate import DivisionKey, Master
@@ -32,7 +32,7 @@ FATES = {
     "in-transit": "保留（書き込み中）",
 }
 STAGE_ORDER = {stage: i for i, stage in enumerate(layout.STAGES)}
-TABLES = ("divisions", "policies", "indicators", "projects", "results", "challenges", "submissions", "errors")
+TABLES = (*VALUE_TABLES, "submissions", "errors")
 
 
 @dataclass(frozen=True)
@@ -130,139 +130,42 @@ def _decide_fates(
     return fates, updated
 
 
-def _value_columns(spec: layout.Field, row: dict[str, Any], cells: dict[str, str]) -> dict[str, Any]:
-    """Flatten one table row: numbers as floats, qualitative text apart, 時点 as text + normalised form, cells."""
-    out: dict[str, Any] = {}
-    for column in spec.columns:
-        value = row.get(column.key)
-        if column.kind is Kind.VALUE:
-            out[column.key] = float(value) if isinstance(value, int | float) else None
-            out[f"{column.key}_text"] = value if isinstance(value, str) else None
-        elif column.kind is Kind.BUDGET:
-            out[column.key] = None if value is None else float(value)
-        elif column.kind is Kind.AS_OF:
-            out[column.key] = value["text"] if value else None
-            out[f"{column.key}_normalised"] = value["normalised"] if value else None
-            out[f"{column.key}_fiscal_year"] = value["fiscal_year"] if value else None
-        else:
-            out[column.key] = value
-        out[f"{column.key}_cell"] = cells.get(column.key)
-    return out
-
-
-def _cells(locations: dict[str, str], pointer: str, keys: Sequence[str]) -> dict[str, str]:
-    """Cell addresses (without the sheet) of the given keys under a record pointer."""
-    out = {}
-    for key in keys:
-        location = locations.get(f"{pointer}/{key}")
-        if location:
-            out[key] = location.rpartition("!")[2]
-    return out
-
-
 class Prepared:
-    """Value rows of parsed files, flattened as they arrive and kept as typed frames, not Python dicts."""
+    """Value rows of parsed files, appended column by column as they arrive and kept as typed frames."""
 
     CHUNK = 256  # files per frame: bounded memory for the rows not yet in a frame
 
     def __init__(self) -> None:
         self.files: set[str] = set()
-        self._rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self._columns: dict[str, dict[str, list[Any]]] = {}
         self._frames: dict[str, list[pl.DataFrame]] = defaultdict(list)
         self._pending = 0
 
     def add(self, result: FileResult) -> None:
-        """Flatten one accepted file's rows."""
-        for table, table_rows in rows_of_result(result).items():
-            self._rows[table].extend(table_rows)
+        """Append one accepted file's rows: flattened by its worker, or here from its record."""
+        flattened = result.rows if result.rows is not None else columns_of_result(result)
+        for table, table_columns in flattened.items():
+            target = self._columns.get(table)
+            if target is None:
+                target = self._columns[table] = {name: [] for name in table_columns}
+            for name, values in table_columns.items():
+                target[name].extend(values)
         self.files.add(result.path)
         self._pending += 1
         if self._pending >= self.CHUNK:
             self._flush()
 
     def _flush(self) -> None:
-        for table, table_rows in self._rows.items():
-            if table_rows:
-                self._frames[table].append(_frame(table_rows, _schema(table)))
-        self._rows.clear()
+        for table, table_columns in self._columns.items():
+            if any(table_columns.values()):
+                self._frames[table].append(pl.DataFrame(table_columns, schema=_schema(table)))
+        self._columns = {}
         self._pending = 0
 
     def take(self, table: str) -> list[pl.DataFrame]:
         """All rows of one table, as frames, handed over (not kept here, so their memory goes with them)."""
         self._flush()
         return self._frames.pop(table, [])
-
-
-def rows_of_result(result: FileResult) -> dict[str, list[dict[str, Any]]]:
-    """The table rows one accepted file contributes (pure; may be computed as soon as the file is parsed)."""
-    rec, loc = result.record or {}, result.locations
-    source = {
-        "file": result.path,
-        "department": rec["department"],
-        "division": rec["division"],
-        "division_code": rec.get("division_code"),
-    }
-    basic_keys = [f.name for f in layout.BASIC_FIELDS]
-    rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    division = {
-        **source,
-        "fiscal_year": rec["fiscal_year"],
-        "stage": rec["stage"],
-        "head": rec["head"],
-        "phone": rec["phone"],
-        "missions": "\n".join(rec["missions"]),
-        "mission_count": len(rec["missions"]),
-        "policy_count": len(rec["policies"]),
-        "sheet": layout.SHEET_BASIC,
-    }
-    division.update({f"{k}_cell": c for k, c in _cells(loc, "", basic_keys).items()})
-    division["sheet"] = loc.get("/division", layout.SHEET_BASIC).rpartition("!")[0]
-    rows["divisions"].append(division)
-    for pi, policy in enumerate(rec["policies"]):
-        p = f"/policies/{pi}"
-        base = {**source, "sheet": policy["sheet"], "policy_no": pi + 1, "policy_title": policy["policy_title"]}
-        marked = [plan["label"] for plan in policy["related_plans"] if plan["marked"]]
-        row = {
-            **base,
-            "goals": "\n".join(policy["goals"]),
-            "related_plans": "、".join(marked),
-            "related_plans_note": policy["related_plans_note"],
-            "long_term_goal": policy["long_term_goal"],
-            "progress": policy["progress"],
-            "achievement": policy["achievement"],
-            "evaluation_reason": policy["evaluation_reason"],
-            "indicator_count": len(policy["indicators"]),
-            "budget_total": _budget_total(policy["projects"]),
-            "next_actions": "\n".join(c["next_action"] for c in policy["challenges"] if c["next_action"]),
-            "self_evaluation_warning": _contradiction(result, policy["sheet"]),
-        }
-        row.update(
-            {
-                f"{k}_cell": c
-                for k, c in _cells(loc, p, ["policy_title", "progress", "achievement", "evaluation_reason"]).items()
-            }
-        )
-        rows["policies"].append(row)
-        for table in ("indicators", "projects", "results", "challenges"):
-            spec = layout.ALL_FIELDS[table]
-            keys = [c.key for c in spec.columns]
-            for ri, item in enumerate(policy[table]):
-                cells = _cells(loc, f"{p}/{table}/{ri}", keys)
-                first = next(iter(cells.values()), "")
-                number = int("".join(ch for ch in first if ch.isdigit()) or 0)
-                extra: dict[str, Any] = {"row": number, "item_no": ri + 1}
-                if table == "indicators":
-                    extra.update(
-                        fiscal_year=rec["fiscal_year"],
-                        stage=rec["stage"],
-                        progress=policy["progress"],
-                        achievement=policy["achievement"],
-                        evaluation_reason=policy["evaluation_reason"],
-                        next_actions=row["next_actions"],
-                        self_evaluation_warning=row["self_evaluation_warning"],
-                    )
-                rows[table].append({**base, **extra, **_value_columns(spec, item, cells)})
-    return rows
 
 
 def _unsupported(found: Found) -> Issue:
@@ -272,105 +175,12 @@ def _unsupported(found: Found) -> Issue:
     return make_issue("unsupported-format", file=found.display, format=found.detail)
 
 
-def _budget_total(projects: list[dict[str, Any]]) -> float | None:
-    """Sum of the budgets given; None when no project states one (blank is not zero)."""
-    budgets = [p["budget"] for p in projects if p["budget"] is not None]
-    return float(sum(budgets)) if budgets else None
-
-
-def _contradiction(result: FileResult, sheet: str) -> str | None:
-    for issue in result.issues:
-        if issue.code == "evaluation-contradiction" and issue.sheet == sheet:
-            return issue.message.partition(": ")[2]
-    return None
+_DTYPES = {"str": pl.String, "int": pl.Int64, "float": pl.Float64}
 
 
 def _schema(table: str) -> dict[str, Any]:
-    """Column dtypes of a value table, so that an empty merge still has typed columns."""
-    if table == "submissions":
-        return {
-            "file": pl.String,
-            "status": pl.String,
-            "status_ja": pl.String,
-            "sha256": pl.String,
-            "size": pl.Int64,
-            "saved_at": pl.String,
-            "fiscal_year": pl.Int64,
-            "stage": pl.String,
-            "department": pl.String,
-            "division": pl.String,
-            "division_code": pl.String,
-            "errors": pl.Int64,
-            "warnings": pl.Int64,
-            "note": pl.String,
-            "feedback": pl.String,
-        }
-    if table == "errors":
-        return dict.fromkeys(("file", "sheet", "cell", "field", "code", "severity", "message", "found"), pl.String)
-    common: dict[str, Any] = {
-        "file": pl.String,
-        "department": pl.String,
-        "division": pl.String,
-        "division_code": pl.String,
-        "sheet": pl.String,
-    }
-    if table == "divisions":
-        cols = {
-            **common,
-            "fiscal_year": pl.Int64,
-            "stage": pl.String,
-            "head": pl.String,
-            "phone": pl.String,
-            "missions": pl.String,
-            "mission_count": pl.Int64,
-            "policy_count": pl.Int64,
-        }
-        cols.update({f"{f.name}_cell": pl.String for f in layout.BASIC_FIELDS})
-        return cols
-    policy_cols = {**common, "policy_no": pl.Int64, "policy_title": pl.String}
-    if table == "policies":
-        cols = {
-            **policy_cols,
-            "goals": pl.String,
-            "related_plans": pl.String,
-            "related_plans_note": pl.String,
-            "long_term_goal": pl.String,
-            "progress": pl.String,
-            "achievement": pl.Int64,
-            "evaluation_reason": pl.String,
-            "indicator_count": pl.Int64,
-            "budget_total": pl.Float64,
-            "next_actions": pl.String,
-            "self_evaluation_warning": pl.String,
-        }
-        cols.update({f"{k}_cell": pl.String for k in ("policy_title", "progress", "achievement", "evaluation_reason")})
-        return cols
-    spec = layout.ALL_FIELDS[table]
-    cols = {**policy_cols, "row": pl.Int64, "item_no": pl.Int64}
-    if table == "indicators":
-        cols.update(
-            fiscal_year=pl.Int64,
-            stage=pl.String,
-            progress=pl.String,
-            achievement=pl.Int64,
-            evaluation_reason=pl.String,
-            next_actions=pl.String,
-            self_evaluation_warning=pl.String,
-        )
-    for column in spec.columns:
-        if column.kind is Kind.VALUE:
-            cols[column.key] = pl.Float64
-            cols[f"{column.key}_text"] = pl.String
-        elif column.kind is Kind.BUDGET:
-            cols[column.key] = pl.Float64
-        elif column.kind is Kind.AS_OF:
-            cols[column.key] = pl.String
-            cols[f"{column.key}_normalised"] = pl.String
-            cols[f"{column.key}_fiscal_year"] = pl.Int64
-        else:
-            cols[column.key] = pl.String
-        cols[f"{column.key}_cell"] = pl.String
-    return cols
+    """Column dtypes of a table, so that an empty merge still has typed columns."""
+    return {name: _DTYPES[kind] for name, kind in columns(table).items()}
 
 
 def _frame(rows: list[dict[str, Any]], schema: dict[str, Any]) -> pl.DataFrame:
@@ -439,10 +249,10 @@ def merge(
                 for table, table_rows in rows_of_result(r).items():
                     rows[table].extend(table_rows)
 
-    tables = {name: _frame(rows[name], _schema(name)) for name in TABLES[:6]}
+    tables = {name: _frame(rows[name], _schema(name)) for name in VALUE_TABLES}
     if prepared is not None:
         keep = pl.col("file").is_in(merged_files)
-        for name in TABLES[:6]:  # sorted by file, as if built in discovery order; rows keep their order
+        for name in VALUE_TABLES:  # sorted by file, as if built in discovery order; rows keep their order
             frames = [tables[name], *(frame.filter(keep) for frame in prepared.take(name))]
             tables[name] = pl.concat(frames, how="vertical", rechunk=False).sort("file", maintain_order=True)
             del frames

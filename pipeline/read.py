@@ -8,9 +8,10 @@ cell address of every value. It does not interpret values: that is normalisation
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,6 +74,7 @@ class NameRef:
         return address(self.min_row, self.min_col)
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_ref(name: str, formula: str) -> NameRef | None:
     """The rectangle a defined name's formula refers to, or None when it is not one plain range."""
     match = _REF.match(formula.strip())
@@ -138,15 +140,27 @@ class _Grid:
         i = self._col_index.get(col)
         if i is None or row < 1 or row > len(self._rows):
             return None
-        value = self._rows[row - 1][i]
-        if value is None:
-            return None
-        text = str(value)
-        return text if text.strip() else None
+        return _text(self._rows[row - 1][i])
+
+    def texts(self, first_row: int, last_row: int, cols: list[int]) -> Iterator[tuple[int, list[str | None]]]:
+        """(row, texts of these columns) for each row from ``first_row`` to ``last_row`` within the used area."""
+        indexes = [self._col_index.get(col) for col in cols]
+        last = min(last_row, len(self._rows))
+        for row in range(max(first_row, 1), last + 1):
+            values = self._rows[row - 1]
+            yield row, [None if i is None else _text(values[i]) for i in indexes]
 
     def cell(self, row: int, col: int, text: str | None = None, *, known: bool = False) -> Cell:
         """The Cell at a 1-based row and column (``text`` given when already read)."""
         return Cell(self.sheet, f"{_letters(col)}{row}", text if known else self.text(row, col))
+
+
+def _text(value: Any) -> str | None:
+    """A cell value as text; None when blank (nothing, or only spaces)."""
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else str(value)
+    return text if text.strip() else None
 
 
 def _load_grid(reader: Any, sheet: str) -> _Grid:
@@ -162,8 +176,9 @@ def _load_grid(reader: Any, sheet: str) -> _Grid:
     return _Grid(sheet, frame.rows(), offsets)
 
 
+@functools.lru_cache(maxsize=1024)
 def _header_key(text: str | None) -> str:
-    """Header text compared loosely: NFKC, without blanks and line breaks."""
+    """Header text compared loosely: NFKC, without blanks and line breaks (memoised: every file has the same)."""
     if text is None:
         return ""
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
@@ -191,8 +206,7 @@ def _read_table(grid: _Grid, ref: NameRef, spec: layout.Field, file: str, issues
             )
     rows: list[Row] = []
     columns = list(found.items())
-    for r in range(ref.min_row + 1, ref.max_row + 1):
-        texts = [grid.text(r, col) for _key, col in columns]
+    for r, texts in grid.texts(ref.min_row + 1, ref.max_row, [col for _key, col in columns]):
         if any(text is not None for text in texts):  # Cells only for rows with content: most rows are blank
             rows.append(
                 {key: grid.cell(r, col, text, known=True) for (key, col), text in zip(columns, texts, strict=True)}

@@ -107,9 +107,9 @@ class _Builder:
         """The normalised value of one cell; problems become issues and the value None."""
         self.at(pointer, cell)
         raw = cell.text
-        found = nz.clean_text(raw) or ""
-        if kind is Kind.TEXT:
+        if kind is Kind.TEXT:  # most cells: nothing to report, so no need for `found`
             return nz.clean_text(raw)
+        found = nz.clean_text(raw) or ""
         if kind is Kind.CODE:
             return nz.clean_code(raw)
         if kind is Kind.VERSION:

@@ -38,6 +38,7 @@ class Task:
     mtime_ns: int | None = None
     master: Master | None = None
     annotate_to: str | None = None  # write an annotated copy here when the file has issues
+    flatten: bool = False  # send an accepted file back as table rows (pipeline.flatten), not as its record
 
 
 def _in_transit(task: Task, display: str, size: int, mtime: float) -> FileResult:
@@ -80,7 +81,7 @@ def process_file(task: Task) -> FileResult:
         if task.annotate_to and validated.record is not None and issues:
             feedback, problem = _annotate(path, issues, Path(task.annotate_to), data)
             issues = (*issues, *problem)
-        return FileResult(
+        result = FileResult(
             **base,  # type: ignore[arg-type]
             saved_at=checked.saved_at,
             issues=issues,
@@ -88,10 +89,20 @@ def process_file(task: Task) -> FileResult:
             locations=validated.locations,
             feedback=feedback,
         )
+        return _flattened(result) if task.flatten and result.accepted else result
     except Exception as exc:
         code = "file-unreadable" if _reader_error(exc) else "internal-error"
         detail = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
         return FileResult(**base, issues=(make_issue(code, file=display, detail=detail),))  # type: ignore[arg-type]
+
+
+def _flattened(result: FileResult) -> FileResult:
+    """The result as its table rows and the little of its record the merge still needs: less to send and keep."""
+    from dataclasses import replace
+
+    from pipeline.flatten import columns_of_result, slim_record
+
+    return replace(result, rows=columns_of_result(result), record=slim_record(result.record), locations={})
 
 
 def _reader_error(exc: Exception) -> bool:
@@ -163,7 +174,15 @@ def _context() -> Any:
         ctx = multiprocessing.get_context("forkserver")
         # imported once in the server, so that every (re)started worker forks ready to parse
         ctx.set_forkserver_preload(
-            ["pipeline.worker", "pipeline.preflight", "pipeline.read", "pipeline.validate", "fastexcel", "polars"]
+            [
+                "pipeline.worker",
+                "pipeline.preflight",
+                "pipeline.read",
+                "pipeline.validate",
+                "pipeline.flatten",
+                "fastexcel",
+                "polars",
+            ]
         )
         return ctx
     return multiprocessing.get_context("spawn")

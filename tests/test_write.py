@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import time
+import unicodedata
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -530,6 +531,23 @@ def test_column_widths_fit_japanese_text(book: Any) -> None:
     assert ws["O3"].alignment.wrap_text
     assert write.text_width("情報政策課") == 10
     assert write.text_width("ab\n全角") == 4
+
+
+def test_text_width_counts_full_width_and_ambiguous_characters_two() -> None:
+    assert write.text_width("") == 0
+    assert write.text_width("ＡＢ1２○ｱ") == 10  # full-width letters and digits, ○ (ambiguous) 2; half-width ｱ 1
+    assert write.text_width("令和7年度\nabcdefghijk") == 11
+    assert write.text_width("𠮷野家😀") == 8  # beyond the BMP: an extension ideograph and an emoji, both wide
+
+
+def test_wide_character_class_agrees_with_unicodedata_on_every_code_point() -> None:
+    wide = write._wide_characters()
+    disagree = [
+        code
+        for code in range(0x110000)
+        if (unicodedata.east_asian_width(chr(code)) in "FWA") != (wide.match(chr(code)) is not None)
+    ]
+    assert disagree == []
 
 
 def _cols(*specs: tuple[str, int | None]) -> list[Any]:

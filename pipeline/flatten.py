@@ -1,0 +1,242 @@
+"""The table rows one accepted submission contributes, and the columns of every merged table.
+
+Pure Python, no polars: a worker flattens its file as soon as it is validated and sends back
+compact columns instead of the whole record, so the merging process only appends them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from pipeline import layout
+from pipeline.layout import Kind
+from pipeline.model import FileResult
+
+ColumnType = Literal["str", "int", "float"]
+
+# The six value tables, in the order the merge builds them.
+VALUE_TABLES = ("divisions", "policies", "indicators", "projects", "results", "challenges")
+
+# What the merge still needs of an accepted file's record once its rows are flattened (scope, identity).
+RECORD_KEPT = ("template_version", "fiscal_year", "stage", "department", "division", "division_code")
+
+_POLICY_CELLS = ("policy_title", "progress", "achievement", "evaluation_reason")
+
+
+def columns(table: str) -> dict[str, ColumnType]:
+    """The columns of a merged table and their types, in order (also for an empty merge)."""
+    if table == "submissions":
+        return {
+            "file": "str",
+            "status": "str",
+            "status_ja": "str",
+            "sha256": "str",
+            "size": "int",
+            "saved_at": "str",
+            "fiscal_year": "int",
+            "stage": "str",
+            "department": "str",
+            "division": "str",
+            "division_code": "str",
+            "errors": "int",
+            "warnings": "int",
+            "note": "str",
+            "feedback": "str",
+        }
+    if table == "errors":
+        return dict.fromkeys(("file", "sheet", "cell", "field", "code", "severity", "message", "found"), "str")
+    common: dict[str, ColumnType] = {
+        "file": "str",
+        "department": "str",
+        "division": "str",
+        "division_code": "str",
+        "sheet": "str",
+    }
+    if table == "divisions":
+        cols: dict[str, ColumnType] = {
+            **common,
+            "fiscal_year": "int",
+            "stage": "str",
+            "head": "str",
+            "phone": "str",
+            "missions": "str",
+            "mission_count": "int",
+            "policy_count": "int",
+        }
+        cols.update({f"{f.name}_cell": "str" for f in layout.BASIC_FIELDS})
+        return cols
+    policy_cols: dict[str, ColumnType] = {**common, "policy_no": "int", "policy_title": "str"}
+    if table == "policies":
+        cols = {
+            **policy_cols,
+            "goals": "str",
+            "related_plans": "str",
+            "related_plans_note": "str",
+            "long_term_goal": "str",
+            "progress": "str",
+            "achievement": "int",
+            "evaluation_reason": "str",
+            "indicator_count": "int",
+            "budget_total": "float",
+            "next_actions": "str",
+            "self_evaluation_warning": "str",
+        }
+        cols.update({f"{k}_cell": "str" for k in _POLICY_CELLS})
+        return cols
+    spec = layout.ALL_FIELDS[table]
+    cols = {**policy_cols, "row": "int", "item_no": "int"}
+    if table == "indicators":
+        cols.update(
+            fiscal_year="int",
+            stage="str",
+            progress="str",
+            achievement="int",
+            evaluation_reason="str",
+            next_actions="str",
+            self_evaluation_warning="str",
+        )
+    for column in spec.columns:
+        if column.kind is Kind.VALUE:
+            cols[column.key] = "float"
+            cols[f"{column.key}_text"] = "str"
+        elif column.kind is Kind.BUDGET:
+            cols[column.key] = "float"
+        elif column.kind is Kind.AS_OF:
+            cols[column.key] = "str"
+            cols[f"{column.key}_normalised"] = "str"
+            cols[f"{column.key}_fiscal_year"] = "int"
+        else:
+            cols[column.key] = "str"
+        cols[f"{column.key}_cell"] = "str"
+    return cols
+
+
+def _value_columns(spec: layout.Field, row: dict[str, Any], cells: dict[str, str]) -> dict[str, Any]:
+    """Flatten one table row: numbers as floats, qualitative text apart, 時点 as text + normalised form, cells."""
+    out: dict[str, Any] = {}
+    for column in spec.columns:
+        value = row.get(column.key)
+        if column.kind is Kind.VALUE:
+            out[column.key] = float(value) if isinstance(value, int | float) else None
+            out[f"{column.key}_text"] = value if isinstance(value, str) else None
+        elif column.kind is Kind.BUDGET:
+            out[column.key] = None if value is None else float(value)
+        elif column.kind is Kind.AS_OF:
+            out[column.key] = value["text"] if value else None
+            out[f"{column.key}_normalised"] = value["normalised"] if value else None
+            out[f"{column.key}_fiscal_year"] = value["fiscal_year"] if value else None
+        else:
+            out[column.key] = value
+        out[f"{column.key}_cell"] = cells.get(column.key)
+    return out
+
+
+def _cells(locations: dict[str, str], pointer: str, keys: Sequence[str]) -> dict[str, str]:
+    """Cell addresses (without the sheet) of the given keys under a record pointer."""
+    out = {}
+    for key in keys:
+        location = locations.get(f"{pointer}/{key}")
+        if location:
+            out[key] = location.rpartition("!")[2]
+    return out
+
+
+def rows_of_result(result: FileResult) -> dict[str, list[dict[str, Any]]]:
+    """The table rows one accepted file contributes, each row a dict by column."""
+    rec, loc = result.record or {}, result.locations
+    source = {
+        "file": result.path,
+        "department": rec["department"],
+        "division": rec["division"],
+        "division_code": rec.get("division_code"),
+    }
+    basic_keys = [f.name for f in layout.BASIC_FIELDS]
+    rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    division = {
+        **source,
+        "fiscal_year": rec["fiscal_year"],
+        "stage": rec["stage"],
+        "head": rec["head"],
+        "phone": rec["phone"],
+        "missions": "\n".join(rec["missions"]),
+        "mission_count": len(rec["missions"]),
+        "policy_count": len(rec["policies"]),
+        "sheet": layout.SHEET_BASIC,
+    }
+    division.update({f"{k}_cell": c for k, c in _cells(loc, "", basic_keys).items()})
+    division["sheet"] = loc.get("/division", layout.SHEET_BASIC).rpartition("!")[0]
+    rows["divisions"].append(division)
+    for pi, policy in enumerate(rec["policies"]):
+        p = f"/policies/{pi}"
+        base = {**source, "sheet": policy["sheet"], "policy_no": pi + 1, "policy_title": policy["policy_title"]}
+        marked = [plan["label"] for plan in policy["related_plans"] if plan["marked"]]
+        row = {
+            **base,
+            "goals": "\n".join(policy["goals"]),
+            "related_plans": "、".join(marked),
+            "related_plans_note": policy["related_plans_note"],
+            "long_term_goal": policy["long_term_goal"],
+            "progress": policy["progress"],
+            "achievement": policy["achievement"],
+            "evaluation_reason": policy["evaluation_reason"],
+            "indicator_count": len(policy["indicators"]),
+            "budget_total": _budget_total(policy["projects"]),
+            "next_actions": "\n".join(c["next_action"] for c in policy["challenges"] if c["next_action"]),
+            "self_evaluation_warning": _contradiction(result, policy["sheet"]),
+        }
+        row.update({f"{k}_cell": c for k, c in _cells(loc, p, _POLICY_CELLS).items()})
+        rows["policies"].append(row)
+        for table in ("indicators", "projects", "results", "challenges"):
+            spec = layout.ALL_FIELDS[table]
+            keys = [c.key for c in spec.columns]
+            for ri, item in enumerate(policy[table]):
+                cells = _cells(loc, f"{p}/{table}/{ri}", keys)
+                first = next(iter(cells.values()), "")
+                number = int("".join(ch for ch in first if ch.isdigit()) or 0)
+                extra: dict[str, Any] = {"row": number, "item_no": ri + 1}
+                if table == "indicators":
+                    extra.update(
+                        fiscal_year=rec["fiscal_year"],
+                        stage=rec["stage"],
+                        progress=policy["progress"],
+                        achievement=policy["achievement"],
+                        evaluation_reason=policy["evaluation_reason"],
+                        next_actions=row["next_actions"],
+                        self_evaluation_warning=row["self_evaluation_warning"],
+                    )
+                rows[table].append({**base, **extra, **_value_columns(spec, item, cells)})
+    return rows
+
+
+_COLUMN_NAMES = {table: tuple(columns(table)) for table in VALUE_TABLES}
+
+
+def columns_of_result(result: FileResult) -> dict[str, dict[str, list[Any]]]:
+    """The same rows column by column (every column of every value table, in order): compact to send and append."""
+    rows = rows_of_result(result)
+    out: dict[str, dict[str, list[Any]]] = {}
+    for table in VALUE_TABLES:
+        table_rows = rows.get(table, [])
+        out[table] = {name: [row.get(name) for row in table_rows] for name in _COLUMN_NAMES[table]}
+    return out
+
+
+def slim_record(record: dict[str, Any] | None) -> dict[str, Any]:
+    """The part of a record the merge needs once the record's rows are flattened."""
+    record = record or {}
+    return {key: record.get(key) for key in RECORD_KEPT}
+
+
+def _budget_total(projects: list[dict[str, Any]]) -> float | None:
+    """Sum of the budgets given; None when no project states one (blank is not zero)."""
+    budgets = [p["budget"] for p in projects if p["budget"] is not None]
+    return float(sum(budgets)) if budgets else None
+
+
+def _contradiction(result: FileResult, sheet: str) -> str | None:
+    for issue in result.issues:
+        if issue.code == "evaluation-contradiction" and issue.sheet == sheet:
+            return issue.message.partition(": ")[2]
+    return None

@@ -1,0 +1,59 @@
+"""Flattening one accepted file into table rows: in the worker (columns) and from the record (rows) alike."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pipeline import flatten
+from pipeline.worker import Task, process_file
+
+
+def test_worker_sends_the_same_rows_as_the_record_gives(make_book: Callable[..., Path], seed: dict[str, Any]) -> None:
+    path = make_book(seed)
+    full = process_file(Task(str(path), "seed.xlsx"))
+    slim = process_file(Task(str(path), "seed.xlsx", flatten=True))
+    assert full.accepted and slim.accepted
+    assert full.record is not None
+    assert full.rows is None
+    rows = flatten.rows_of_result(full)
+    assert slim.rows is not None
+    for table in flatten.VALUE_TABLES:
+        names = list(flatten.columns(table))
+        assert list(slim.rows[table]) == names
+        assert slim.rows[table] == {name: [row.get(name) for row in rows[table]] for name in names}
+    # the record keeps only what the merge needs; the cells travel in the rows
+    assert slim.record == {key: full.record[key] for key in flatten.RECORD_KEPT}
+    assert slim.locations == {}
+    assert slim.issues == full.issues
+
+
+def test_seed_rows_carry_values_and_cells(make_book: Callable[..., Path], seed: dict[str, Any]) -> None:
+    result = process_file(Task(str(make_book(seed)), "seed.xlsx", flatten=True))
+    assert result.rows is not None
+    divisions = result.rows["divisions"]
+    assert divisions["file"] == ["seed.xlsx"]
+    assert divisions["division"] == [seed["division"]]
+    indicators = result.rows["indicators"]
+    first = seed["policies"][0]["indicators"][0]
+    assert indicators["name"][0] == first["name"]
+    assert indicators["item_no"][:2] == [1, 2]
+    assert all(cell for cell in indicators["name_cell"])
+    assert indicators["row"][0] == int("".join(ch for ch in indicators["name_cell"][0] if ch.isdigit()))
+
+
+def test_a_rejected_file_is_not_flattened(make_book: Callable[..., Path], seed: dict[str, Any]) -> None:
+    seed["division"] = None
+    result = process_file(Task(str(make_book(seed)), "bad.xlsx", flatten=True))
+    assert not result.accepted
+    assert result.rows is None
+    assert result.record is not None and "policies" in result.record  # the whole record, for the report
+
+
+def test_column_types_are_known_for_every_table() -> None:
+    for table in (*flatten.VALUE_TABLES, "submissions", "errors"):
+        kinds = flatten.columns(table)
+        assert kinds and set(kinds.values()) <= {"str", "int", "float"}
+    assert flatten.columns("indicators")["actual"] == "float"
+    assert flatten.columns("indicators")["actual_text"] == "str"
