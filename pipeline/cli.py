@@ -163,6 +163,9 @@ def merge(
     summary.json（機械処理用の集計）、tables/（各表の Parquet と CSV）。
     終了コード: 0 すべて受理、1 出力したが不受理のファイルあり、2 何もできなかった（使い方の誤りなど）。
     """
+    from pipeline.worker import warm_up
+
+    warm_up()  # the workers' fork server loads the readers while this process loads the rest
     from pipeline import api, report
     from pipeline.config import load_settings, parse_stage_option, parse_year_option
 

@@ -1527,8 +1527,26 @@ def _created(result: MergeResult) -> datetime:
     return datetime(result.fiscal_year or 2000, 4, 1, tzinfo=UTC)
 
 
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector: xlsxwriter allocates objects per cell, which sets off full collections
+    of the whole heap (~0.25 s of a 1,000-file merge) that find no garbage; reference counting still frees."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def write_workbook(result: MergeResult, path: Path, *, inbox_label: str = "", tmpdir: Path | None = None) -> Path:
     """consolidated.xlsx: ten sheets for executives; user text only ever written as strings."""
+    with _collector_paused():
+        return _write_workbook(result, path, inbox_label, tmpdir)
+
+
+def _write_workbook(result: MergeResult, path: Path, inbox_label: str, tmpdir: Path | None) -> Path:
     options: dict[str, Any] = {
         # Each sheet is written row by row, top to bottom. For a large merge each row goes to a temporary file
         # as soon as the next one starts, so memory stays flat however many rows (strings inline, not shared);
