@@ -179,7 +179,9 @@ def _merge(
 
 def _arrange_feedback(results: dict[str, FileResult], staging: Path) -> dict[str, FileResult]:
     """Move each annotated copy to feedback/<部局名>/<所属名>.xlsx in the staging tree; record its outbox path."""
-    from pipeline.annotate import feedback_path
+    if not any(result.feedback for result in results.values()):
+        return results
+    from pipeline.annotate import feedback_path  # with openpyxl: only when there is a copy to place
 
     taken: set[Path] = set()
     arranged = dict(results)

@@ -9,6 +9,7 @@ text; nothing is ever silently turned into 0 or None.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -121,7 +122,13 @@ def _is_na(text: str) -> bool:
     if text in NA_MARKERS:
         return True
     # only short text can be a marker once blanks are squeezed out; skip the NFKC pass for the rest
-    return len(text) <= 3 * _NA_MAX and _SPACES.sub("", _nfkc(text)) in NA_MARKERS
+    return len(text) <= 3 * _NA_MAX and _is_squeezed_na(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_squeezed_na(text: str) -> bool:
+    """Memoised: short entries (units, marks, choices, small numbers) repeat across every file."""
+    return _SPACES.sub("", _nfkc(text)) in NA_MARKERS
 
 
 def clean_text(raw: str | None) -> str | None:
