@@ -693,6 +693,7 @@ class _Styles:
         self.subtitle = self.plain(font_color="#404040")
         self.none_line = self.plain(italic=True, font_color="#7F7F7F")
         self.header = self.get(bold=True, bg_color="#D9E1F2", text_wrap=True, valign="vcenter", align="center")
+        self.grid = book.add_format({"border": _BASE_FORMAT["border"], "border_color": _BASE_FORMAT["border_color"]})
 
     def get(self, **props: Any) -> Any:
         """A bordered cell format with the Japanese font and these properties."""
@@ -764,12 +765,12 @@ def _cell_mode(col: _Col, dtype: pl.DataType) -> int:
     return _GENERIC  # decided per value
 
 
-_CellPlan = tuple[int, int, int | None, int, Any, Any, dict[Any, Any], Any, Callable[[float], Any] | None]
+_CellPlan = tuple[int, int, int | None, int, Any, dict[Any, Any], Any, Callable[[float], Any] | None]
 
 
 def _cell_plans(styles: _Styles, cols: Sequence[_Col], frame: pl.DataFrame) -> tuple[list[str], list[_CellPlan]]:
     """The frame columns to read, and for each sheet column: its index, where its value (and fallback text) is in a
-    row of them, how it is written, its blank, plain, per-value and text formats, and its fraction formats."""
+    row of them, how it is written, its plain, per-value and text formats, and its fraction formats."""
     names: list[str] = []
 
     def at(name: str) -> int:
@@ -789,7 +790,6 @@ def _cell_plans(styles: _Styles, cols: Sequence[_Col], frame: pl.DataFrame) -> t
                 at(col.source),
                 at(col.text) if col.text else None,
                 _cell_mode(col, frame.schema[col.source]),
-                styles.cell(col.kind),
                 styles.cell(col.kind, anything),
                 by_value,
                 styles.cell("text", anything),
@@ -804,9 +804,9 @@ def _write_rows(
 ) -> float:
     """Write the data rows top to bottom, a chunk of rows at a time, each row's height before its cells
     (constant_memory writes a row out once the next one starts): numbers as numbers, every text with
-    write_string, blanks bordered. Returns the rows' height in points."""
+    write_string, blanks left unwritten (framed by the table's rule). Returns the rows' height in points."""
     names, plans = _cell_plans(styles, cols, rows.frame)
-    write_string, write_number, write_blank, set_row = ws.write_string, ws.write_number, ws.write_blank, ws.set_row
+    write_string, write_number, set_row = ws.write_string, ws.write_number, ws.set_row
     isfinite = math.isfinite
     height = 0.0
     r = first - 1
@@ -819,13 +819,11 @@ def _write_rows(
                 height += points
             else:
                 height += DEFAULT_ROW_HEIGHT
-            for c, v, t, mode, blank, plain, by_value, text_format, fractions in plans:
+            for c, v, t, mode, plain, by_value, text_format, fractions in plans:
                 value = row[v]
                 if value is None:
                     text = None if t is None else row[t]
-                    if text is None:
-                        write_blank(r, c, None, blank)
-                    else:
+                    if text is not None:  # a blank stays unwritten: the table's blanks rule frames it
                         write_string(r, c, text, text_format)
                 elif mode == _STRING:
                     write_string(r, c, value, plain)
@@ -1010,6 +1008,9 @@ def _write_table(
     first = header_row + 1
     if rows.height:
         height += _write_rows(ws, styles, cols, rows, first, widths)
+        # Empty cells get the table's grid from one rule rather than a formatted blank cell each (~10% of cells).
+        blanks = {"type": "blanks", "format": styles.grid}
+        ws.conditional_format(first, 0, header_row + rows.height, len(cols) - 1, blanks)
     else:
         ws.write_string(first, 0, NONE_LINE, styles.none_line)
         height += DEFAULT_ROW_HEIGHT

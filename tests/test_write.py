@@ -1078,3 +1078,14 @@ def test_a_second_write_replaces_the_first(tmp_path: Path) -> None:
         "summary.json",
         "tables",
     ]
+
+
+def test_blank_cells_are_framed_by_one_rule_not_written(book: Any) -> None:
+    ws = book["指標一覧"]
+    last = f"{openpyxl.utils.get_column_letter(ws.max_column)}{ws.max_row}"
+    rules = [(str(cf.sqref), rule) for cf in ws.conditional_formatting for rule in cf.rules]
+    assert [(sqref, rule.type) for sqref, rule in rules] == [(f"A3:{last}", "containsBlanks")]
+    border = rules[0][1].dxf.border
+    assert (border.left.style, border.top.style, border.left.color.rgb) == ("thin", "thin", "FFBFBFBF")
+    blanks = [c for row in ws.iter_rows(min_row=3) for c in row if c.value is None]
+    assert blanks and all(not c.has_style for c in blanks)  # no cell was written for them
