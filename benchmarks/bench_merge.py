@@ -710,11 +710,15 @@ def pipeline_command() -> list[str]:
     return [sys.executable, "-c", "from pipeline.cli import main; main()"]
 
 
-def run_merge(corpus: Corpus) -> tuple[float, float | None]:
-    """Merge the corpus into <root>/last-outbox as a subprocess; wall seconds and the peak RSS (MB) of one process."""
+_TIMINGS = re.compile(r"([^\s:/]+) ([0-9.]+) 秒")
+
+
+def run_merge(corpus: Corpus) -> tuple[float, float | None, dict[str, float]]:
+    """Merge the corpus into <root>/last-outbox as a subprocess: wall seconds, the peak RSS (MB) of one process,
+    and the seconds of each stage as `pipeline merge --timings` reports them."""
     outbox = corpus.root / LAST_OUTBOX
     shutil.rmtree(outbox, ignore_errors=True)
-    command = [*pipeline_command(), "merge", "--inbox", str(corpus.inbox), "--outbox", str(outbox)]
+    command = [*pipeline_command(), "merge", "--inbox", str(corpus.inbox), "--outbox", str(outbox), "--timings"]
     done = subprocess.run(
         [sys.executable, "-c", _HELPER, *command], cwd=corpus.root, capture_output=True, text=True, check=False
     )
@@ -725,7 +729,9 @@ def run_merge(corpus: Corpus) -> tuple[float, float | None]:
         raise click.ClickException(f"pipeline merge exited with {report['rc']}: {report['stderr']}")
     maxrss = report["maxrss"]
     divisor = 1024 * 1024 if sys.platform == "darwin" else 1024  # bytes on macOS, kilobytes on Linux
-    return report["wall_s"], None if maxrss is None else maxrss / divisor
+    line = next((x for x in reversed(report["stderr"].splitlines()) if x.startswith("処理時間")), "")
+    stages = {stage: float(seconds) for stage, seconds in _TIMINGS.findall(line) if stage != "合計"}
+    return report["wall_s"], None if maxrss is None else maxrss / divisor, stages
 
 
 def read_floor(files: Sequence[Path]) -> float:
@@ -879,6 +885,15 @@ def _round(value: float | None, digits: int = 4) -> float | None:
     return None if value is None else round(value, digits)
 
 
+# The stages `pipeline merge --timings` reports, as the table names them.
+_STAGES = {
+    "準備": ("discover", "list the inbox, start the workers"),
+    "検証": ("parse", "preflight, read, normalise, validate and flatten every file in the workers"),
+    "集約": ("merge", "fates, resubmissions, tables, indicator status"),
+    "出力": ("write", "consolidated.xlsx, tables, summaries; atomic publish"),
+}
+
+
 def _row(label: str, times: list[float], note: str = "") -> str:
     if not times:
         return f"{label:<18}{'—':>10}{'':>10}{'':>10}{'':>6}  {note}"
@@ -911,30 +926,39 @@ def main(n: int, runs: int, corpus_dir: Path, skip_naive: bool, naive_sample: in
             click.echo(message, err=True)
 
     corpus = ensure_corpus(corpus_dir, n, log)
-    merge_times, peaks = [], []
-    for run in range(runs):
-        wall, peak = run_merge(corpus)
-        merge_times.append(wall)
-        if peak is not None:
-            peaks.append(peak)
-        log(f"merge run {run + 1}: {wall:.3f} s")
     outbox = corpus.root / LAST_OUTBOX
-    summary_json = json.loads((outbox / "summary.json").read_text(encoding="utf-8"))
-    accepted = summary_json["files"]["accepted"]
-    if accepted != n:
-        raise click.ClickException(f"the merge accepted {accepted} of {n} files; see {outbox}")
-    cells = consolidated_cells(outbox / "consolidated.xlsx")
-    strings, numbers = cell_counts(cells)
-    read_times, write_times, naive_times = [], [], []
+    merge_times: list[float] = []
+    peaks: list[float] = []
+    stage_times: dict[str, list[float]] = {}
+    read_times: list[float] = []
+    write_times: list[float] = []
+    naive_times: list[float] = []
+    cells: Cells = []
     k = 0
     with tempfile.TemporaryDirectory(prefix="bench-merge-") as scratch:
         folder = Path(scratch)
-        for _ in range(runs):
+        # One round = merge, read floor, write floor, back to back, so that a slower spell of a shared machine
+        # falls on all three alike rather than on whichever was measured then.
+        for run in range(runs):
+            wall, peak, stages = run_merge(corpus)
+            merge_times.append(wall)
+            if peak is not None:
+                peaks.append(peak)
+            for stage, seconds in stages.items():
+                stage_times.setdefault(stage, []).append(seconds)
+            if run == 0:
+                summary_json = json.loads((outbox / "summary.json").read_text(encoding="utf-8"))
+                accepted = summary_json["files"]["accepted"]
+                if accepted != n:
+                    raise click.ClickException(f"the merge accepted {accepted} of {n} files; see {outbox}")
+                cells = consolidated_cells(outbox / "consolidated.xlsx")
             read_times.append(read_floor(corpus.files))
-        log(f"read floor: {_median(read_times):.3f} s")
-        for _ in range(runs):
             write_times.append(write_floor(cells, folder))
-        log(f"write floor: {_median(write_times):.3f} s")
+            log(
+                f"round {run + 1}: merge {wall:.3f} s, read floor {read_times[-1]:.3f} s, "
+                f"write floor {write_times[-1]:.3f} s"
+            )
+        strings, numbers = cell_counts(cells)
         if not skip_naive:
             k = min(n, naive_sample or (n if n <= NAIVE_SAMPLE_MAX else NAIVE_SAMPLE_MAX))
             sample = spread(corpus.files, k)
@@ -965,6 +989,14 @@ def main(n: int, runs: int, corpus_dir: Path, skip_naive: bool, naive_sample: in
         )
         click.echo(f"{'':<18}{'median':>10}{'min':>10}{'max':>10}{'runs':>6}")
         click.echo(_row("merge", merge_times, f"pipeline merge subprocess, wall time incl. start-up; outbox {outbox}"))
+        for stage, seconds in stage_times.items():
+            name, note = _STAGES.get(stage, (stage, ""))
+            click.echo(_row(f"  {name}", seconds, f"{note} (pipeline merge --timings: {stage})"))
+        if stage_times:
+            startup = [wall - sum(parts) for wall, *parts in zip(merge_times, *stage_times.values(), strict=True)]
+            click.echo(
+                _row("  start-up", startup, "interpreter start-up, imports and exit: wall time outside the stages")
+            )
         click.echo(_row("read_floor", read_times, "fastexcel: every sheet of every file, one process"))
         click.echo(
             _row(

@@ -7,6 +7,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -79,6 +80,8 @@ class MergeRun:
     result: MergeResult
     outputs: list[Path] = field(default_factory=list)
     dry_run: bool = False
+    # seconds spent in each stage, in order: 準備 (discovery), 検証 (parsing in the workers), 集約, 出力
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def merge_inbox(settings: Settings, *, dry_run: bool = False, progress: Progress | None = None) -> MergeRun:
@@ -114,6 +117,7 @@ def _merge(
     from pipeline.discover import discover
     from pipeline.worker import warm_up
 
+    clock = _Clock()
     warm_up()
 
     inbox = settings.inbox
@@ -136,6 +140,7 @@ def _merge(
         for i, f in enumerate(books)
     ]
     results: dict[str, FileResult] = {}
+    clock.lap("準備")
     # the later stages' imports (polars, xlsxwriter) load in a thread while the workers parse
     later = ["pipeline.merge", *(["pipeline.write"] if outbox is not None else [])]
     importer = threading.Thread(target=lambda: [importlib.import_module(m) for m in later], daemon=True)
@@ -154,6 +159,7 @@ def _merge(
         if progress is not None:
             progress(done, len(tasks))
     importer.join()
+    clock.lap("検証")
     from pipeline.merge import merge
 
     if staging is not None:
@@ -167,14 +173,29 @@ def _merge(
         grade_bands=settings.grade_bands,
         prepared=prepared,
     )
+    clock.lap("集約")
     if outbox is None:
-        return MergeRun(merged, [], True)
+        return MergeRun(merged, [], True, clock.laps)
     from pipeline.write import write_outputs
 
     outputs = write_outputs(merged, outbox)
     if staging is not None:
         outputs.extend(_swap_folder(staging / FEEDBACK_FOLDER, outbox / FEEDBACK_FOLDER))
-    return MergeRun(merged, outputs, False)
+    clock.lap("出力")
+    return MergeRun(merged, outputs, False, clock.laps)
+
+
+class _Clock:
+    """Seconds per stage, each lap measured from the end of the previous one."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.laps[stage] = now - self._last
+        self._last = now
 
 
 def _arrange_feedback(results: dict[str, FileResult], staging: Path) -> dict[str, FileResult]:

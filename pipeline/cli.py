@@ -139,6 +139,7 @@ def validate(
 @click.option("--year", default=None, help="集計する年度（例: 2015、H27、R7）。既定: 受付フォルダで最も多い年度。")
 @click.option("--stage", default=None, help="集計する評価時点（当初・中間・最終）。既定: 最も多い評価時点。")
 @click.option("--dry-run", is_flag=True, help="検証して集計対象を表示するだけで、何も書き出しません。")
+@click.option("--timings", is_flag=True, help="段階ごとの処理時間（準備・検証・集約・出力）を標準エラーに表示します。")
 @click.option(
     "--config",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -154,6 +155,7 @@ def merge(
     year: str | None,
     stage: str | None,
     dry_run: bool,
+    timings: bool,
     config: Path | None,
 ) -> None:
     """受付フォルダの工程表をすべて検証し、受理したものを集約して出力します。
@@ -196,6 +198,8 @@ def merge(
         if bar is not None:
             bar.render_finish()
     click.echo(report.render_merge(run))
+    if timings:
+        click.echo(report.render_timings(run.timings), err=True)
     rejected = run.result.fates.get("rejected", 0) + run.result.fates.get("unsupported", 0)
     ctx.exit(EXIT_REJECTED if rejected else EXIT_OK)
 

@@ -65,6 +65,12 @@ def render_json(results: Sequence[FileResult]) -> str:
     return json.dumps({"files": [result_to_dict(r) for r in results]}, ensure_ascii=False, indent=2)
 
 
+def render_timings(timings: dict[str, float]) -> str:
+    """Seconds per stage of a merge, one line: 処理時間: 準備 0.05 秒 / 検証 3.41 秒 / … / 合計 6.72 秒."""
+    parts = [f"{stage} {seconds:.2f} 秒" for stage, seconds in timings.items()]
+    return "処理時間（起動後）: " + " / ".join([*parts, f"合計 {sum(timings.values()):.2f} 秒"])
+
+
 def render_merge(run: Any) -> str:
     """The closing summary of `pipeline merge` in Japanese: fates, figures, rejected files, outputs."""
     from pipeline.merge import FATES

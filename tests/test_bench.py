@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -38,6 +39,9 @@ def test_bench_merge_prints_json_line_and_merge_accepts_every_generated_file(tmp
     assert result["n"] == 20
     for key in ("merge_s", "read_floor_s", "write_floor_s", "naive_s"):
         assert result[key] > 0, key
+    table = done.stdout
+    for stage in ("discover", "parse", "merge", "write", "start-up"):  # the merge's stages, from --timings
+        assert re.search(rf"^  {stage} +[0-9.]+s", table, re.MULTILINE), stage
 
     (summary_path,) = tmp_path.glob("v*-n20/last-outbox/summary.json")
     files = json.loads(summary_path.read_text(encoding="utf-8"))["files"]

@@ -6,6 +6,7 @@ import copy
 import hashlib
 import json
 import os
+import re
 import subprocess
 import zipfile
 from collections.abc import Callable
@@ -367,6 +368,26 @@ def test_merge_closing_summary_on_the_sample_inbox(tmp_path: Path) -> None:
     ]
     assert f"出力先: {tmp_path}" in result.output
     assert "検証中" not in result.output  # the progress bar is for terminals only
+    assert "処理時間" not in result.output
+
+
+def test_merge_timings_name_every_stage(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main,
+        ["merge", "--inbox", str(INBOX), "--outbox", str(tmp_path), "--divisions", str(MASTER), "--timings"],
+        prog_name="pipeline",
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0
+    line = result.stderr.strip().splitlines()[-1]
+    match = re.fullmatch(
+        r"処理時間（起動後）: 準備 ([0-9.]+) 秒 / 検証 ([0-9.]+) 秒 / 集約 ([0-9.]+) 秒 / 出力 ([0-9.]+) 秒 / 合計 ([0-9.]+) 秒",
+        line,
+    )
+    assert match is not None, line
+    stages = [float(x) for x in match.groups()[:4]]
+    assert all(seconds > 0 for seconds in stages[1:])
+    assert abs(sum(stages) - float(match.group(5))) <= 0.02
 
 
 @pytest.mark.libreoffice
