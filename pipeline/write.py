@@ -1541,6 +1541,11 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _large(result: MergeResult) -> bool:
+    """Whether the merge is large enough that memory, not speed, decides how it is written."""
+    return sum(frame.height for frame in result.tables.values()) > CONSTANT_MEMORY_ROWS
+
+
 def write_workbook(result: MergeResult, path: Path, *, inbox_label: str = "", tmpdir: Path | None = None) -> Path:
     """consolidated.xlsx: ten sheets for executives; user text only ever written as strings."""
     with _collector_paused():
@@ -1552,7 +1557,7 @@ def _write_workbook(result: MergeResult, path: Path, inbox_label: str, tmpdir: P
         # Each sheet is written row by row, top to bottom. For a large merge each row goes to a temporary file
         # as soon as the next one starts, so memory stays flat however many rows (strings inline, not shared);
         # a smaller one keeps shared strings, which xlsxwriter writes about 1.4 times faster.
-        "constant_memory": sum(frame.height for frame in result.tables.values()) > CONSTANT_MEMORY_ROWS,
+        "constant_memory": _large(result),
         "strings_to_formulas": False,
         "strings_to_urls": False,
         "strings_to_numbers": False,
@@ -1631,11 +1636,14 @@ def _stage(result: MergeResult, staging: Path, inbox_label: str) -> None:
     """Write every output into the staging folder and flush it to disk."""
     scratch = staging / "xlsxwriter"
     scratch.mkdir()
-    # The tables (polars writes them without holding the GIL) are written on a second core meanwhile.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        tables = pool.submit(_write_tables, result, staging / TABLES_DIR)
+    if _large(result):  # one after the other, so that their memory peaks do not add up
         write_workbook(result, staging / WORKBOOK_NAME, inbox_label=inbox_label, tmpdir=scratch)
-        tables.result()
+        _write_tables(result, staging / TABLES_DIR)
+    else:  # the tables (polars writes them without holding the GIL) on a second core meanwhile
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            tables = pool.submit(_write_tables, result, staging / TABLES_DIR)
+            write_workbook(result, staging / WORKBOOK_NAME, inbox_label=inbox_label, tmpdir=scratch)
+            tables.result()
     shutil.rmtree(scratch, ignore_errors=True)
     _write_text(staging / SUMMARY_MD_NAME, render_markdown(result, inbox_label=inbox_label))
     summary = json.dumps(summary_dict(result), ensure_ascii=False, indent=2, allow_nan=False)
