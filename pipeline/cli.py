@@ -110,6 +110,9 @@ def validate(
 
     終了コード: 0 すべて受理、1 不受理のファイルあり、2 使い方の誤り。
     """
+    from pipeline.worker import warm_up
+
+    warm_up()  # the workers' fork server loads the readers while this process loads the rest
     from pipeline import api, report
 
     _require_files(ctx, [*files, *([divisions] if divisions else [])])
