@@ -56,18 +56,22 @@ def _classify(name: str) -> tuple[str, str]:
     return "unsupported", f"拡張子「{suffix or 'なし'}」のファイル"
 
 
-def _walk(folder: Path, excluded: set[Path]) -> Iterator[Path]:
-    """Regular files under ``folder``, depth first, sorted; hidden folders, symlinks and the outbox skipped."""
+def _walk(folder: Path, excluded: set[Path], names: set[str]) -> Iterator[Path]:
+    """Regular files under ``folder``, depth first, sorted; hidden folders, symlinks and the outbox skipped.
+
+    Only an entry named like an excluded path is resolved to compare it (resolving every file costs a system
+    call per path component).
+    """
     try:
         entries = sorted(folder.iterdir())
     except OSError:
         return
     for entry in entries:
-        if entry.is_symlink() or entry.resolve() in excluded:
+        if entry.is_symlink() or (entry.name.casefold() in names and entry.resolve() in excluded):
             continue
         if entry.is_dir():
             if not entry.name.startswith("."):
-                yield from _walk(entry, excluded)
+                yield from _walk(entry, excluded, names)
         elif entry.is_file():
             yield entry
 
@@ -75,8 +79,9 @@ def _walk(folder: Path, excluded: set[Path]) -> Iterator[Path]:
 def discover(inbox: Path, *, exclude: tuple[Path, ...] = ()) -> list[Found]:
     """Every regular file under the inbox (recursively), classified, sorted by display name."""
     excluded = {p.resolve() for p in exclude}
+    names = {p.name.casefold() for p in excluded} | {p.name.casefold() for p in exclude}
     found = []
-    for path in _walk(inbox, excluded):
+    for path in _walk(inbox, excluded, names):
         try:
             st = path.stat()
         except OSError:
