@@ -17,7 +17,7 @@ import polars as pl
 from pipeline import layout
 from pipeline.constants import DEFAULT_GRADE_BANDS
 from pipeline.discover import Found
-from pipeline.flatten import VALUE_TABLES, columns, columns_of_result, rows_of_result
+from pipeline.flatten import VALUE_TABLES, columns, columns_of_result
 from pipeline.model import FileResult, Issue, make_issue
 from pipeline.status import with_status
 from pipeline.validate import DivisionKey, Master
@@ -199,8 +199,10 @@ def merge(
 ) -> MergeResult:
     """Merge the results of the workbooks found (keyed by display name) into the prefecture-wide tables.
 
-    ``prepared`` may hold the value rows of files flattened earlier (while other files were still parsing).
+    ``prepared`` may hold the value rows of files flattened earlier (while other files were still parsing);
+    accepted files not in it are flattened here.
     """
+    prepared = prepared if prepared is not None else Prepared()
     books = [f for f in found if f.kind == "workbook" and f.display in results]
     book_results = [results[f.display] for f in books]
     year, stage = choose_scope(book_results, year, stage)
@@ -210,7 +212,6 @@ def merge(
     submissions: list[dict[str, Any]] = []
     merged_files: list[str] = []
     issues: list[Issue] = []
-    rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for f in found:
         if f.display in by_display:
             fate, r = by_display[f.display]
@@ -245,17 +246,15 @@ def merge(
         issues.extend(r.issues)
         if fate == "accepted":
             merged_files.append(f.display)
-            if prepared is None or f.display not in prepared.files:
-                for table, table_rows in rows_of_result(r).items():
-                    rows[table].extend(table_rows)
+            if f.display not in prepared.files:
+                prepared.add(r)
 
-    tables = {name: _frame(rows[name], _schema(name)) for name in VALUE_TABLES}
-    if prepared is not None:
-        keep = pl.col("file").is_in(merged_files)
-        for name in VALUE_TABLES:  # sorted by file, as if built in discovery order; rows keep their order
-            frames = [tables[name], *(frame.filter(keep) for frame in prepared.take(name))]
-            tables[name] = pl.concat(frames, how="vertical", rechunk=False).sort("file", maintain_order=True)
-            del frames
+    tables: dict[str, pl.DataFrame] = {}
+    keep = pl.col("file").is_in(merged_files)  # superseded or out-of-scope files drop out here
+    for name in VALUE_TABLES:  # sorted by file, as if built in discovery order; rows keep their order
+        frames = [_frame([], _schema(name)), *(frame.filter(keep) for frame in prepared.take(name))]
+        tables[name] = pl.concat(frames, how="vertical", rechunk=False).sort("file", maintain_order=True)
+        del frames
     tables["indicators"] = with_status(tables["indicators"], stage or "最終", grade_bands)
     tables["submissions"] = _frame(submissions, _schema("submissions"))
     tables["errors"] = _frame([i.to_dict() for i in issues], _schema("errors"))
