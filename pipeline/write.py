@@ -242,26 +242,20 @@ def text_width(text: str) -> int:
 
 @functools.cache
 def _narrow_runs() -> re.Pattern[str]:
-    """Runs of characters that are not `_wide_characters`."""
-    return re.compile(_wide_characters().pattern.replace("[", "[^", 1) + "+")
+    """Runs of characters that East Asian Width calls neither full-width, wide nor ambiguous (one column each).
 
-
-@functools.cache
-def _wide_characters() -> re.Pattern[str]:
-    """One character class of every character that East Asian Width calls full-width, wide or ambiguous.
-
-    Built once (~40 ms) from unicodedata, so that measuring a text is a regex count in C rather than a Python
-    loop over its characters. Planes 0 and 1 and the tags block are scanned; the rest of planes 2 to 16 is wide.
+    Built once (~40 ms) from unicodedata, so that measuring a text is a regex in C rather than a Python loop over
+    its characters. Planes 0 and 1 and the tags block are scanned; the rest of planes 2 to 16 is wide.
     """
-    ranges: list[tuple[int, int]] = []
+    wide: list[tuple[int, int]] = []
     for code in itertools.chain(range(0x20000), range(0xE0000, 0xE0100)):
         if unicodedata.east_asian_width(chr(code)) in "FWA":
-            if ranges and ranges[-1][1] == code - 1:
-                ranges[-1] = (ranges[-1][0], code)
+            if wide and wide[-1][1] == code - 1:
+                wide[-1] = (wide[-1][0], code)
             else:
-                ranges.append((code, code))
-    ranges += [(0x20000, 0xDFFFF), (0xE0100, 0x10FFFF)]
-    return re.compile("[" + "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in ranges) + "]")
+                wide.append((code, code))
+    wide += [(0x20000, 0xDFFFF), (0xE0100, 0x10FFFF)]
+    return re.compile("[^" + "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in wide) + "]+")
 
 
 def _number_text(value: float | None) -> str:
@@ -1636,14 +1630,15 @@ def _stage(result: MergeResult, staging: Path, inbox_label: str) -> None:
     """Write every output into the staging folder and flush it to disk."""
     scratch = staging / "xlsxwriter"
     scratch.mkdir()
-    if _large(result):  # one after the other, so that their memory peaks do not add up
+    # The tables are written on a second core meanwhile (polars writes without holding the GIL); for a large
+    # merge after the workbook instead, so that their memory peaks do not add up.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        alongside = None if _large(result) else pool.submit(_write_tables, result, staging / TABLES_DIR)
         write_workbook(result, staging / WORKBOOK_NAME, inbox_label=inbox_label, tmpdir=scratch)
-        _write_tables(result, staging / TABLES_DIR)
-    else:  # the tables (polars writes them without holding the GIL) on a second core meanwhile
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            tables = pool.submit(_write_tables, result, staging / TABLES_DIR)
-            write_workbook(result, staging / WORKBOOK_NAME, inbox_label=inbox_label, tmpdir=scratch)
-            tables.result()
+        if alongside is None:
+            _write_tables(result, staging / TABLES_DIR)
+        else:
+            alongside.result()
     shutil.rmtree(scratch, ignore_errors=True)
     _write_text(staging / SUMMARY_MD_NAME, render_markdown(result, inbox_label=inbox_label))
     summary = json.dumps(summary_dict(result), ensure_ascii=False, indent=2, allow_nan=False)

@@ -540,12 +540,12 @@ def test_text_width_counts_full_width_and_ambiguous_characters_two() -> None:
     assert write.text_width("𠮷野家😀") == 8  # beyond the BMP: an extension ideograph and an emoji, both wide
 
 
-def test_wide_character_class_agrees_with_unicodedata_on_every_code_point() -> None:
-    wide = write._wide_characters()
+def test_narrow_character_class_agrees_with_unicodedata_on_every_code_point() -> None:
+    narrow = write._narrow_runs()
     disagree = [
         code
         for code in range(0x110000)
-        if (unicodedata.east_asian_width(chr(code)) in "FWA") != (wide.match(chr(code)) is not None)
+        if (unicodedata.east_asian_width(chr(code)) in "FWA") == (narrow.match(chr(code)) is not None)
     ]
     assert disagree == []
 
@@ -1045,6 +1045,14 @@ def _written_in_both_modes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> P
         strict=True,
     ):
         assert [[c.value for c in row] for row in a.iter_rows()] == [[c.value for c in row] for row in b.iter_rows()]
+    # the tables, written alongside the workbook for a small merge and after it for a large one, are the same
+    names = sorted(p.name for p in (shared / "tables").iterdir())
+    assert names == sorted(p.name for p in (constant / "tables").iterdir()) and len(names) == 16
+    for name in names:
+        if name.endswith(".csv"):
+            assert (constant / "tables" / name).read_bytes() == (shared / "tables" / name).read_bytes(), name
+        else:
+            assert_frame_equal(pl.read_parquet(constant / "tables" / name), pl.read_parquet(shared / "tables" / name))
     with zipfile.ZipFile(shared / "consolidated.xlsx") as z:
         assert "xl/sharedStrings.xml" in z.namelist()  # a small merge keeps shared strings
     return constant
