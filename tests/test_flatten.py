@@ -33,14 +33,30 @@ def test_seed_rows_carry_values_and_cells(make_book: Callable[..., Path], seed: 
     result = process_file(Task(str(make_book(seed)), "seed.xlsx", flatten=True))
     assert result.rows is not None
     divisions = result.rows["divisions"]
-    assert divisions["file"] == ["seed.xlsx"]
-    assert divisions["division"] == [seed["division"]]
+    assert (divisions["file"], divisions["division"], divisions["sheet"]) == (
+        ["seed.xlsx"],
+        ["情報政策課"],
+        ["基本情報"],
+    )
+    assert (divisions["mission_count"], divisions["policy_count"]) == ([5], [1])
+    assert (divisions["fiscal_year_cell"], divisions["division_cell"], divisions["missions_cell"]) == (
+        ["C4"],
+        ["C7"],
+        ["C12"],
+    )
     indicators = result.rows["indicators"]
-    first = seed["policies"][0]["indicators"][0]
-    assert indicators["name"][0] == first["name"]
-    assert indicators["item_no"][:2] == [1, 2]
-    assert all(cell for cell in indicators["name_cell"])
-    assert indicators["row"][0] == int("".join(ch for ch in indicators["name_cell"][0] if ch.isdigit()))
+    assert indicators["name"] == [i["name"] for i in seed["policies"][0]["indicators"]]
+    assert (indicators["sheet"], indicators["policy_no"], indicators["item_no"]) == (["政策1"] * 2, [1, 1], [1, 2])
+    assert (indicators["target"], indicators["actual"]) == ([2.0, 0.0], [6.0, 0.0])
+    assert (indicators["name_cell"], indicators["actual_cell"], indicators["row"]) == (
+        ["B26", "B27"],
+        ["L26", "L27"],
+        [26, 27],
+    )
+    assert (indicators["progress"], indicators["achievement"]) == (["◎", "◎"], [9, 9])
+    projects, policies = result.rows["projects"], result.rows["policies"]
+    assert (projects["budget"], projects["budget_cell"], policies["budget_total"]) == ([628.0], ["G39"], [628.0])
+    assert policies["policy_title_cell"] == ["C3"]
 
 
 def test_a_rejected_file_is_not_flattened(make_book: Callable[..., Path], seed: dict[str, Any]) -> None:
