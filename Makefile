@@ -12,6 +12,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m compileall -q pipeline  # bytecode now: some shells set PYTHONDONTWRITEBYTECODE
 	touch $(STAMP)
 
 demo: $(STAMP)

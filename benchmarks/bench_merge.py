@@ -22,6 +22,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import os
 import re
 import shutil
 import statistics
@@ -670,9 +671,9 @@ def _validate_sample(files: list[Path], bases: int, log: Callable[[str], None]) 
 
 # ---------------------------------------------------------------- measurements
 
-# Runs the merge and reports its wall time and the largest peak RSS of any one of its processes. As a
-# child subreaper it inherits the merge's orphans (the forkserver and its workers) and reaps them, so
-# RUSAGE_CHILDREN covers every process of the tree.
+# Runs the merge and reports its wall time, the largest peak RSS of any one of its processes and the CPU time
+# of them all. As a child subreaper it inherits the merge's orphans (the forkserver and its workers) and reaps
+# them, so RUSAGE_CHILDREN covers every process of the tree (the CPU time is left out where it cannot).
 _HELPER = r"""
 import json, os, subprocess, sys, time
 try:
@@ -697,9 +698,19 @@ while reaper and time.monotonic() < deadline:
         break
     if pid == 0:
         time.sleep(0.05)
-maxrss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss if resource else None
-print(json.dumps({"rc": done.returncode, "wall_s": wall, "maxrss": maxrss, "stderr": done.stderr[-2000:]}))
+usage = resource.getrusage(resource.RUSAGE_CHILDREN) if resource else None
+maxrss = usage.ru_maxrss if usage else None
+cpu = usage.ru_utime + usage.ru_stime if usage and reaper else None
+print(json.dumps({"rc": done.returncode, "wall_s": wall, "maxrss": maxrss, "cpu_s": cpu, "stderr": done.stderr[-2000:]}))
 """
+
+
+def precompile() -> None:
+    """Write the package's bytecode before timing it, as an installed package has it: in an editable install
+    under PYTHONDONTWRITEBYTECODE, every timed start-up would compile every module again (~0.1 s a process)."""
+    import compileall
+
+    compileall.compile_dir(Path(layout.__file__).parent, quiet=1)
 
 
 def pipeline_command() -> list[str]:
@@ -713,9 +724,18 @@ def pipeline_command() -> list[str]:
 _TIMINGS = re.compile(r"([^\s:/]+) ([0-9.]+) 秒")
 
 
-def run_merge(corpus: Corpus) -> tuple[float, float | None, dict[str, float]]:
-    """Merge the corpus into <root>/last-outbox as a subprocess: wall seconds, the peak RSS (MB) of one process,
-    and the seconds of each stage as `pipeline merge --timings` reports them."""
+@dataclass(frozen=True)
+class MergeRun:
+    """One timed `pipeline merge`."""
+
+    wall_s: float
+    peak_mb: float | None  # the largest peak RSS of any one process of the merge
+    cpu_s: float | None  # user + system CPU seconds of every process of the merge
+    stages: dict[str, float]  # seconds per stage, as `pipeline merge --timings` reports them
+
+
+def run_merge(corpus: Corpus) -> MergeRun:
+    """Merge the corpus into <root>/last-outbox as a subprocess and time it."""
     outbox = corpus.root / LAST_OUTBOX
     shutil.rmtree(outbox, ignore_errors=True)
     command = [*pipeline_command(), "merge", "--inbox", str(corpus.inbox), "--outbox", str(outbox), "--timings"]
@@ -731,7 +751,7 @@ def run_merge(corpus: Corpus) -> tuple[float, float | None, dict[str, float]]:
     divisor = 1024 * 1024 if sys.platform == "darwin" else 1024  # bytes on macOS, kilobytes on Linux
     line = next((x for x in reversed(report["stderr"].splitlines()) if x.startswith("処理時間")), "")
     stages = {stage: float(seconds) for stage, seconds in _TIMINGS.findall(line) if stage != "合計"}
-    return report["wall_s"], None if maxrss is None else maxrss / divisor, stages
+    return MergeRun(report["wall_s"], None if maxrss is None else maxrss / divisor, report["cpu_s"], stages)
 
 
 def read_floor(files: Sequence[Path]) -> float:
@@ -926,9 +946,11 @@ def main(n: int, runs: int, corpus_dir: Path, skip_naive: bool, naive_sample: in
             click.echo(message, err=True)
 
     corpus = ensure_corpus(corpus_dir, n, log)
+    precompile()
     outbox = corpus.root / LAST_OUTBOX
     merge_times: list[float] = []
     peaks: list[float] = []
+    cpu_times: list[float] = []
     stage_times: dict[str, list[float]] = {}
     read_times: list[float] = []
     write_times: list[float] = []
@@ -940,11 +962,14 @@ def main(n: int, runs: int, corpus_dir: Path, skip_naive: bool, naive_sample: in
         # One round = merge, read floor, write floor, back to back, so that a slower spell of a shared machine
         # falls on all three alike rather than on whichever was measured then.
         for run in range(runs):
-            wall, peak, stages = run_merge(corpus)
+            merged = run_merge(corpus)
+            wall = merged.wall_s
             merge_times.append(wall)
-            if peak is not None:
-                peaks.append(peak)
-            for stage, seconds in stages.items():
+            if merged.peak_mb is not None:
+                peaks.append(merged.peak_mb)
+            if merged.cpu_s is not None:
+                cpu_times.append(merged.cpu_s)
+            for stage, seconds in merged.stages.items():
                 stage_times.setdefault(stage, []).append(seconds)
             if run == 0:
                 summary_json = json.loads((outbox / "summary.json").read_text(encoding="utf-8"))
@@ -997,6 +1022,18 @@ def main(n: int, runs: int, corpus_dir: Path, skip_naive: bool, naive_sample: in
             click.echo(
                 _row("  start-up", startup, "interpreter start-up, imports and exit: wall time outside the stages")
             )
+        cores = os.cpu_count() or 1
+        click.echo(
+            _row(
+                "  cpu",
+                cpu_times,
+                "user + system CPU seconds of all the merge's processes (main, fork server, workers)"
+                + ("" if cpu_times else " — unavailable on this platform"),
+            )
+        )
+        if cpu_times:
+            spread_s = [cpu / cores for cpu in cpu_times]
+            click.echo(_row("  cpu / cores", spread_s, f"that CPU time spread over all {cores} cores: no faster wall"))
         click.echo(_row("read_floor", read_times, "fastexcel: every sheet of every file, one process"))
         click.echo(
             _row(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -42,6 +43,11 @@ def test_bench_merge_prints_json_line_and_merge_accepts_every_generated_file(tmp
     table = done.stdout
     for stage in ("discover", "parse", "merge", "write", "start-up"):  # the merge's stages, from --timings
         assert re.search(rf"^  {stage} +[0-9.]+s", table, re.MULTILINE), stage
+    if sys.platform.startswith("linux"):  # the CPU time of the whole process tree needs a child subreaper
+        cpu = float(re.search(r"^  cpu +([0-9.]+)s", table, re.MULTILINE)[1])  # type: ignore[index]
+        spread = float(re.search(r"^  cpu / cores +([0-9.]+)s", table, re.MULTILINE)[1])  # type: ignore[index]
+        assert cpu > 0
+        assert spread == pytest.approx(cpu / (os.cpu_count() or 1), abs=0.002)
 
     (summary_path,) = tmp_path.glob("v*-n20/last-outbox/summary.json")
     files = json.loads(summary_path.read_text(encoding="utf-8"))["files"]
