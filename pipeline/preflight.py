@@ -23,13 +23,14 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 import defusedxml
 import defusedxml.ElementTree as SafeET
 
+from pipeline.cellformat import percent_cells, percent_styles
 from pipeline.model import Issue, make_issue
 
 _MB = 1024 * 1024
@@ -66,11 +67,13 @@ DEFAULT_LIMITS = Limits()
 
 @dataclass(frozen=True)
 class Preflight:
-    """What the preflight found: issues (errors reject the file before reading), save time and sheet names."""
+    """What the preflight found: issues (errors reject the file before reading), save time, sheet names and the
+    cells whose number format shows a percentage (pipeline.cellformat)."""
 
     issues: tuple[Issue, ...]
     saved_at: str | None  # docProps/core.xml dcterms:modified (ISO 8601), if present and valid
     sheet_names: tuple[str, ...]  # from xl/workbook.xml, in order
+    percent_cells: dict[str, frozenset[str]] = field(default_factory=dict)  # sheet name -> A1 references
 
     @property
     def errors(self) -> tuple[Issue, ...]:
@@ -91,6 +94,7 @@ _CONTENT_TYPES = "[Content_Types].xml"
 _WORKBOOK = "xl/workbook.xml"
 _WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
 _SHARED_STRINGS = "xl/sharedStrings.xml"
+_STYLES = "xl/styles.xml"
 _CORE = "docProps/core.xml"
 _VBA = "xl/vbaProject.bin"
 _XML_SUFFIXES = (".xml", ".rels", ".vml")
@@ -236,6 +240,9 @@ class _Package:
         self.sheet_ids: dict[str, str] = {}  # relationship id -> sheet name
         self.sheet_parts: dict[str, str] = {}  # worksheet part -> sheet name
         self.shared_strings = _SHARED_STRINGS
+        self.styles = _STYLES
+        self.percent_styles: frozenset[int] = frozenset()
+        self.percent_cells: dict[str, frozenset[str]] = {}
         self.dtd_found = False
 
     def check(self) -> Preflight:
@@ -245,7 +252,7 @@ class _Package:
         except _Stop as stop:
             self.issues = [stop.issue]
             return Preflight(tuple(self.issues), None, ())
-        return Preflight(tuple(self.issues), self.saved_at, self.sheet_names)
+        return Preflight(tuple(self.issues), self.saved_at, self.sheet_names, self.percent_cells)
 
     def _check(self) -> None:
         infos = self._directory()
@@ -258,12 +265,14 @@ class _Package:
             raise _Stop(make_issue("unsupported-format", format="Excel バイナリ ブック（.xlsb）"))
         if _CONTENT_TYPES not in names or _WORKBOOK not in names:
             raise _Stop(make_issue("not-a-workbook"))
-        # The workbook and its relationships come first: they name the worksheets scanned later.
+        # The workbook and its relationships come first: they name the worksheets and the styles; then the
+        # styles, which say which cells hold percentages; then the rest, worksheets included.
         first = [_WORKBOOK, _WORKBOOK_RELS]
-        ordered = sorted(infos, key=lambda info: first.index(info.filename) if info.filename in first else 2)
-        for info in ordered:
-            if info.is_dir():
-                continue
+        for info in sorted((info for info in infos if info.filename in first), key=lambda i: first.index(i.filename)):
+            self._part(info)
+        rest = [info for info in infos if info.filename not in first and not info.is_dir()]
+        rest.sort(key=lambda info: info.filename != self.styles)
+        for info in rest:
             self._part(info)
         if self.dtd_found:
             self.issues.insert(0, make_issue("xml-entities"))
@@ -430,8 +439,14 @@ class _Package:
             self._check_shared_strings(content)
         elif name == _CORE:
             self.saved_at = _saved_at(content)
+        elif name == self.styles:
+            self.percent_styles = percent_styles(content)
         if name in self.sheet_parts or (name.startswith("xl/worksheets/") and name.count("/") == 2):
-            self._check_sheet(self.sheet_parts.get(name, name), content)
+            sheet = self.sheet_parts.get(name, name)
+            self._check_sheet(sheet, content)
+            found = percent_cells(content, self.percent_styles)
+            if found:
+                self.percent_cells[sheet] = found
 
     def _workbook(self, content: bytes) -> None:
         root = _parse(content)
@@ -477,6 +492,8 @@ class _Package:
             kind = str(element.get("Type", ""))
             if kind.endswith("/sharedStrings"):
                 self.shared_strings = part
+            elif kind.endswith("/styles"):
+                self.styles = part
             sheet = self.sheet_ids.get(str(element.get("Id", "")))
             if sheet is not None:
                 self.sheet_parts[part] = sheet

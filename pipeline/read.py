@@ -11,11 +11,12 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline import layout
+from pipeline.cellformat import as_percent
 from pipeline.model import Issue, make_issue
 
 _REF = re.compile(
@@ -163,8 +164,9 @@ def _text(value: Any) -> str | None:
     return text if text.strip() else None
 
 
-def _load_grid(reader: Any, sheet: str) -> _Grid:
-    """Load one sheet as text, keeping absolute row and column positions."""
+def _load_grid(reader: Any, sheet: str, percent: frozenset[str] = frozenset()) -> _Grid:
+    """Load one sheet as text, keeping absolute row and column positions; the numbers of ``percent`` cells
+    (A1 references) as the percentages they show."""
     try:
         loaded = reader.load_sheet(sheet, header_row=None, skip_rows=0, dtypes="string")
     except Exception as exc:
@@ -172,8 +174,28 @@ def _load_grid(reader: Any, sheet: str) -> _Grid:
             return _Grid(sheet, [], [])
         raise
     offsets = [info.absolute_index for info in loaded.available_columns()]
-    frame = loaded.to_polars()
-    return _Grid(sheet, frame.rows(), offsets)
+    rows: list[Any] = loaded.to_polars().rows()
+    if percent:
+        _show_percentages(rows, offsets, percent)
+    return _Grid(sheet, rows, offsets)
+
+
+_A1 = re.compile(r"([A-Z]{1,3})([0-9]{1,7})")
+
+
+def _show_percentages(rows: list[Any], offsets: list[int], percent: frozenset[str]) -> None:
+    """Replace, in place, the value of each percent-formatted cell by its percentage (0.8 → 80%)."""
+    index = {absolute + 1: i for i, absolute in enumerate(offsets)}
+    for ref in percent:
+        match = _A1.fullmatch(ref)
+        if match is None:
+            continue
+        row, i = int(match[2]), index.get(column_number(match[1]))
+        if i is None or not 1 <= row <= len(rows) or rows[row - 1][i] is None:
+            continue
+        values = list(rows[row - 1])
+        values[i] = as_percent(str(values[i]))
+        rows[row - 1] = tuple(values)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -256,8 +278,14 @@ def _resolve_names(defined: Iterable[Any], file: str, issues: list[Issue]) -> li
     return refs
 
 
-def read_submission(data: bytes, file: str = "") -> RawSubmission:
-    """Open workbook bytes with calamine and read every contract name into a RawSubmission."""
+def read_submission(
+    data: bytes, file: str = "", percent_cells: Mapping[str, frozenset[str]] | None = None
+) -> RawSubmission:
+    """Open workbook bytes with calamine and read every contract name into a RawSubmission.
+
+    ``percent_cells`` (sheet name → A1 references, from preflight) are the numeric cells shown as percentages:
+    their values are read as the division typed them (``80%``), not as the fractions stored (0.8).
+    """
     import fastexcel  # imported here: the CLI's start-up stays fast
 
     reader = fastexcel.read_excel(data)
@@ -268,7 +296,7 @@ def read_submission(data: bytes, file: str = "") -> RawSubmission:
 
     def grid(sheet: str) -> _Grid:
         if sheet not in grids:
-            grids[sheet] = _load_grid(reader, sheet)
+            grids[sheet] = _load_grid(reader, sheet, (percent_cells or {}).get(sheet, frozenset()))
         return grids[sheet]
 
     cells: dict[str, Cell] = {}

@@ -1,0 +1,127 @@
+"""Percentages: numbers that Excel shows with a percent format, read back as the division typed them.
+
+Typing ``80%`` into a General cell makes Excel (and LibreOffice) store 0.8 and give the cell a
+percent number format; calamine hands back 0.8 and says nothing of the format. Read as it is, an
+indicator in % would silently be 0.8 % instead of 80 %. So, in the parts preflight has already
+inflated, this module finds the cell styles whose number format is a percentage (styles.xml) and
+the numeric cells that carry one (each worksheet), and the reader turns their value back into the
+text the division saw (``80%``): normalisation then reads 80 in the unit %, exactly as if it had
+been typed as text, and the unit check applies as usual.
+
+Everything here scans bytes with regexes (no XML tree), in time linear in the part's size.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+from decimal import Decimal, InvalidOperation
+
+# Number formats 9 (0%) and 10 (0.00%) are built in: a file uses them without defining them.
+_BUILTIN_PERCENT = frozenset({9, 10})
+
+_PREFIX = rb"<(?:[A-Za-z_][\w.\-]*:)?"
+_ATTRIBUTES = rb"((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>"  # the rest of a start tag, quotes respected
+_NUM_FMT = re.compile(_PREFIX + rb"numFmt(?=[\s/>])" + _ATTRIBUTES)
+_CELL_XFS = re.compile(
+    _PREFIX + rb"cellXfs(?=[\s/>])" + _ATTRIBUTES + rb"(.*?)</(?:[A-Za-z_][\w.\-]*:)?cellXfs\s*>", re.DOTALL
+)
+_XF = re.compile(_PREFIX + rb"xf(?=[\s/>])" + _ATTRIBUTES)
+_CELL = re.compile(_PREFIX + rb"c(?=[\s/>])" + _ATTRIBUTES)
+_ATTRIBUTE = re.compile(rb"([^\s=/>]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
+_BUILTIN_ID = re.compile(rb"numFmtId\s*=\s*[\"'](?:9|10)[\"']")
+_MAX_ID_DIGITS = 6
+
+# Excel keeps 15 significant digits: 0.1 + 0.2 is shown (and typed) as 30%, not 30.000000000000004%.
+_SIGNIFICANT_DIGITS = 15
+
+
+def _attributes(text: bytes) -> Iterator[tuple[bytes, bytes]]:
+    """(local name, value) of each attribute in a start tag's text."""
+    for match in _ATTRIBUTE.finditer(text):
+        value = match.group(2) if match.group(2) is not None else match.group(3)
+        yield match.group(1).rsplit(b":", 1)[-1], value
+
+
+def _number(value: bytes | None, default: int | None = None) -> int | None:
+    if value is None:
+        return default
+    value = value.strip()
+    return int(value) if value.isdigit() and len(value) <= _MAX_ID_DIGITS else None
+
+
+def is_percent_format(code: str) -> bool:
+    """Whether a number format code shows values times 100: a ``%`` that is not quoted, escaped or in brackets."""
+    literal_next = False
+    closing = ""  # the character that ends the quoted or bracketed run we are in
+    for ch in code:
+        if literal_next:
+            literal_next = False
+        elif closing:
+            if ch == closing:
+                closing = ""
+        elif ch == '"':
+            closing = '"'
+        elif ch == "[":
+            closing = "]"
+        elif ch in "\\_*":  # \x shows x; _x leaves x's width; *x repeats x
+            literal_next = True
+        elif ch == "%":
+            return True
+    return False
+
+
+def percent_styles(styles: bytes) -> frozenset[int]:
+    """Indexes of the cell styles (cellXfs) whose number format is a percentage."""
+    if b"%" not in styles and _BUILTIN_ID.search(styles) is None:
+        return frozenset()  # no format shows a percentage: the usual case, decided without a scan
+    percent = set(_BUILTIN_PERCENT)
+    for match in _NUM_FMT.finditer(styles):
+        attributes = dict(_attributes(match.group(1)))
+        number = _number(attributes.get(b"numFmtId"))
+        code = attributes.get(b"formatCode")
+        if number is None or code is None:
+            continue
+        if is_percent_format(html.unescape(code.decode("utf-8", "replace"))):
+            percent.add(number)
+        else:
+            percent.discard(number)  # a file may redefine a built-in number
+    table = _CELL_XFS.search(styles)
+    if table is None:
+        return frozenset()
+    return frozenset(
+        index
+        for index, xf in enumerate(_XF.finditer(table.group(2)))
+        if _number(dict(_attributes(xf.group(1))).get(b"numFmtId"), 0) in percent
+    )
+
+
+def percent_cells(sheet: bytes, styles: frozenset[int]) -> frozenset[str]:
+    """A1 references of the sheet's numeric cells whose style is one of ``styles``."""
+    if not styles:
+        return frozenset()
+    found: set[str] = set()
+    for match in _CELL.finditer(sheet):
+        attributes = dict(_attributes(match.group(1)))
+        kind = attributes.get(b"t", b"n").strip()
+        ref = attributes.get(b"r")
+        if kind != b"n" or ref is None or _number(attributes.get(b"s"), 0) not in styles:
+            continue
+        found.add(ref.decode("ascii", "replace").strip().replace("$", "").upper())
+    return frozenset(found)
+
+
+def as_percent(text: str) -> str:
+    """A stored fraction as the percentage Excel shows for it (``0.8`` → ``80%``); other text unchanged."""
+    try:
+        number = Decimal(text.strip())
+    except InvalidOperation:
+        return text
+    if not number.is_finite():
+        return text
+    scaled = number.scaleb(2)
+    if not scaled:
+        return "0%"
+    scaled = round(scaled, _SIGNIFICANT_DIGITS - 1 - scaled.adjusted())
+    return f"{scaled.normalize():f}%"

@@ -1,0 +1,159 @@
+"""Percent-formatted numbers (80% typed in Excel is stored as 0.8) are read as the percentages they show."""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+
+from pipeline.api import validate_files
+from pipeline.cellformat import as_percent, is_percent_format, percent_cells, percent_styles
+from pipeline.preflight import preflight
+
+
+@pytest.mark.parametrize(
+    ("code", "percent"),
+    [
+        ("0%", True),
+        ("0.0%", True),
+        ("#,##0.00%;[Red]-#,##0.00%", True),
+        ("[$-411]0%", True),
+        ('0.0"%"', False),  # a quoted % is a literal sign: the value is not scaled
+        ("0\\%", False),  # so is an escaped one
+        ("[%]0", False),  # inside brackets
+        ("0_%", False),  # _x leaves the width of x
+        ("General", False),
+        ('yyyy"年"m"月"', False),
+        ("", False),
+    ],
+)
+def test_is_percent_format(code: str, percent: bool) -> None:
+    assert is_percent_format(code) is percent
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        ("0.8", "80%"),
+        ("0.75", "75%"),
+        ("0.125", "12.5%"),
+        ("1", "100%"),
+        ("1.5", "150%"),
+        ("-0.05", "-5%"),
+        ("0", "0%"),
+        ("0.30000000000000004", "30%"),  # Excel's 15 significant digits
+        ("1e-05", "0.001%"),
+        ("六", "六"),
+        ("inf", "inf"),
+    ],
+)
+def test_as_percent(stored: str, shown: str) -> None:
+    assert as_percent(stored) == shown
+
+
+STYLES = b"""<?xml version="1.0" encoding="UTF-8"?>
+<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">
+<numFmts count="3"><numFmt numFmtId="164" formatCode="0.0%"/><numFmt numFmtId="165" formatCode="0.0&quot;%&quot;"/>
+<numFmt numFmtId="10" formatCode="0.00"/></numFmts>
+<cellStyleXfs count="1"><xf numFmtId="9"/></cellStyleXfs>
+<cellXfs count="6"><xf numFmtId="0" fontId="0"/><xf numFmtId="9" fontId="0" applyNumberFormat="1"/>
+<xf numFmtId="164"><alignment wrapText="1"/></xf><xf numFmtId="165"/><xf numFmtId="10"/><xf/></cellXfs>
+</styleSheet>"""
+
+
+def test_percent_styles_follow_built_in_and_custom_formats() -> None:
+    # 1: built-in 9; 2: custom 0.0%; not 3 (quoted %), not 4 (10 redefined without %), not 5 (General)
+    assert percent_styles(STYLES) == {1, 2}
+    assert percent_styles(STYLES.replace(b"cellXfs", b"x:cellXfs").replace(b"<xf", b"<x:xf")) == {1, 2}
+    assert percent_styles(b'<styleSheet><cellXfs><xf numFmtId="14"/></cellXfs></styleSheet>') == frozenset()
+
+
+def test_percent_cells_are_the_numeric_cells_with_those_styles() -> None:
+    sheet = (
+        b'<worksheet><sheetData><row r="3"><c r="A3" s="1"><v>0.8</v></c><c r="B3" s="1" t="s"><v>0</v></c>'
+        b'<c r="C3" s="2" t="n"><v>0.5</v></c><c r="D3" s="3"><v>1</v></c><c r="E3"><v>2</v></c>'
+        b'<c r="F3" s="1" t="str"><f>A3</f><v>x</v></c><c r="g3" s="2"><f>A3</f><v>0.8</v></c></row>'
+        b"</sheetData></worksheet>"
+    )
+    assert percent_cells(sheet, frozenset({1, 2})) == {"A3", "C3", "G3"}
+    assert percent_cells(sheet, frozenset({0})) == {"E3"}  # a cell without s has style 0
+    assert percent_cells(sheet, frozenset()) == frozenset()
+
+
+def _with_percentages(book: Path, cells: dict[str, Any], target: Path) -> Path:
+    """The workbook with these cells of 政策1 set as Excel stores typed percentages: a fraction, format 0%."""
+    wb = load_workbook(book)
+    ws = wb["政策1"]
+    for ref, value in cells.items():
+        ws[ref] = value
+        if isinstance(value, float):
+            ws[ref].number_format = "0%"
+    wb.save(target)
+    return target
+
+
+PERCENT_ROW = {
+    "B28": "電子申請の利用率",
+    "C28": "成果指標",
+    "D28": "%",
+    "E28": "増加",
+    "F28": 0.5,
+    "G28": "H26",
+    "J28": 0.8,
+    "K28": "H27",
+    "L28": 0.75,
+    "M28": "H28.3",
+    "N28": 0.9,
+    "O28": "R2",
+}
+
+
+def test_typed_percentages_read_as_percent_values(
+    make_book: Callable[..., Path], seed: dict[str, Any], tmp_path: Path
+) -> None:
+    book = _with_percentages(make_book(seed, "seed.xlsx"), PERCENT_ROW, tmp_path / "percent.xlsx")
+    with zipfile.ZipFile(book) as archive:  # styles come after the sheets in the zip: preflight reads them first
+        names = archive.namelist()
+    assert names.index("xl/styles.xml") > names.index("xl/worksheets/sheet3.xml")
+    assert preflight(book.read_bytes()).percent_cells == {"政策1": {"F28", "J28", "L28", "N28"}}
+
+    [result] = validate_files([book])
+    assert result.accepted
+    indicator = result.record["policies"][0]["indicators"][2]  # type: ignore[index]
+    values = {key: indicator[key] for key in ("unit", "baseline", "target", "actual", "long_term_target")}
+    assert values == {"unit": "%", "baseline": 50, "target": 80, "actual": 75, "long_term_target": 90}
+
+
+def test_typed_percentage_in_an_indicator_counted_in_other_units_is_a_unit_error(
+    make_book: Callable[..., Path], seed: dict[str, Any], tmp_path: Path
+) -> None:
+    book = _with_percentages(make_book(seed, "seed.xlsx"), {"L26": 0.75}, tmp_path / "percent.xlsx")
+    [result] = validate_files([book])
+    assert [(i.sheet, i.cell, i.code, i.message) for i in result.errors] == [
+        (
+            "政策1",
+            "L26",
+            "unit-mismatch",
+            "政策1!L26「今年度実績値」: 単位が「単位」欄（部会）と違います。数値だけを入力するか、単位を「部会」にしてください"
+            "（入力値: 「75%」）",
+        )
+    ]
+
+
+def test_percentages_resaved_by_libreoffice_read_the_same(
+    make_book: Callable[..., Path],
+    seed: dict[str, Any],
+    tmp_path: Path,
+    libreoffice: Callable[[Path, str, Path], Path],
+) -> None:
+    book = _with_percentages(make_book(seed, "seed.xlsx"), PERCENT_ROW, tmp_path / "percent.xlsx")
+    resaved = libreoffice(book, "xlsx", tmp_path / "resaved")
+    assert preflight(resaved.read_bytes()).percent_cells == {"政策1": {"F28", "J28", "L28", "N28"}}
+    [original] = validate_files([book])
+    [again] = validate_files([resaved])
+    assert [(i.code, i.cell, i.message) for i in again.issues] == [(i.code, i.cell, i.message) for i in original.issues]
+    assert again.record == original.record
