@@ -38,6 +38,7 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "missing-header": ("error", "見出し「{header}」が見つかりません。表の見出し行を削除・変更しないでください"),
     # values
     "missing-field": ("error", "入力が必要です。{what}"),
+    "formula-error": ("error", "数式の結果がエラーです。数式を直すか、値を直接入力してください"),
     "missing-row": ("error", "1行以上入力してください"),
     "not-a-number": ("error", "数値を入力してください。{what}"),
     "negative-number": ("error", "0以上の数値を入力してください"),

@@ -30,7 +30,7 @@ from typing import Any
 import defusedxml
 import defusedxml.ElementTree as SafeET
 
-from pipeline.cellformat import percent_cells, percent_styles
+from pipeline.cellnotes import CellNotes, error_cells, percent_cells, percent_styles
 from pipeline.model import Issue, make_issue
 
 _MB = 1024 * 1024
@@ -67,13 +67,13 @@ DEFAULT_LIMITS = Limits()
 
 @dataclass(frozen=True)
 class Preflight:
-    """What the preflight found: issues (errors reject the file before reading), save time, sheet names and the
-    cells whose number format shows a percentage (pipeline.cellformat)."""
+    """What the preflight found: issues (errors reject the file before reading), save time, sheet names and what
+    calamine will not say of some cells (percent formats, formula errors: pipeline.cellnotes)."""
 
     issues: tuple[Issue, ...]
     saved_at: str | None  # docProps/core.xml dcterms:modified (ISO 8601), if present and valid
     sheet_names: tuple[str, ...]  # from xl/workbook.xml, in order
-    percent_cells: dict[str, frozenset[str]] = field(default_factory=dict)  # sheet name -> A1 references
+    cells: CellNotes = field(default_factory=CellNotes)
 
     @property
     def errors(self) -> tuple[Issue, ...]:
@@ -242,7 +242,7 @@ class _Package:
         self.shared_strings = _SHARED_STRINGS
         self.styles = _STYLES
         self.percent_styles: frozenset[int] = frozenset()
-        self.percent_cells: dict[str, frozenset[str]] = {}
+        self.cells = CellNotes()
         self.dtd_found = False
 
     def check(self) -> Preflight:
@@ -252,7 +252,7 @@ class _Package:
         except _Stop as stop:
             self.issues = [stop.issue]
             return Preflight(tuple(self.issues), None, ())
-        return Preflight(tuple(self.issues), self.saved_at, self.sheet_names, self.percent_cells)
+        return Preflight(tuple(self.issues), self.saved_at, self.sheet_names, self.cells)
 
     def _check(self) -> None:
         infos = self._directory()
@@ -443,10 +443,8 @@ class _Package:
             self.percent_styles = percent_styles(content)
         if name in self.sheet_parts or (name.startswith("xl/worksheets/") and name.count("/") == 2):
             sheet = self.sheet_parts.get(name, name)
-            self._check_sheet(sheet, content)
-            found = percent_cells(content, self.percent_styles)
-            if found:
-                self.percent_cells[sheet] = found
+            if self._check_sheet(sheet, content):
+                self._note_cells(sheet, content)
 
     def _workbook(self, content: bytes) -> None:
         root = _parse(content)
@@ -519,12 +517,23 @@ class _Package:
             self.issues.append(make_issue("bad-shared-strings", detail=detail))
             return
 
-    def _check_sheet(self, sheet: str, content: bytes) -> None:
+    def _check_sheet(self, sheet: str, content: bytes) -> bool:
+        """Whether the sheet's cells are within bounds (else an issue says why)."""
         problem = _sheet_problem(content, self.limits)
         if problem is not None:
             self.issues.append(
                 _located(make_issue("grid-out-of-bounds", sheet_name=sheet, detail=problem), sheet=sheet)
             )
+        return problem is None
+
+    def _note_cells(self, sheet: str, content: bytes) -> None:
+        """Note the sheet's percent-formatted numbers and formula errors for the reader."""
+        percent = percent_cells(content, self.percent_styles)
+        if percent:
+            self.cells.percent[sheet] = percent
+        errors = error_cells(content)
+        if errors:
+            self.cells.errors[sheet] = errors
 
 
 def _located(issue: Issue, *, sheet: str) -> Issue:

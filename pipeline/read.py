@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline import layout
-from pipeline.cellformat import as_percent
+from pipeline.cellnotes import CellNotes, as_percent
 from pipeline.model import Issue, make_issue
 
 _REF = re.compile(
@@ -90,11 +90,13 @@ def parse_ref(name: str, formula: str) -> NameRef | None:
 
 @dataclass(frozen=True)
 class Cell:
-    """The text of one cell (None when blank) and where it is."""
+    """The text of one cell (None when blank) and where it is; ``error`` when the text is a formula's error
+    (``#DIV/0!``), not a value."""
 
     sheet: str
     address: str
     text: str | None
+    error: bool = False
 
     @property
     def location(self) -> str:
@@ -131,10 +133,13 @@ class RawSubmission:
 class _Grid:
     """The cell texts of one sheet, addressable by 1-based row and column."""
 
-    def __init__(self, sheet: str, rows: list[tuple[Any, ...]], col_offsets: list[int]) -> None:
+    def __init__(
+        self, sheet: str, rows: list[tuple[Any, ...]], col_offsets: list[int], errors: frozenset[str] = frozenset()
+    ) -> None:
         self.sheet = sheet
         self._rows = rows
         self._col_index = {absolute + 1: i for i, absolute in enumerate(col_offsets)}
+        self._errors = errors  # A1 references of cells whose text is a formula error
 
     def text(self, row: int, col: int) -> str | None:
         """The cell's text, None when blank or outside the used area."""
@@ -153,7 +158,11 @@ class _Grid:
 
     def cell(self, row: int, col: int, text: str | None = None, *, known: bool = False) -> Cell:
         """The Cell at a 1-based row and column (``text`` given when already read)."""
-        return Cell(self.sheet, f"{_letters(col)}{row}", text if known else self.text(row, col))
+        address = f"{_letters(col)}{row}"
+        text = text if known else self.text(row, col)
+        if self._errors and address in self._errors:
+            return Cell(self.sheet, address, text, error=True)
+        return Cell(self.sheet, address, text)
 
 
 def _text(value: Any) -> str | None:
@@ -164,9 +173,9 @@ def _text(value: Any) -> str | None:
     return text if text.strip() else None
 
 
-def _load_grid(reader: Any, sheet: str, percent: frozenset[str] = frozenset()) -> _Grid:
-    """Load one sheet as text, keeping absolute row and column positions; the numbers of ``percent`` cells
-    (A1 references) as the percentages they show."""
+def _load_grid(reader: Any, sheet: str, notes: CellNotes | None) -> _Grid:
+    """Load one sheet as text, keeping absolute row and column positions; percent-formatted numbers as the
+    percentages they show, formula errors as the error (cells marked as such)."""
     try:
         loaded = reader.load_sheet(sheet, header_row=None, skip_rows=0, dtypes="string")
     except Exception as exc:
@@ -175,27 +184,37 @@ def _load_grid(reader: Any, sheet: str, percent: frozenset[str] = frozenset()) -
         raise
     offsets = [info.absolute_index for info in loaded.available_columns()]
     rows: list[Any] = loaded.to_polars().rows()
-    if percent:
-        _show_percentages(rows, offsets, percent)
-    return _Grid(sheet, rows, offsets)
+    percent = notes.percent.get(sheet, frozenset()) if notes else frozenset()
+    errors = notes.errors.get(sheet, {}) if notes else {}
+    if percent or errors:
+        index = {absolute + 1: i for i, absolute in enumerate(offsets)}
+        for ref in percent:
+            at = _position(ref, index, len(rows))
+            if at is not None and rows[at[0]][at[1]] is not None:
+                _set(rows, at, as_percent(str(rows[at[0]][at[1]])))
+        for ref, error in errors.items():  # calamine reads them as blanks
+            at = _position(ref, index, len(rows))
+            if at is not None:
+                _set(rows, at, error)
+    return _Grid(sheet, rows, offsets, frozenset(errors))
 
 
 _A1 = re.compile(r"([A-Z]{1,3})([0-9]{1,7})")
 
 
-def _show_percentages(rows: list[Any], offsets: list[int], percent: frozenset[str]) -> None:
-    """Replace, in place, the value of each percent-formatted cell by its percentage (0.8 → 80%)."""
-    index = {absolute + 1: i for i, absolute in enumerate(offsets)}
-    for ref in percent:
-        match = _A1.fullmatch(ref)
-        if match is None:
-            continue
-        row, i = int(match[2]), index.get(column_number(match[1]))
-        if i is None or not 1 <= row <= len(rows) or rows[row - 1][i] is None:
-            continue
-        values = list(rows[row - 1])
-        values[i] = as_percent(str(values[i]))
-        rows[row - 1] = tuple(values)
+def _position(ref: str, col_index: Mapping[int, int], height: int) -> tuple[int, int] | None:
+    """(row, column) indexes in the loaded rows of an A1 reference, or None outside them."""
+    match = _A1.fullmatch(ref)
+    if match is None:
+        return None
+    row, i = int(match[2]), col_index.get(column_number(match[1]))
+    return None if i is None or not 1 <= row <= height else (row - 1, i)
+
+
+def _set(rows: list[Any], at: tuple[int, int], value: str) -> None:
+    values = list(rows[at[0]])
+    values[at[1]] = value
+    rows[at[0]] = tuple(values)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -278,13 +297,11 @@ def _resolve_names(defined: Iterable[Any], file: str, issues: list[Issue]) -> li
     return refs
 
 
-def read_submission(
-    data: bytes, file: str = "", percent_cells: Mapping[str, frozenset[str]] | None = None
-) -> RawSubmission:
+def read_submission(data: bytes, file: str = "", notes: CellNotes | None = None) -> RawSubmission:
     """Open workbook bytes with calamine and read every contract name into a RawSubmission.
 
-    ``percent_cells`` (sheet name → A1 references, from preflight) are the numeric cells shown as percentages:
-    their values are read as the division typed them (``80%``), not as the fractions stored (0.8).
+    ``notes`` (from preflight) name the numbers shown as percentages, read as the division typed them (``80%``,
+    not the 0.8 stored), and the formula errors, read as the error (``#DIV/0!``) on a cell marked ``error``.
     """
     import fastexcel  # imported here: the CLI's start-up stays fast
 
@@ -296,7 +313,7 @@ def read_submission(
 
     def grid(sheet: str) -> _Grid:
         if sheet not in grids:
-            grids[sheet] = _load_grid(reader, sheet, (percent_cells or {}).get(sheet, frozenset()))
+            grids[sheet] = _load_grid(reader, sheet, notes)
         return grids[sheet]
 
     cells: dict[str, Cell] = {}

@@ -107,6 +107,9 @@ class _Builder:
         """The normalised value of one cell; problems become issues and the value None."""
         self.at(pointer, cell)
         raw = cell.text
+        if cell.error:
+            self.issue("formula-error", cell, label, raw)
+            return None
         if kind is Kind.TEXT:  # most cells: nothing to report, so no need for `found`
             return nz.clean_text(raw)
         found = nz.clean_text(raw) or ""
@@ -237,10 +240,13 @@ def _table(b: _Builder, spec: layout.Field, rows: list[Row], pointer: str) -> li
     return out
 
 
-def _list(b: _Builder, cells: list[Cell], pointer: str) -> list[str]:
+def _list(b: _Builder, cells: list[Cell], pointer: str, label: str) -> list[str]:
     """Normalise a one-column list; blank and not-applicable rows are dropped."""
     out: list[str] = []
     for cell in cells:
+        if cell.error:
+            b.issue("formula-error", cell, label, cell.text)
+            continue
         text = nz.clean_text(cell.text)
         if text is not None:
             b.at(f"{pointer}/{len(out)}", cell)
@@ -265,6 +271,9 @@ def _policy(b: _Builder, raw: RawPolicy, index: int) -> dict[str, Any]:
             plans: list[dict[str, Any]] = []
             label_col, mark_col = spec.columns
             for label_cell, mark_cell in raw.pairs.get(spec.name, []):
+                if label_cell.error:
+                    b.issue("formula-error", label_cell, spec.label, label_cell.text)
+                    continue
                 label = nz.clean_text(label_cell.text)
                 if label is None:
                     continue
@@ -274,7 +283,7 @@ def _policy(b: _Builder, raw: RawPolicy, index: int) -> dict[str, Any]:
                 plans.append({label_col.key: label, mark_col.key: bool(marked)})
             policy[spec.name] = plans
         else:
-            policy[spec.name] = _list(b, raw.lists.get(spec.name, []), pointer)
+            policy[spec.name] = _list(b, raw.lists.get(spec.name, []), pointer, spec.label)
     return policy
 
 
@@ -464,7 +473,7 @@ def validate_raw(
     for spec in (*layout.META_FIELDS, *layout.BASIC_FIELDS):
         pointer = f"/{spec.name}"
         if spec.shape is layout.Shape.LIST:
-            record[spec.name] = _list(b, raw.lists.get(spec.name, []), pointer)
+            record[spec.name] = _list(b, raw.lists.get(spec.name, []), pointer, spec.label)
             if spec.name in raw.anchors:
                 b.at(pointer, raw.anchors[spec.name])
         else:
@@ -486,4 +495,12 @@ def validate_raw(
     if master is not None:
         _check_master(b, record, raw, master)
     _schema_issues(b, record)
-    return Validated(record, b.locations, tuple(b.issues))
+    return Validated(record, b.locations, _without_echoes(b.issues))
+
+
+def _without_echoes(issues: list[Issue]) -> tuple[Issue, ...]:
+    """The issues, less those that only echo a formula error in the same cell (its value taken as missing)."""
+    errored = {(i.sheet, i.cell) for i in issues if i.code == "formula-error"}
+    if not errored:
+        return tuple(issues)
+    return tuple(i for i in issues if i.code == "formula-error" or (i.sheet, i.cell) not in errored)

@@ -76,7 +76,7 @@ def process_file(task: Task) -> FileResult:
         from pipeline.read import read_submission
         from pipeline.validate import validate_raw
 
-        raw = read_submission(data, file=display, percent_cells=checked.percent_cells)
+        raw = read_submission(data, file=display, notes=checked.cells)
         validated = validate_raw(raw, file=display, master=task.master)
         issues = tuple(sorted((*_with_file(checked.issues, display), *validated.issues), key=sort_key))
         feedback = None

@@ -1,7 +1,9 @@
-"""Percent-formatted numbers (80% typed in Excel is stored as 0.8) are read as the percentages they show."""
+"""What calamine does not say of cells: percent-formatted numbers (80% typed in Excel is stored as 0.8) are read
+as the percentages they show; formula errors (#DIV/0!) are errors at their cell, not blanks."""
 
 from __future__ import annotations
 
+import re
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -11,7 +13,7 @@ import pytest
 from openpyxl import load_workbook
 
 from pipeline.api import validate_files
-from pipeline.cellformat import as_percent, is_percent_format, percent_cells, percent_styles
+from pipeline.cellnotes import as_percent, error_cells, is_percent_format, percent_cells, percent_styles
 from pipeline.preflight import preflight
 
 
@@ -119,7 +121,7 @@ def test_typed_percentages_read_as_percent_values(
     with zipfile.ZipFile(book) as archive:  # styles come after the sheets in the zip: preflight reads them first
         names = archive.namelist()
     assert names.index("xl/styles.xml") > names.index("xl/worksheets/sheet3.xml")
-    assert preflight(book.read_bytes()).percent_cells == {"政策1": {"F28", "J28", "L28", "N28"}}
+    assert preflight(book.read_bytes()).cells.percent == {"政策1": {"F28", "J28", "L28", "N28"}}
 
     [result] = validate_files([book])
     assert result.accepted
@@ -152,8 +154,93 @@ def test_percentages_resaved_by_libreoffice_read_the_same(
 ) -> None:
     book = _with_percentages(make_book(seed, "seed.xlsx"), PERCENT_ROW, tmp_path / "percent.xlsx")
     resaved = libreoffice(book, "xlsx", tmp_path / "resaved")
-    assert preflight(resaved.read_bytes()).percent_cells == {"政策1": {"F28", "J28", "L28", "N28"}}
+    assert preflight(resaved.read_bytes()).cells.percent == {"政策1": {"F28", "J28", "L28", "N28"}}
     [original] = validate_files([book])
     [again] = validate_files([resaved])
     assert [(i.code, i.cell, i.message) for i in again.issues] == [(i.code, i.cell, i.message) for i in original.issues]
     assert again.record == original.record
+
+
+# ---------------------------------------------------------------- formula errors
+
+
+def test_error_cells_with_the_error_shown() -> None:
+    sheet = (
+        b'<sheetData><row r="2"><c r="A2" s="3" t="e"><f>1/0</f><v>#DIV/0!</v></c><c r="B2" t="e"><v>#N/A</v></c>'
+        b'<c r="C2" t="e"/><c r="D2" t="n"><v>1</v></c><x:c r="E2" x:t="e"><x:v>#REF!</x:v></x:c></row></sheetData>'
+    )
+    assert error_cells(sheet) == {"A2": "#DIV/0!", "B2": "#N/A", "C2": "#エラー", "E2": "#REF!"}
+    assert error_cells(b'<sheetData><row r="1"><c r="A1" t="n"><v>1</v></c></row></sheetData>') == {}
+
+
+FORMULA_ERROR = "数式の結果がエラーです。数式を直すか、値を直接入力してください（入力値: 「{}」）"
+
+
+def _with_errors(book: Path, sheet_part: str, errors: dict[str, str], target: Path) -> Path:
+    """The workbook with these cells replaced by formulas whose cached result is an error, as Excel saves them."""
+    with zipfile.ZipFile(book) as archive:
+        parts = [(info, archive.read(info.filename)) for info in archive.infolist()]
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info, data in parts:
+            if info.filename == sheet_part:
+                for ref, error in errors.items():
+                    cell = f'<c r="{ref}" t="e"><f>1/0</f><v>{error}</v></c>'.encode()
+                    data, count = re.subn(rb'<c r="' + ref.encode() + rb'"[^>]*?(?:/>|>.*?</c>)', cell, data)
+                    assert count == 1, ref
+            archive.writestr(info, data)
+    return target
+
+
+def test_formula_errors_are_errors_at_their_cells_not_blanks(
+    make_book: Callable[..., Path], seed: dict[str, Any], tmp_path: Path
+) -> None:
+    book = make_book(seed, "seed.xlsx")
+    book = _with_errors(book, "xl/worksheets/sheet2.xml", {"C9": "#REF!", "C13": "#N/A"}, tmp_path / "basic.xlsx")
+    book = _with_errors(book, "xl/worksheets/sheet3.xml", {"L26": "#DIV/0!", "C17": "#NAME?"}, tmp_path / "err.xlsx")
+    assert preflight(book.read_bytes()).cells.errors == {
+        "基本情報": {"C9": "#REF!", "C13": "#N/A"},
+        "政策1": {"L26": "#DIV/0!", "C17": "#NAME?"},
+    }
+    [result] = validate_files([book])
+    assert not result.accepted
+    # one issue a cell: a required field (所属長名) is not also reported as missing
+    assert [(i.sheet, i.cell, i.field, i.code, i.message) for i in result.issues] == [
+        ("基本情報", "C9", "所属長名", "formula-error", "基本情報!C9「所属長名」: " + FORMULA_ERROR.format("#REF!")),
+        (
+            "基本情報",
+            "C13",
+            "組織ミッション",
+            "formula-error",
+            "基本情報!C13「組織ミッション」: " + FORMULA_ERROR.format("#N/A"),
+        ),
+        (
+            "政策1",
+            "C17",
+            "該当する長期的目標（将来ビジョン）",
+            "formula-error",
+            "政策1!C17「該当する長期的目標（将来ビジョン）」: " + FORMULA_ERROR.format("#NAME?"),
+        ),
+        (
+            "政策1",
+            "L26",
+            "今年度実績値",
+            "formula-error",
+            "政策1!L26「今年度実績値」: " + FORMULA_ERROR.format("#DIV/0!"),
+        ),
+    ]
+
+
+def test_formula_error_saved_by_libreoffice_is_an_error(
+    make_book: Callable[..., Path],
+    seed: dict[str, Any],
+    tmp_path: Path,
+    libreoffice: Callable[[Path, str, Path], Path],
+) -> None:
+    wb = load_workbook(make_book(seed, "seed.xlsx"))
+    wb["政策1"]["L27"] = "=L26/0"
+    wb.save(tmp_path / "formula.xlsx")
+    computed = libreoffice(tmp_path / "formula.xlsx", "xlsx", tmp_path / "computed")  # caches the result
+    [result] = validate_files([computed])
+    assert [(i.cell, i.code, i.message) for i in result.errors] == [
+        ("L27", "formula-error", "政策1!L27「今年度実績値」: " + FORMULA_ERROR.format("#DIV/0!"))
+    ]

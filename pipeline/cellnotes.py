@@ -1,12 +1,16 @@
-"""Percentages: numbers that Excel shows with a percent format, read back as the division typed them.
+"""What calamine does not say about a cell, read from the parts preflight has already inflated.
 
-Typing ``80%`` into a General cell makes Excel (and LibreOffice) store 0.8 and give the cell a
-percent number format; calamine hands back 0.8 and says nothing of the format. Read as it is, an
-indicator in % would silently be 0.8 % instead of 80 %. So, in the parts preflight has already
-inflated, this module finds the cell styles whose number format is a percentage (styles.xml) and
-the numeric cells that carry one (each worksheet), and the reader turns their value back into the
-text the division saw (``80%``): normalisation then reads 80 in the unit %, exactly as if it had
-been typed as text, and the unit check applies as usual.
+Percentages. Typing ``80%`` into a General cell makes Excel (and LibreOffice) store 0.8 and give
+the cell a percent number format; calamine hands back 0.8 and says nothing of the format. Read as
+it is, an indicator in % would silently be 0.8 % instead of 80 %. So this module finds the cell
+styles whose number format is a percentage (styles.xml) and the numeric cells that carry one
+(each worksheet), and the reader turns their value back into the text the division saw (``80%``):
+normalisation then reads 80 in the unit %, exactly as if it had been typed as text, and the unit
+check applies as usual.
+
+Formula errors. A formula whose cached result is an error (``#DIV/0!``, ``#REF!``) reaches the
+reader as a blank cell; it is found here (cells of type ``e``) so that validation can say so
+instead of taking the value as missing.
 
 Everything here scans bytes with regexes (no XML tree), in time linear in the part's size.
 """
@@ -16,6 +20,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 # Number formats 9 (0%) and 10 (0.00%) are built in: a file uses them without defining them.
@@ -31,10 +36,24 @@ _XF = re.compile(_PREFIX + rb"xf(?=[\s/>])" + _ATTRIBUTES)
 _CELL = re.compile(_PREFIX + rb"c(?=[\s/>])" + _ATTRIBUTES)
 _ATTRIBUTE = re.compile(rb"([^\s=/>]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 _BUILTIN_ID = re.compile(rb"numFmtId\s*=\s*[\"'](?:9|10)[\"']")
+_ERROR_TYPE = re.compile(rb"\st\s*=\s*[\"']e[\"']")
+# Within one cell: its cached value, or else where it ends (its end tag, or the next cell or row).
+_VALUE_OR_END = re.compile(
+    rb"<(?:[A-Za-z_][\w.\-]*:)?v>([^<]{0,40})<|</(?:[A-Za-z_][\w.\-]*:)?c\s*>|<(?:[A-Za-z_][\w.\-]*:)?(?:c|row)[\s/>]"
+)
+_UNKNOWN_ERROR = "#エラー"
 _MAX_ID_DIGITS = 6
 
 # Excel keeps 15 significant digits: 0.1 + 0.2 is shown (and typed) as 30%, not 30.000000000000004%.
 _SIGNIFICANT_DIGITS = 15
+
+
+@dataclass(frozen=True)
+class CellNotes:
+    """Per sheet name: the cells shown as percentages and the cells holding a formula error (A1 references)."""
+
+    percent: dict[str, frozenset[str]] = field(default_factory=dict)
+    errors: dict[str, dict[str, str]] = field(default_factory=dict)  # reference -> the error, e.g. #DIV/0!
 
 
 def _attributes(text: bytes) -> Iterator[tuple[bytes, bytes]]:
@@ -42,6 +61,10 @@ def _attributes(text: bytes) -> Iterator[tuple[bytes, bytes]]:
     for match in _ATTRIBUTE.finditer(text):
         value = match.group(2) if match.group(2) is not None else match.group(3)
         yield match.group(1).rsplit(b":", 1)[-1], value
+
+
+def _reference(ref: bytes) -> str:
+    return ref.decode("ascii", "replace").strip().replace("$", "").upper()
 
 
 def _number(value: bytes | None, default: int | None = None) -> int | None:
@@ -108,8 +131,25 @@ def percent_cells(sheet: bytes, styles: frozenset[int]) -> frozenset[str]:
         ref = attributes.get(b"r")
         if kind != b"n" or ref is None or _number(attributes.get(b"s"), 0) not in styles:
             continue
-        found.add(ref.decode("ascii", "replace").strip().replace("$", "").upper())
+        found.add(_reference(ref))
     return frozenset(found)
+
+
+def error_cells(sheet: bytes) -> dict[str, str]:
+    """The sheet's cells whose value is an error (type ``e``), by A1 reference, with the error shown."""
+    if _ERROR_TYPE.search(sheet) is None:
+        return {}  # no error anywhere: the usual case, decided by one search
+    found: dict[str, str] = {}
+    for match in _CELL.finditer(sheet):
+        text = match.group(1)
+        attributes = dict(_attributes(text))
+        ref = attributes.get(b"r")
+        if attributes.get(b"t", b"").strip() != b"e" or ref is None:
+            continue
+        value = None if text.rstrip().endswith(b"/") else _VALUE_OR_END.search(sheet, match.end())
+        shown = value.group(1) if value is not None and value.group(1) is not None else b""
+        found[_reference(ref)] = shown.decode("utf-8", "replace").strip() or _UNKNOWN_ERROR
+    return found
 
 
 def as_percent(text: str) -> str:
