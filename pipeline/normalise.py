@@ -547,12 +547,20 @@ def parse_progress(raw: str | None) -> str | Invalid | None:
 _PLAN_MARKS = frozenset(_squeeze(mark) for mark in PLAN_MARKS)
 
 
+# A TRUE/FALSE cell, as calamine gives it: an Excel check box linked to the cell, or TRUE typed (stored as a boolean).
+_CHECK_BOX = {"true": True, "false": False}
+
+
 def parse_mark(raw: str | None) -> bool | Invalid:
-    """Whether a related-plan row is ticked: blank or not-applicable is False, a plan mark (○ 〇 ◯ ● ✓ レ 1) True."""
+    """Whether a related-plan row is ticked: blank or not-applicable is False, a plan mark (○ 〇 ◯ ● ✓ レ 1) True;
+    a check box's TRUE/FALSE as ticked or not."""
     code = clean_code(raw)
     if code is None:
         return False
-    return True if _squeeze(code) in _PLAN_MARKS else Invalid()
+    squeezed = _squeeze(code)
+    if squeezed in _PLAN_MARKS:
+        return True
+    return _CHECK_BOX.get(squeezed.casefold(), Invalid())
 
 
 def parse_score(raw: str | None) -> int | NotAnInteger | OutOfRange | None:

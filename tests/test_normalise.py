@@ -541,6 +541,9 @@ def test_parse_progress(raw: str | None, expected: str | Invalid | None) -> None
         ("１", True),
         ("1.0", True),
         (" ○\u3000", True),
+        ("true", True),  # a TRUE cell (a check box), as calamine gives it
+        ("TRUE", True),
+        ("false", False),
         (None, False),
         ("", False),
         ("\u3000", False),

@@ -139,3 +139,22 @@ def test_libreoffice_resaved_template_reads_back_to_the_same_record(
     [result] = validate_files([resaved])
     assert result.issues == ()
     assert result.record == seed_record()
+
+
+def test_check_box_cells_read_as_related_plan_marks(
+    make_book: Callable[..., Path], seed: dict[str, Any], tmp_path: Path
+) -> None:
+    # An Excel check box linked to a cell (or TRUE typed into it) stores a boolean, not a mark.
+    wb = load_workbook(make_book(seed, "seed.xlsx"))
+    ws = wb["政策1"]
+    ws["C17"], ws["C18"] = True, False
+    wb.save(tmp_path / "check.xlsx")
+    [result] = validate_files([tmp_path / "check.xlsx"])
+    assert result.issues == ()
+    plans = result.record["policies"][0]["related_plans"]  # type: ignore[index]
+    assert [(p["label"], p["marked"]) for p in plans] == [
+        ("将来ビジョン", True),
+        ("環境イニシアティブプラン", False),
+        ("アクションプラン(教育振興基本計画)", False),
+        ("その他", False),
+    ]
