@@ -23,18 +23,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from pipeline import xmlscan
+
 # Number formats 9 (0%) and 10 (0.00%) are built in: a file uses them without defining them.
 _BUILTIN_PERCENT = frozenset({9, 10})
 
-_PREFIX = rb"<(?:[A-Za-z_][\w.\-]*:)?"
-_ATTRIBUTES = rb"((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>"  # the rest of a start tag, quotes respected
-_NUM_FMT = re.compile(_PREFIX + rb"numFmt(?=[\s/>])" + _ATTRIBUTES)
-_CELL_XFS = re.compile(
-    _PREFIX + rb"cellXfs(?=[\s/>])" + _ATTRIBUTES + rb"(.*?)</(?:[A-Za-z_][\w.\-]*:)?cellXfs\s*>", re.DOTALL
-)
-_XF = re.compile(_PREFIX + rb"xf(?=[\s/>])" + _ATTRIBUTES)
-_CELL = re.compile(_PREFIX + rb"c(?=[\s/>])" + _ATTRIBUTES)
-_ATTRIBUTE = re.compile(rb"([^\s=/>]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
+_NUM_FMT = xmlscan.tag(rb"numFmt")
+_CELL_XFS = xmlscan.tag(rb"cellXfs")
+_CELL_XFS_END = re.compile(rb"</(?:[A-Za-z_][\w.\-]*:)?cellXfs\s*>")
+_XF = xmlscan.tag(rb"xf")
+_CELL = xmlscan.tag(rb"c")
 _BUILTIN_ID = re.compile(rb"numFmtId\s*=\s*[\"'](?:9|10)[\"']")
 _ERROR_TYPE = re.compile(rb"\st\s*=\s*[\"']e[\"']")
 # Within one cell: its cached value, or else where it ends (its end tag, or the next cell or row).
@@ -56,11 +54,20 @@ class CellNotes:
     errors: dict[str, dict[str, str]] = field(default_factory=dict)  # reference -> the error, e.g. #DIV/0!
 
 
-def _attributes(text: bytes) -> Iterator[tuple[bytes, bytes]]:
-    """(local name, value) of each attribute in a start tag's text."""
-    for match in _ATTRIBUTE.finditer(text):
-        value = match.group(2) if match.group(2) is not None else match.group(3)
-        yield match.group(1).rsplit(b":", 1)[-1], value
+@dataclass(frozen=True)
+class _Tag:
+    attributes: dict[bytes, bytes]
+    empty: bool  # <c .../>: no content
+    end: int  # offset just after the start tag
+
+
+def _tags(data: bytes, start_tag: re.Pattern[bytes], begin: int = 0, end: int | None = None) -> Iterator[_Tag]:
+    """The well-formed start tags that ``start_tag`` finds between ``begin`` and ``end`` (others are skipped: the
+    reader refuses them anyway)."""
+    for start in start_tag.finditer(data, begin, len(data) if end is None else end):
+        text = xmlscan.rest_of_tag(data, start)
+        if text is not None:
+            yield _Tag(dict(xmlscan.attributes(text)), text.rstrip().endswith(b"/"), start.end() + len(text) + 1)
 
 
 def _reference(ref: bytes) -> str:
@@ -100,10 +107,9 @@ def percent_styles(styles: bytes) -> frozenset[int]:
     if b"%" not in styles and _BUILTIN_ID.search(styles) is None:
         return frozenset()  # no format shows a percentage: the usual case, decided without a scan
     percent = set(_BUILTIN_PERCENT)
-    for match in _NUM_FMT.finditer(styles):
-        attributes = dict(_attributes(match.group(1)))
-        number = _number(attributes.get(b"numFmtId"))
-        code = attributes.get(b"formatCode")
+    for tag in _tags(styles, _NUM_FMT):
+        number = _number(tag.attributes.get(b"numFmtId"))
+        code = tag.attributes.get(b"formatCode")
         if number is None or code is None:
             continue
         if is_percent_format(html.unescape(code.decode("utf-8", "replace"))):
@@ -113,11 +119,9 @@ def percent_styles(styles: bytes) -> frozenset[int]:
     table = _CELL_XFS.search(styles)
     if table is None:
         return frozenset()
-    return frozenset(
-        index
-        for index, xf in enumerate(_XF.finditer(table.group(2)))
-        if _number(dict(_attributes(xf.group(1))).get(b"numFmtId"), 0) in percent
-    )
+    closing = _CELL_XFS_END.search(styles, table.end())
+    xfs = _tags(styles, _XF, table.end(), closing.start() if closing else None)
+    return frozenset(i for i, xf in enumerate(xfs) if _number(xf.attributes.get(b"numFmtId"), 0) in percent)
 
 
 def percent_cells(sheet: bytes, styles: frozenset[int]) -> frozenset[str]:
@@ -125,13 +129,11 @@ def percent_cells(sheet: bytes, styles: frozenset[int]) -> frozenset[str]:
     if not styles:
         return frozenset()
     found: set[str] = set()
-    for match in _CELL.finditer(sheet):
-        attributes = dict(_attributes(match.group(1)))
-        kind = attributes.get(b"t", b"n").strip()
-        ref = attributes.get(b"r")
-        if kind != b"n" or ref is None or _number(attributes.get(b"s"), 0) not in styles:
-            continue
-        found.add(_reference(ref))
+    for cell in _tags(sheet, _CELL):
+        ref = cell.attributes.get(b"r")
+        kind = cell.attributes.get(b"t", b"n").strip()
+        if kind == b"n" and ref is not None and _number(cell.attributes.get(b"s"), 0) in styles:
+            found.add(_reference(ref))
     return frozenset(found)
 
 
@@ -140,13 +142,11 @@ def error_cells(sheet: bytes) -> dict[str, str]:
     if _ERROR_TYPE.search(sheet) is None:
         return {}  # no error anywhere: the usual case, decided by one search
     found: dict[str, str] = {}
-    for match in _CELL.finditer(sheet):
-        text = match.group(1)
-        attributes = dict(_attributes(text))
-        ref = attributes.get(b"r")
-        if attributes.get(b"t", b"").strip() != b"e" or ref is None:
+    for cell in _tags(sheet, _CELL):
+        ref = cell.attributes.get(b"r")
+        if cell.attributes.get(b"t", b"").strip() != b"e" or ref is None:
             continue
-        value = None if text.rstrip().endswith(b"/") else _VALUE_OR_END.search(sheet, match.end())
+        value = None if cell.empty else _VALUE_OR_END.search(sheet, cell.end)
         shown = value.group(1) if value is not None and value.group(1) is not None else b""
         found[_reference(ref)] = shown.decode("utf-8", "replace").strip() or _UNKNOWN_ERROR
     return found

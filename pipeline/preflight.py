@@ -22,7 +22,6 @@ import string
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -30,6 +29,7 @@ from typing import Any
 import defusedxml
 import defusedxml.ElementTree as SafeET
 
+from pipeline import xmlscan
 from pipeline.cellnotes import CellNotes, error_cells, percent_cells, percent_styles
 from pipeline.model import Issue, make_issue
 
@@ -111,17 +111,14 @@ _DIRECTORY_BYTES_PER_ENTRY = 1024
 _DTD = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 _DTD_TEXT = re.compile(r"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 
-# Worksheet scanning. Tags may carry a namespace prefix (<x:c>); `[\s/>]` keeps <c> apart
-# from <col>, <cfRule>, and <row> apart from <rowBreaks>.
-_PREFIX = rb"<(?:[A-Za-z_][\w.\-]*:)?"
-# Slow path: every <row>/<c> tag with its attributes, quotes respected (a '>' may sit in a value).
-_ROW_OR_CELL = re.compile(_PREFIX + rb"(row|c)(?=[\s/>])((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>")
-_ATTRIBUTE = re.compile(rb"([^\s=/>]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
-_DIMENSION = re.compile(rb"dimension\s((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>")
+# Worksheet scanning (pipeline.xmlscan: linear however hostile the part). A tag start whose rest does not read as a
+# well-formed tag is refused, not skipped: a lenient reader might still find a reference in it.
+_ROW_OR_CELL = xmlscan.tag(rb"row|c")  # slow path: every <row> and <c>
+_DIMENSION = xmlscan.name(b"dimension")  # read on every sheet: found by a literal search
 _CELL_NAME = re.compile(rb"\$?([A-Za-z]+)\$?([0-9]+)")
 _ROW_NUMBER = re.compile(rb"[0-9]+")
 
-_SST_TAG = re.compile(_PREFIX + rb"sst(?=[\s/>])((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>")
+_SST_TAG = xmlscan.tag(rb"sst")
 # The smallest string item, <si/>; uniqueCount cannot exceed the part's size over this.
 _MIN_STRING_ITEM_BYTES = 5
 
@@ -497,11 +494,12 @@ class _Package:
                 self.sheet_parts[part] = sheet
 
     def _check_shared_strings(self, content: bytes) -> None:
-        match = _SST_TAG.search(content)
-        if match is None:
+        start = _SST_TAG.search(content)
+        text = xmlscan.rest_of_tag(content, start) if start else None
+        if text is None:
             return
         limit = self.limits.max_shared_strings
-        for key, value in _attributes(match.group(1)):
+        for key, value in xmlscan.attributes(text):
             if _local_bytes(key) not in (b"count", b"uniqueCount"):
                 continue
             label = _local_bytes(key).decode()
@@ -568,12 +566,6 @@ def _local_bytes(name: bytes) -> bytes:
     return name.rsplit(b":", 1)[-1]
 
 
-def _attributes(text: bytes) -> Iterator[tuple[bytes, bytes]]:
-    for match in _ATTRIBUTE.finditer(text):
-        value = match.group(2) if match.group(2) is not None else match.group(3)
-        yield match.group(1), value
-
-
 def _saved_at(content: bytes) -> str | None:
     """dcterms:modified from docProps/core.xml, if it is there and reads as an ISO 8601 time."""
     root = _parse(content)
@@ -592,16 +584,19 @@ def _saved_at(content: bytes) -> str | None:
 
 def _sheet_problem(xml: bytes, limits: Limits) -> str | None:
     """Why a worksheet's cells would overwhelm a reader (outside Excel's grid or a used area over the limits), or None."""
-    position = xml.find(b"dimension")
-    while position >= 0:
-        match = _DIMENSION.match(xml, position)
-        for key, value in _attributes(match.group(1)) if match else ():
+    for start in _DIMENSION.finditer(xml):
+        tag = xmlscan.begins_tag(xml, start.start())
+        if tag is False:
+            continue  # the word in a text
+        text = xmlscan.rest_of_tag(xml, start) if tag else None
+        if text is None:
+            return _unreadable_tag(xml, max(0, xml.rfind(b"<", 0, start.start())))
+        for key, value in xmlscan.attributes(text):
             if key == b"ref" and value.strip():
                 for corner in value.strip().split(b":"):
                     cell = _parse_cell(corner)
                     if cell is None or not _in_grid(*cell):
                         return f"シートの範囲「{_show(value)}」が Excel の範囲（A1:XFD1048576）の外です"
-        position = xml.find(b"dimension", position + 9)
     if not any(pattern.search(xml) for pattern in _unusual_tags(limits)):
         return None
     return _slow_area(xml, limits)
@@ -660,9 +655,12 @@ def _slow_area(xml: bytes, limits: Limits) -> str | None:
     column = 0
     max_row = 0
     max_column = 0
-    for match in _ROW_OR_CELL.finditer(xml):
-        refs = [value for key, value in _attributes(match.group(2)) if key == b"r"]
-        if match.group(1) == b"row":
+    for start in _ROW_OR_CELL.finditer(xml):
+        text = xmlscan.rest_of_tag(xml, start)
+        if text is None:
+            return _unreadable_tag(xml, start.start())
+        refs = [value for key, value in xmlscan.attributes(text) if key == b"r"]
+        if start.group(1) == b"row":
             row += 1
             for ref in refs:
                 if _ROW_NUMBER.fullmatch(ref.strip()) is None:
@@ -688,6 +686,10 @@ def _slow_area(xml: bytes, limits: Limits) -> str | None:
         if max_row > limits.max_rows or max_column > limits.max_columns:
             return _over_limits(max_column, max_row, limits)
     return None
+
+
+def _unreadable_tag(xml: bytes, position: int) -> str:
+    return f"記述「{_show(xml[position : position + 64])}」を読めません"
 
 
 def _parse_cell(ref: bytes) -> tuple[int, int] | None:

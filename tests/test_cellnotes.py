@@ -167,7 +167,7 @@ def test_percentages_resaved_by_libreoffice_read_the_same(
 def test_error_cells_with_the_error_shown() -> None:
     sheet = (
         b'<sheetData><row r="2"><c r="A2" s="3" t="e"><f>1/0</f><v>#DIV/0!</v></c><c r="B2" t="e"><v>#N/A</v></c>'
-        b'<c r="C2" t="e"/><c r="D2" t="n"><v>1</v></c><x:c r="E2" x:t="e"><x:v>#REF!</x:v></x:c></row></sheetData>'
+        b'<c r="C2" t="e"/><c r="D2" t="n"><v>1</v></c><x:c r="E2" t="e"><x:v>#REF!</x:v></x:c></row></sheetData>'
     )
     assert error_cells(sheet) == {"A2": "#DIV/0!", "B2": "#N/A", "C2": "#エラー", "E2": "#REF!"}
     assert error_cells(b'<sheetData><row r="1"><c r="A1" t="n"><v>1</v></c></row></sheetData>') == {}

@@ -124,6 +124,52 @@ def test_saved_at_is_none_when_core_properties_are_missing_or_garbage(base: byte
     assert (result.saved_at, codes(result)) == (None, [])
 
 
+# Markup that made the old tag scans backtrack or rescan (quadratic: hours for a 1 MB sheet) is read in one pass.
+_RESCAN_CASES = {
+    # attribute text that never reaches an '=' (900 KB in one <c> without r, so the slow path reads its attributes)
+    "attribute-run": (b'<row r="1"><c ' + b"a" * 900_000 + b"><v>1</v></c></row>", []),
+    "row-attribute-run": (b"<row " + b"b" * 900_000 + b'><c r="A1"><v>1</v></c></row>', []),
+    # 200,000 cell tags whose quote never closes before the next tag: refused, not skipped
+    "unclosed-quotes": (b'<row r="1"><c r="A1"><v>1</v></c>' + b'<c "' * 200_000 + b"</row>", ["grid-out-of-bounds"]),
+    # error cells among them: the cell notes scan the same way
+    "error-cells-and-runs": (
+        b'<row r="1"><c r="A1" t="e"><v>#N/A</v></c><c t="e" ' + b"c" * 900_000 + b"/></row>",
+        [],
+    ),
+}
+
+
+@pytest.mark.parametrize("key", list(_RESCAN_CASES))
+def test_hostile_markup_is_scanned_in_one_pass(base: bytes, key: str) -> None:
+    rows, expected = _RESCAN_CASES[key]
+    data = hostile.with_rows(base, rows)
+    started = time.perf_counter()
+    result = preflight(data)
+    assert time.perf_counter() - started < 2.0  # the old scans took minutes to hours here
+    assert codes(result) == expected
+
+
+def test_unreadable_cell_tag_is_refused_with_what_was_found(base: bytes) -> None:
+    result = preflight(hostile.with_rows(base, b'<row r="1"><c r="A1" x="<c r=\'XFD1048576\'>"><v>1</v></c></row>'))
+    [issue] = result.issues
+    assert issue.code == "grid-out-of-bounds"
+    assert '記述「<c r="A1" x="<c r=\'XFD10…」を読めません' in issue.message
+
+
+@pytest.mark.parametrize(
+    ("sheet_xml", "expected"),
+    [
+        # the word in a cell's text is not a <dimension> (it was taken for one before)
+        (b'<row r="1"><c r="A1" t="inlineStr"><is><t>dimension ref="A1:XFE1048577"></t></is></c></row>', []),
+        (b'<x:dimension ref="A1:XFE1048577"/><row r="1"><c r="A1"><v>1</v></c></row>', ["grid-out-of-bounds"]),
+        # a prefix too long to tell from text: refused rather than guessed
+        (b"<" + b"p" * 300 + b':dimension ref="A1"/><row r="1"><c r="A1"><v>1</v></c></row>', ["grid-out-of-bounds"]),
+    ],
+)
+def test_dimension_is_read_only_from_tags(base: bytes, sheet_xml: bytes, expected: list[str]) -> None:
+    assert codes(preflight(hostile.with_rows(base, sheet_xml))) == expected
+
+
 # -- hostile files ---------------------------------------------------------------
 
 
