@@ -30,14 +30,14 @@ _BUILTIN_PERCENT = frozenset({9, 10})
 
 _NUM_FMT = xmlscan.tag(rb"numFmt")
 _CELL_XFS = xmlscan.tag(rb"cellXfs")
-_CELL_XFS_END = re.compile(rb"</(?:[A-Za-z_][\w.\-]*:)?cellXfs\s*>")
+_CELL_XFS_END = re.compile(xmlscan.END_PREFIX + rb"cellXfs\s*>")
 _XF = xmlscan.tag(rb"xf")
 _CELL = xmlscan.tag(rb"c")
 _BUILTIN_ID = re.compile(rb"numFmtId\s*=\s*[\"'](?:9|10)[\"']")
 _ERROR_TYPE = re.compile(rb"\st\s*=\s*[\"']e[\"']")
 # Within one cell: its cached value, or else where it ends (its end tag, or the next cell or row).
 _VALUE_OR_END = re.compile(
-    rb"<(?:[A-Za-z_][\w.\-]*:)?v>([^<]{0,40})<|</(?:[A-Za-z_][\w.\-]*:)?c\s*>|<(?:[A-Za-z_][\w.\-]*:)?(?:c|row)[\s/>]"
+    xmlscan.PREFIX + rb"v>([^<]{0,40})<|" + xmlscan.END_PREFIX + rb"c\s*>|" + xmlscan.PREFIX + rb"(?:c|row)[\s/>]"
 )
 _UNKNOWN_ERROR = "#エラー"
 _MAX_ID_DIGITS = 6

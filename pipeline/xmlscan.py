@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-# A tag's start with an optional namespace prefix (<x:c>).
+# A tag's start with an optional namespace prefix (<x:c>), and an end tag's.
 PREFIX = rb"<(?:[A-Za-z_][\w.\-]*:)?"
+END_PREFIX = rb"</(?:[A-Za-z_][\w.\-]*:)?"
 
 # The rest of a start tag: its attributes, quotes respected (a '>' may sit in a value), then '>' or '/>'.
 _REST = re.compile(rb"((?:[^<>\"']|\"[^\"<]*\"|'[^'<]*')*+)>")
