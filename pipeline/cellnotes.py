@@ -34,7 +34,8 @@ _CELL_XFS_END = re.compile(xmlscan.END_PREFIX + rb"cellXfs\s*>")
 _XF = xmlscan.tag(rb"xf")
 _CELL = xmlscan.tag(rb"c")
 _BUILTIN_ID = re.compile(rb"numFmtId\s*=\s*[\"'](?:9|10)[\"']")
-_ERROR_TYPE = re.compile(rb"\st\s*=\s*[\"']e[\"']")
+# Led by a literal, so that a sheet without errors is cleared fast (writers put no blanks around '=').
+_ERROR_TYPE = re.compile(rb"t=[\"']e[\"']")
 # Within one cell: its cached value, or else where it ends (its end tag, or the next cell or row).
 _VALUE_OR_END = re.compile(
     xmlscan.PREFIX + rb"v>([^<]{0,40})<|" + xmlscan.END_PREFIX + rb"c\s*>|" + xmlscan.PREFIX + rb"(?:c|row)[\s/>]"
