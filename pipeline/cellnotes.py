@@ -1,12 +1,12 @@
 """What calamine does not say about a cell, read from the parts preflight has already inflated.
 
-Percentages. Typing ``80%`` into a General cell makes Excel (and LibreOffice) store 0.8 and give
-the cell a percent number format; calamine hands back 0.8 and says nothing of the format. Read as
-it is, an indicator in % would silently be 0.8 % instead of 80 %. So this module finds the cell
-styles whose number format is a percentage (styles.xml) and the numeric cells that carry one
-(each worksheet), and the reader turns their value back into the text the division saw (``80%``):
-normalisation then reads 80 in the unit %, exactly as if it had been typed as text, and the unit
-check applies as usual.
+Scaled numbers. Typing ``80%`` into a General cell makes Excel (and LibreOffice) store 0.8 and give
+the cell a percent number format; a budget kept in yen under the format ``#,##0,`` is shown in
+thousands. calamine hands back the stored number and says nothing of the format: read as it is, an
+indicator in % would silently be 0.8 % instead of 80 %, a budget 628,000 千円 instead of 628. So this
+module finds the cell styles whose number format scales what is shown (styles.xml) and the numeric
+cells that carry one (each worksheet), and the reader reads those values as shown: ``80%`` (then
+normalised to 80 in the unit %, exactly as if typed as text, and unit-checked as usual) or 628.
 
 Formula errors. A formula whose cached result is an error (``#DIV/0!``, ``#REF!``) reaches the
 reader as a blank cell; it is found here (cells of type ``e``) so that validation can say so
@@ -27,6 +27,7 @@ from pipeline import xmlscan
 
 # Number formats 9 (0%) and 10 (0.00%) are built in: a file uses them without defining them.
 _BUILTIN_PERCENT = frozenset({9, 10})
+_DIGIT_PLACEHOLDERS = "0#?"
 
 _NUM_FMT = xmlscan.tag(rb"numFmt")
 _CELL_XFS = xmlscan.tag(rb"cellXfs")
@@ -48,11 +49,22 @@ _SIGNIFICANT_DIGITS = 15
 
 
 @dataclass(frozen=True)
-class CellNotes:
-    """Per sheet name: the cells shown as percentages and the cells holding a formula error (A1 references)."""
+class Scale:
+    """How a number format changes the number shown: times 100 with a % sign, divided by 1,000 per trailing comma."""
 
-    percent: dict[str, frozenset[str]] = field(default_factory=dict)
-    errors: dict[str, dict[str, str]] = field(default_factory=dict)  # reference -> the error, e.g. #DIV/0!
+    percent: bool = False
+    thousands: int = 0
+
+    def __bool__(self) -> bool:
+        return self.percent or self.thousands > 0
+
+
+@dataclass(frozen=True)
+class CellNotes:
+    """Per sheet name, by A1 reference: the numbers shown scaled, and the cells holding a formula error."""
+
+    scaled: dict[str, dict[str, Scale]] = field(default_factory=dict)
+    errors: dict[str, dict[str, str]] = field(default_factory=dict)  # the error shown, e.g. #DIV/0!
 
 
 @dataclass(frozen=True)
@@ -82,10 +94,13 @@ def _number(value: bytes | None, default: int | None = None) -> int | None:
     return int(value) if value.isdigit() and len(value) <= _MAX_ID_DIGITS else None
 
 
-def is_percent_format(code: str) -> bool:
-    """Whether a number format code shows values times 100: a ``%`` that is not quoted, escaped or in brackets."""
+def number_scale(code: str) -> Scale:
+    """How a number format code scales what it shows: a ``%`` (not quoted, escaped or in brackets) shows times 100;
+    commas right after the last digit placeholder divide by 1,000 each (``#,##0,`` shows thousands). The first
+    section (positive numbers) decides."""
     literal_next = False
     closing = ""  # the character that ends the quoted or bracketed run we are in
+    kept: list[str] = []  # the section's characters that are format symbols
     for ch in code:
         if literal_next:
             literal_next = False
@@ -98,44 +113,59 @@ def is_percent_format(code: str) -> bool:
             closing = "]"
         elif ch in "\\_*":  # \x shows x; _x leaves x's width; *x repeats x
             literal_next = True
-        elif ch == "%":
-            return True
-    return False
+        elif ch == ";":
+            break
+        else:
+            kept.append(ch)
+    symbols = "".join(kept)
+    last = max(symbols.rfind(ch) for ch in _DIGIT_PLACEHOLDERS)
+    thousands = 0
+    if last >= 0:
+        while symbols.startswith(",", last + 1 + thousands):
+            thousands += 1
+    return Scale("%" in symbols, thousands)
 
 
-def percent_styles(styles: bytes) -> frozenset[int]:
-    """Indexes of the cell styles (cellXfs) whose number format is a percentage."""
-    if b"%" not in styles and _BUILTIN_ID.search(styles) is None:
-        return frozenset()  # no format shows a percentage: the usual case, decided without a scan
-    percent = set(_BUILTIN_PERCENT)
+def scaled_styles(styles: bytes) -> dict[int, Scale]:
+    """The cell styles (cellXfs indexes) whose number format scales what is shown, with how."""
+    if b"%" not in styles and b"," not in styles and _BUILTIN_ID.search(styles) is None:
+        return {}  # no format shows a percentage or thousands: the usual case, decided without a scan
+    formats = dict.fromkeys(_BUILTIN_PERCENT, Scale(percent=True))
     for tag in _tags(styles, _NUM_FMT):
         number = _number(tag.attributes.get(b"numFmtId"))
         code = tag.attributes.get(b"formatCode")
         if number is None or code is None:
             continue
-        if is_percent_format(html.unescape(code.decode("utf-8", "replace"))):
-            percent.add(number)
+        scale = number_scale(html.unescape(code.decode("utf-8", "replace")))
+        if scale:
+            formats[number] = scale
         else:
-            percent.discard(number)  # a file may redefine a built-in number
+            formats.pop(number, None)  # a file may redefine a built-in number
     table = _CELL_XFS.search(styles)
     if table is None:
-        return frozenset()
+        return {}
     closing = _CELL_XFS_END.search(styles, table.end())
     xfs = _tags(styles, _XF, table.end(), closing.start() if closing else None)
-    return frozenset(i for i, xf in enumerate(xfs) if _number(xf.attributes.get(b"numFmtId"), 0) in percent)
+    found: dict[int, Scale] = {}
+    for i, xf in enumerate(xfs):
+        shown = formats.get(_number(xf.attributes.get(b"numFmtId"), 0) or 0)
+        if shown is not None:
+            found[i] = shown
+    return found
 
 
-def percent_cells(sheet: bytes, styles: frozenset[int]) -> frozenset[str]:
-    """A1 references of the sheet's numeric cells whose style is one of ``styles``."""
+def scaled_cells(sheet: bytes, styles: dict[int, Scale]) -> dict[str, Scale]:
+    """The sheet's numeric cells (not empty) whose style is one of ``styles``, by A1 reference, with how they are
+    shown."""
     if not styles:
-        return frozenset()
-    found: set[str] = set()
+        return {}
+    found: dict[str, Scale] = {}
     for cell in _tags(sheet, _CELL):
         ref = cell.attributes.get(b"r")
-        kind = cell.attributes.get(b"t", b"n").strip()
-        if kind == b"n" and ref is not None and _number(cell.attributes.get(b"s"), 0) in styles:
-            found.add(_reference(ref))
-    return frozenset(found)
+        scale = styles.get(_number(cell.attributes.get(b"s"), 0) or 0)
+        if scale and ref is not None and not cell.empty and cell.attributes.get(b"t", b"n").strip() == b"n":
+            found[_reference(ref)] = scale
+    return found
 
 
 def error_cells(sheet: bytes) -> dict[str, str]:
@@ -153,16 +183,18 @@ def error_cells(sheet: bytes) -> dict[str, str]:
     return found
 
 
-def as_percent(text: str) -> str:
-    """A stored fraction as the percentage Excel shows for it (``0.8`` → ``80%``); other text unchanged."""
+def as_shown(text: str, scale: Scale) -> str:
+    """A stored number as its format shows it: ``0.8`` → ``80%``, 628400 under ``#,##0,`` → ``628.4`` (exact, not
+    rounded as the cell shows it); other text unchanged."""
     try:
         number = Decimal(text.strip())
     except InvalidOperation:
         return text
     if not number.is_finite():
         return text
-    scaled = number.scaleb(2)
-    if not scaled:
-        return "0%"
-    scaled = round(scaled, _SIGNIFICANT_DIGITS - 1 - scaled.adjusted())
-    return f"{scaled.normalize():f}%"
+    shown = number.scaleb((2 if scale.percent else 0) - 3 * scale.thousands)
+    sign = "%" if scale.percent else ""
+    if not shown:
+        return f"0{sign}"
+    shown = round(shown, _SIGNIFICANT_DIGITS - 1 - shown.adjusted())
+    return f"{shown.normalize():f}{sign}"

@@ -30,7 +30,7 @@ import defusedxml
 import defusedxml.ElementTree as SafeET
 
 from pipeline import xmlscan
-from pipeline.cellnotes import CellNotes, error_cells, percent_cells, percent_styles
+from pipeline.cellnotes import CellNotes, Scale, error_cells, scaled_cells, scaled_styles
 from pipeline.model import Issue, make_issue
 
 _MB = 1024 * 1024
@@ -68,7 +68,7 @@ DEFAULT_LIMITS = Limits()
 @dataclass(frozen=True)
 class Preflight:
     """What the preflight found: issues (errors reject the file before reading), save time, sheet names and what
-    calamine will not say of some cells (percent formats, formula errors: pipeline.cellnotes)."""
+    calamine will not say of some cells (scaling number formats, formula errors: pipeline.cellnotes)."""
 
     issues: tuple[Issue, ...]
     saved_at: str | None  # docProps/core.xml dcterms:modified (ISO 8601), if present and valid
@@ -238,7 +238,7 @@ class _Package:
         self.sheet_parts: dict[str, str] = {}  # worksheet part -> sheet name
         self.shared_strings = _SHARED_STRINGS
         self.styles = _STYLES
-        self.percent_styles: frozenset[int] = frozenset()
+        self.scaled_styles: dict[int, Scale] = {}
         self.cells = CellNotes()
         self.dtd_found = False
 
@@ -263,7 +263,7 @@ class _Package:
         if _CONTENT_TYPES not in names or _WORKBOOK not in names:
             raise _Stop(make_issue("not-a-workbook"))
         # The workbook and its relationships come first: they name the worksheets and the styles; then the
-        # styles, which say which cells hold percentages; then the rest, worksheets included.
+        # styles, which say which numbers are shown scaled (80%); then the rest, worksheets included.
         first = [_WORKBOOK, _WORKBOOK_RELS]
         for info in sorted((info for info in infos if info.filename in first), key=lambda i: first.index(i.filename)):
             self._part(info)
@@ -437,7 +437,7 @@ class _Package:
         elif name == _CORE:
             self.saved_at = _saved_at(content)
         elif name == self.styles:
-            self.percent_styles = percent_styles(content)
+            self.scaled_styles = scaled_styles(content)
         if name in self.sheet_parts or (name.startswith("xl/worksheets/") and name.count("/") == 2):
             sheet = self.sheet_parts.get(name, name)
             if self._check_sheet(sheet, content):
@@ -525,10 +525,10 @@ class _Package:
         return problem is None
 
     def _note_cells(self, sheet: str, content: bytes) -> None:
-        """Note the sheet's percent-formatted numbers and formula errors for the reader."""
-        percent = percent_cells(content, self.percent_styles)
-        if percent:
-            self.cells.percent[sheet] = percent
+        """Note the sheet's numbers shown scaled (percentages, thousands) and its formula errors for the reader."""
+        scaled = scaled_cells(content, self.scaled_styles)
+        if scaled:
+            self.cells.scaled[sheet] = scaled
         errors = error_cells(content)
         if errors:
             self.cells.errors[sheet] = errors

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline import layout
-from pipeline.cellnotes import CellNotes, as_percent
+from pipeline.cellnotes import CellNotes, as_shown
 from pipeline.model import Issue, make_issue
 
 _REF = re.compile(
@@ -174,8 +174,8 @@ def _text(value: Any) -> str | None:
 
 
 def _load_grid(reader: Any, sheet: str, notes: CellNotes | None) -> _Grid:
-    """Load one sheet as text, keeping absolute row and column positions; percent-formatted numbers as the
-    percentages they show, formula errors as the error (cells marked as such)."""
+    """Load one sheet as text, keeping absolute row and column positions; numbers whose format scales them as they
+    are shown (80%), formula errors as the error (cells marked as such)."""
     try:
         loaded = reader.load_sheet(sheet, header_row=None, skip_rows=0, dtypes="string")
     except Exception as exc:
@@ -184,14 +184,14 @@ def _load_grid(reader: Any, sheet: str, notes: CellNotes | None) -> _Grid:
         raise
     offsets = [info.absolute_index for info in loaded.available_columns()]
     rows: list[Any] = loaded.to_polars().rows()
-    percent = notes.percent.get(sheet, frozenset()) if notes else frozenset()
+    scaled = notes.scaled.get(sheet, {}) if notes else {}
     errors = notes.errors.get(sheet, {}) if notes else {}
-    if percent or errors:
+    if scaled or errors:
         index = {absolute + 1: i for i, absolute in enumerate(offsets)}
-        for ref in percent:
+        for ref, scale in scaled.items():
             at = _position(ref, index, len(rows))
             if at is not None and rows[at[0]][at[1]] is not None:
-                _set(rows, at, as_percent(str(rows[at[0]][at[1]])))
+                _set(rows, at, as_shown(str(rows[at[0]][at[1]]), scale))
         for ref, error in errors.items():  # calamine reads them as blanks
             at = _position(ref, index, len(rows))
             if at is not None:
@@ -300,8 +300,9 @@ def _resolve_names(defined: Iterable[Any], file: str, issues: list[Issue]) -> li
 def read_submission(data: bytes, file: str = "", notes: CellNotes | None = None) -> RawSubmission:
     """Open workbook bytes with calamine and read every contract name into a RawSubmission.
 
-    ``notes`` (from preflight) name the numbers shown as percentages, read as the division typed them (``80%``,
-    not the 0.8 stored), and the formula errors, read as the error (``#DIV/0!``) on a cell marked ``error``.
+    ``notes`` (from preflight) name the numbers whose format scales them, read as shown (``80%``, not the 0.8
+    stored; 628 under ``#,##0,``, not 628000), and the formula errors, read as the error (``#DIV/0!``) on a cell
+    marked ``error``.
     """
     import fastexcel  # imported here: the CLI's start-up stays fast
 

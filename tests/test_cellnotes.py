@@ -13,77 +13,90 @@ import pytest
 from openpyxl import load_workbook
 
 from pipeline.api import validate_files
-from pipeline.cellnotes import as_percent, error_cells, is_percent_format, percent_cells, percent_styles
+from pipeline.cellnotes import Scale, as_shown, error_cells, number_scale, scaled_cells, scaled_styles
 from pipeline.preflight import preflight
 
 
 @pytest.mark.parametrize(
-    ("code", "percent"),
+    ("code", "scale"),
     [
-        ("0%", True),
-        ("0.0%", True),
-        ("#,##0.00%;[Red]-#,##0.00%", True),
-        ("[$-411]0%", True),
-        ('0.0"%"', False),  # a quoted % is a literal sign: the value is not scaled
-        ("0\\%", False),  # so is an escaped one
-        ("[%]0", False),  # inside brackets
-        ("0_%", False),  # _x leaves the width of x
-        ("General", False),
-        ('yyyy"年"m"月"', False),
-        ("", False),
+        ("0%", Scale(percent=True)),
+        ("0.0%", Scale(percent=True)),
+        ("#,##0.00%;[Red]-#,##0.00%", Scale(percent=True)),
+        ("[$-411]0%", Scale(percent=True)),
+        ('0.0"%"', Scale()),  # a quoted % is a literal sign: the value is not scaled
+        ("0\\%", Scale()),  # so is an escaped one
+        ("[%]0", Scale()),  # inside brackets
+        ("0_%", Scale()),  # _x leaves the width of x
+        ("#,##0,", Scale(thousands=1)),  # 628400 shows as 628: thousands
+        ('#,##0,"千円"', Scale(thousands=1)),
+        ("#,##0.0,,;[Red]-#,##0.0,,", Scale(thousands=2)),
+        ("#,##0", Scale()),  # a thousands separator, not a scale
+        ('#,##0"千円"', Scale()),
+        ('0;"%";0,', Scale()),  # the first section decides
+        ("General", Scale()),
+        ('yyyy"年"m"月"', Scale()),
+        ("@", Scale()),
+        ("", Scale()),
     ],
 )
-def test_is_percent_format(code: str, percent: bool) -> None:
-    assert is_percent_format(code) is percent
+def test_number_scale(code: str, scale: Scale) -> None:
+    assert number_scale(code) == scale
 
 
 @pytest.mark.parametrize(
-    ("stored", "shown"),
+    ("stored", "scale", "shown"),
     [
-        ("0.8", "80%"),
-        ("0.75", "75%"),
-        ("0.125", "12.5%"),
-        ("1", "100%"),
-        ("1.5", "150%"),
-        ("-0.05", "-5%"),
-        ("0", "0%"),
-        ("0.30000000000000004", "30%"),  # Excel's 15 significant digits
-        ("1e-05", "0.001%"),
-        ("六", "六"),
-        ("inf", "inf"),
+        ("0.8", Scale(percent=True), "80%"),
+        ("0.75", Scale(percent=True), "75%"),
+        ("0.125", Scale(percent=True), "12.5%"),
+        ("1", Scale(percent=True), "100%"),
+        ("1.5", Scale(percent=True), "150%"),
+        ("-0.05", Scale(percent=True), "-5%"),
+        ("0", Scale(percent=True), "0%"),
+        ("0.30000000000000004", Scale(percent=True), "30%"),  # Excel's 15 significant digits
+        ("1e-05", Scale(percent=True), "0.001%"),
+        ("628000", Scale(thousands=1), "628"),
+        ("628400", Scale(thousands=1), "628.4"),  # exact, not rounded as the cell shows it
+        ("1500000", Scale(thousands=2), "1.5"),
+        ("0", Scale(thousands=1), "0"),
+        ("六", Scale(percent=True), "六"),
+        ("inf", Scale(percent=True), "inf"),
     ],
 )
-def test_as_percent(stored: str, shown: str) -> None:
-    assert as_percent(stored) == shown
+def test_as_shown(stored: str, scale: Scale, shown: str) -> None:
+    assert as_shown(stored, scale) == shown
 
 
-STYLES = b"""<?xml version="1.0" encoding="UTF-8"?>
+STYLES = """<?xml version="1.0" encoding="UTF-8"?>
 <styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">
-<numFmts count="3"><numFmt numFmtId="164" formatCode="0.0%"/><numFmt numFmtId="165" formatCode="0.0&quot;%&quot;"/>
-<numFmt numFmtId="10" formatCode="0.00"/></numFmts>
+<numFmts count="4"><numFmt numFmtId="164" formatCode="0.0%"/><numFmt numFmtId="165" formatCode="0.0&quot;%&quot;"/>
+<numFmt numFmtId="10" formatCode="0.00"/><numFmt numFmtId="166" formatCode="#,##0,&quot;千円&quot;"/></numFmts>
 <cellStyleXfs count="1"><xf numFmtId="9"/></cellStyleXfs>
-<cellXfs count="6"><xf numFmtId="0" fontId="0"/><xf numFmtId="9" fontId="0" applyNumberFormat="1"/>
-<xf numFmtId="164"><alignment wrapText="1"/></xf><xf numFmtId="165"/><xf numFmtId="10"/><xf/></cellXfs>
-</styleSheet>"""
+<cellXfs count="7"><xf numFmtId="0" fontId="0"/><xf numFmtId="9" fontId="0" applyNumberFormat="1"/>
+<xf numFmtId="164"><alignment wrapText="1"/></xf><xf numFmtId="165"/><xf numFmtId="10"/><xf/><xf numFmtId="166"/>
+</cellXfs></styleSheet>""".encode()
 
 
-def test_percent_styles_follow_built_in_and_custom_formats() -> None:
-    # 1: built-in 9; 2: custom 0.0%; not 3 (quoted %), not 4 (10 redefined without %), not 5 (General)
-    assert percent_styles(STYLES) == {1, 2}
-    assert percent_styles(STYLES.replace(b"cellXfs", b"x:cellXfs").replace(b"<xf", b"<x:xf")) == {1, 2}
-    assert percent_styles(b'<styleSheet><cellXfs><xf numFmtId="14"/></cellXfs></styleSheet>') == frozenset()
+def test_scaled_styles_follow_built_in_and_custom_formats() -> None:
+    # 1: built-in 9; 2: custom 0.0%; 6: thousands; not 3 (quoted %), 4 (10 redefined without %), 5 (General)
+    expected = {1: Scale(percent=True), 2: Scale(percent=True), 6: Scale(thousands=1)}
+    assert scaled_styles(STYLES) == expected
+    assert scaled_styles(STYLES.replace(b"cellXfs", b"x:cellXfs").replace(b"<xf", b"<x:xf")) == expected
+    assert scaled_styles(b'<styleSheet><cellXfs><xf numFmtId="14"/></cellXfs></styleSheet>') == {}
 
 
-def test_percent_cells_are_the_numeric_cells_with_those_styles() -> None:
+def test_scaled_cells_are_the_numeric_cells_with_those_styles() -> None:
     sheet = (
         b'<worksheet><sheetData><row r="3"><c r="A3" s="1"><v>0.8</v></c><c r="B3" s="1" t="s"><v>0</v></c>'
         b'<c r="C3" s="2" t="n"><v>0.5</v></c><c r="D3" s="3"><v>1</v></c><c r="E3"><v>2</v></c>'
         b'<c r="F3" s="1" t="str"><f>A3</f><v>x</v></c><c r="g3" s="2"><f>A3</f><v>0.8</v></c></row>'
         b"</sheetData></worksheet>"
     )
-    assert percent_cells(sheet, frozenset({1, 2})) == {"A3", "C3", "G3"}
-    assert percent_cells(sheet, frozenset({0})) == {"E3"}  # a cell without s has style 0
-    assert percent_cells(sheet, frozenset()) == frozenset()
+    percent = Scale(percent=True)
+    assert scaled_cells(sheet, {1: percent, 2: percent}) == {"A3": percent, "C3": percent, "G3": percent}
+    assert scaled_cells(sheet, {0: percent}) == {"E3": percent}  # a cell without s has style 0
+    assert scaled_cells(sheet, {}) == {}
 
 
 def _with_percentages(book: Path, cells: dict[str, Any], target: Path) -> Path:
@@ -98,6 +111,7 @@ def _with_percentages(book: Path, cells: dict[str, Any], target: Path) -> Path:
     return target
 
 
+PERCENTAGES = ("F28", "J28", "L28", "N28")
 PERCENT_ROW = {
     "B28": "電子申請の利用率",
     "C28": "成果指標",
@@ -121,7 +135,7 @@ def test_typed_percentages_read_as_percent_values(
     with zipfile.ZipFile(book) as archive:  # styles come after the sheets in the zip: preflight reads them first
         names = archive.namelist()
     assert names.index("xl/styles.xml") > names.index("xl/worksheets/sheet3.xml")
-    assert preflight(book.read_bytes()).cells.percent == {"政策1": {"F28", "J28", "L28", "N28"}}
+    assert preflight(book.read_bytes()).cells.scaled == {"政策1": dict.fromkeys(PERCENTAGES, Scale(percent=True))}
 
     [result] = validate_files([book])
     assert result.accepted
@@ -154,11 +168,30 @@ def test_percentages_resaved_by_libreoffice_read_the_same(
 ) -> None:
     book = _with_percentages(make_book(seed, "seed.xlsx"), PERCENT_ROW, tmp_path / "percent.xlsx")
     resaved = libreoffice(book, "xlsx", tmp_path / "resaved")
-    assert preflight(resaved.read_bytes()).cells.percent == {"政策1": {"F28", "J28", "L28", "N28"}}
+    assert preflight(resaved.read_bytes()).cells.scaled == {"政策1": dict.fromkeys(PERCENTAGES, Scale(percent=True))}
     [original] = validate_files([book])
     [again] = validate_files([resaved])
     assert [(i.code, i.cell, i.message) for i in again.issues] == [(i.code, i.cell, i.message) for i in original.issues]
     assert again.record == original.record
+
+
+def test_budget_kept_in_yen_and_shown_in_thousands_reads_as_shown(
+    make_book: Callable[..., Path],
+    seed: dict[str, Any],
+    tmp_path: Path,
+    libreoffice: Callable[[Path, str, Path], Path],
+) -> None:
+    # 予算額(千円) 628 kept as 628,400 yen under #,##0, (the cell shows 628): 628.4 千円, not 628,400
+    wb = load_workbook(make_book(seed, "seed.xlsx"))
+    wb["政策1"]["G39"] = 628_400
+    wb["政策1"]["G39"].number_format = "#,##0,"
+    wb.save(tmp_path / "yen.xlsx")
+    resaved = libreoffice(tmp_path / "yen.xlsx", "xlsx", tmp_path / "resaved")
+    for book in (tmp_path / "yen.xlsx", resaved):
+        assert preflight(book.read_bytes()).cells.scaled == {"政策1": {"G39": Scale(thousands=1)}}
+        [result] = validate_files([book])
+        assert result.issues == ()
+        assert result.record["policies"][0]["projects"][0]["budget"] == 628.4  # type: ignore[index]
 
 
 # ---------------------------------------------------------------- formula errors
