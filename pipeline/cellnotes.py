@@ -154,33 +154,28 @@ def scaled_styles(styles: bytes) -> dict[int, Scale]:
     return found
 
 
-def scaled_cells(sheet: bytes, styles: dict[int, Scale]) -> dict[str, Scale]:
-    """The sheet's numeric cells (not empty) whose style is one of ``styles``, by A1 reference, with how they are
-    shown."""
-    if not styles:
-        return {}
-    found: dict[str, Scale] = {}
+def sheet_notes(sheet: bytes, styles: dict[int, Scale]) -> tuple[dict[str, Scale], dict[str, str]]:
+    """In one pass over the sheet's cells, by A1 reference: the numbers (not empty) whose style is one of
+    ``styles``, with how they are shown, and the cells whose value is an error (type ``e``), with the error."""
+    errors_here = _ERROR_TYPE.search(sheet) is not None  # no error anywhere: the usual case, one search
+    scaled: dict[str, Scale] = {}
+    errors: dict[str, str] = {}
+    if not styles and not errors_here:
+        return scaled, errors
     for cell in _tags(sheet, _CELL):
         ref = cell.attributes.get(b"r")
-        scale = styles.get(_number(cell.attributes.get(b"s"), 0) or 0)
-        if scale and ref is not None and not cell.empty and cell.attributes.get(b"t", b"n").strip() == b"n":
-            found[_reference(ref)] = scale
-    return found
-
-
-def error_cells(sheet: bytes) -> dict[str, str]:
-    """The sheet's cells whose value is an error (type ``e``), by A1 reference, with the error shown."""
-    if _ERROR_TYPE.search(sheet) is None:
-        return {}  # no error anywhere: the usual case, decided by one search
-    found: dict[str, str] = {}
-    for cell in _tags(sheet, _CELL):
-        ref = cell.attributes.get(b"r")
-        if cell.attributes.get(b"t", b"").strip() != b"e" or ref is None:
+        if ref is None:
             continue
-        value = None if cell.empty else _VALUE_OR_END.search(sheet, cell.end)
-        shown = value.group(1) if value is not None and value.group(1) is not None else b""
-        found[_reference(ref)] = shown.decode("utf-8", "replace").strip() or _UNKNOWN_ERROR
-    return found
+        kind = cell.attributes.get(b"t", b"n").strip()
+        if kind == b"n" and styles and not cell.empty:
+            scale = styles.get(_number(cell.attributes.get(b"s"), 0) or 0)
+            if scale is not None:
+                scaled[_reference(ref)] = scale
+        elif kind == b"e":
+            value = None if cell.empty else _VALUE_OR_END.search(sheet, cell.end)
+            shown = value.group(1) if value is not None and value.group(1) is not None else b""
+            errors[_reference(ref)] = shown.decode("utf-8", "replace").strip() or _UNKNOWN_ERROR
+    return scaled, errors
 
 
 def as_shown(text: str, scale: Scale) -> str:

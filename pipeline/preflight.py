@@ -30,7 +30,7 @@ import defusedxml
 import defusedxml.ElementTree as SafeET
 
 from pipeline import xmlscan
-from pipeline.cellnotes import CellNotes, Scale, error_cells, scaled_cells, scaled_styles
+from pipeline.cellnotes import CellNotes, Scale, scaled_styles, sheet_notes
 from pipeline.model import Issue, make_issue
 
 _MB = 1024 * 1024
@@ -526,10 +526,9 @@ class _Package:
 
     def _note_cells(self, sheet: str, content: bytes) -> None:
         """Note the sheet's numbers shown scaled (percentages, thousands) and its formula errors for the reader."""
-        scaled = scaled_cells(content, self.scaled_styles)
+        scaled, errors = sheet_notes(content, self.scaled_styles)
         if scaled:
             self.cells.scaled[sheet] = scaled
-        errors = error_cells(content)
         if errors:
             self.cells.errors[sheet] = errors
 

@@ -212,9 +212,11 @@ def _position(ref: str, col_index: Mapping[int, int], height: int) -> tuple[int,
 
 
 def _set(rows: list[Any], at: tuple[int, int], value: str) -> None:
-    values = list(rows[at[0]])
-    values[at[1]] = value
-    rows[at[0]] = tuple(values)
+    """Set one value; the row becomes a list the first time (a row of a frame is a tuple)."""
+    row = rows[at[0]]
+    if isinstance(row, tuple):
+        row = rows[at[0]] = list(row)
+    row[at[1]] = value
 
 
 @functools.lru_cache(maxsize=1024)

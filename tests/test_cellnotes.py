@@ -13,7 +13,7 @@ import pytest
 from openpyxl import load_workbook
 
 from pipeline.api import validate_files
-from pipeline.cellnotes import Scale, as_shown, error_cells, number_scale, scaled_cells, scaled_styles
+from pipeline.cellnotes import Scale, as_shown, number_scale, scaled_styles, sheet_notes
 from pipeline.preflight import preflight
 
 
@@ -94,9 +94,9 @@ def test_scaled_cells_are_the_numeric_cells_with_those_styles() -> None:
         b"</sheetData></worksheet>"
     )
     percent = Scale(percent=True)
-    assert scaled_cells(sheet, {1: percent, 2: percent}) == {"A3": percent, "C3": percent, "G3": percent}
-    assert scaled_cells(sheet, {0: percent}) == {"E3": percent}  # a cell without s has style 0
-    assert scaled_cells(sheet, {}) == {}
+    assert sheet_notes(sheet, {1: percent, 2: percent}) == ({"A3": percent, "C3": percent, "G3": percent}, {})
+    assert sheet_notes(sheet, {0: percent}) == ({"E3": percent}, {})  # a cell without s has style 0
+    assert sheet_notes(sheet, {}) == ({}, {})
 
 
 def _with_percentages(book: Path, cells: dict[str, Any], target: Path) -> Path:
@@ -202,8 +202,10 @@ def test_error_cells_with_the_error_shown() -> None:
         b'<sheetData><row r="2"><c r="A2" s="3" t="e"><f>1/0</f><v>#DIV/0!</v></c><c r="B2" t="e"><v>#N/A</v></c>'
         b'<c r="C2" t="e"/><c r="D2" t="n"><v>1</v></c><x:c r="E2" t="e"><x:v>#REF!</x:v></x:c></row></sheetData>'
     )
-    assert error_cells(sheet) == {"A2": "#DIV/0!", "B2": "#N/A", "C2": "#エラー", "E2": "#REF!"}
-    assert error_cells(b'<sheetData><row r="1"><c r="A1" t="n"><v>1</v></c></row></sheetData>') == {}
+    errors = {"A2": "#DIV/0!", "B2": "#N/A", "C2": "#エラー", "E2": "#REF!"}
+    assert sheet_notes(sheet, {}) == ({}, errors)
+    assert sheet_notes(sheet, {0: Scale(percent=True)}) == ({"D2": Scale(percent=True)}, errors)
+    assert sheet_notes(b'<sheetData><row r="1"><c r="A1" t="n"><v>1</v></c></row></sheetData>', {}) == ({}, {})
 
 
 FORMULA_ERROR = "数式の結果がエラーです。数式を直すか、値を直接入力してください（入力値: 「{}」）"
