@@ -45,6 +45,7 @@ TEMPLATE_FILENAME = f"工程表テンプレート_v{TEMPLATE_VERSION}.xlsx"
 
 FONT_NAME = "游ゴシック"
 _LABEL_COLUMN = "B"  # labels sit left of every input area
+_TYPED_AS_TEXT = (Kind.CODE, Kind.PHONE)  # input cells formatted as text ("@")
 _LAST_BASIC_COLUMN = "L"
 _LAST_POLICY_COLUMN = "R"
 
@@ -288,7 +289,9 @@ def _draw_field(ws: Worksheet, f: Field) -> None:
     _merge_and_style(ws, label_ref, _LABEL_FONT, _LABEL_FILL, _LABEL_ALIGN, f.label)
     input_last_col = f.merge_to or last_col
     for row in range(first_row, last_row + 1):
-        _merge_and_style(ws, f"{first_col}{row}:{input_last_col}{row}", _INPUT_FONT, _INPUT_FILL, _INPUT_ALIGN)
+        _merge_and_style(
+            ws, f"{first_col}{row}:{input_last_col}{row}", _INPUT_FONT, _INPUT_FILL, _INPUT_ALIGN, kind=f.kind
+        )
         if f.row_height:
             ws.row_dimensions[row].height = f.row_height
     _add_validation(ws, f"{first_col}{first_row}:{first_col}{last_row}", f.label, f.hint, f.choices, f.kind)
@@ -306,7 +309,7 @@ def _draw_table(ws: Worksheet, f: Field, header_row: int, last_row: int) -> None
         choice_like = bool(col.choices) or col.kind in (Kind.BUDGET, Kind.CODE)
         for row in range(header_row + 1, last_row + 1):
             align = _CENTER_INPUT_ALIGN if choice_like else _INPUT_ALIGN
-            _merge_and_style(ws, f"{col.letter}{row}:{end}{row}", _INPUT_FONT, _INPUT_FILL, align)
+            _merge_and_style(ws, f"{col.letter}{row}:{end}{row}", _INPUT_FONT, _INPUT_FILL, align, kind=col.kind)
         _add_validation(
             ws, f"{col.letter}{header_row + 1}:{col.letter}{last_row}", col.label, col.hint, col.choices, col.kind
         )
@@ -382,9 +385,18 @@ def _note(ws: Worksheet, ref: str, text: str) -> None:
 
 
 def _merge_and_style(
-    ws: Worksheet, ref: str, font: Font, fill: PatternFill, align: Alignment, value: str | None = None
+    ws: Worksheet,
+    ref: str,
+    font: Font,
+    fill: PatternFill,
+    align: Alignment,
+    value: str | None = None,
+    *,
+    kind: Kind | None = None,
 ) -> None:
-    """Merge `ref` (when it spans several cells), style every cell in it and set the top-left value."""
+    """Merge `ref` (when it spans several cells), style every cell in it and set the top-left value; input cells of
+    codes and phone numbers are formatted as text, so that Excel keeps what is typed (0101, 0857267642) instead of
+    turning it into a number without its leading zero."""
     if ":" in ref and ref.split(":")[0] != ref.split(":")[1]:
         ws.merge_cells(ref)
     for row in ws[ref] if ":" in ref else ((ws[ref],),):
@@ -393,6 +405,8 @@ def _merge_and_style(
             cell.fill = fill
             cell.alignment = align
             cell.border = _BORDER
+            if kind in _TYPED_AS_TEXT:
+                cell.number_format = "@"
     if value is not None:
         ws[ref.split(":")[0]].value = value
 

@@ -184,6 +184,18 @@ def test_input_cells_are_yellow_bordered_and_in_the_japanese_font(saved: Workboo
     assert saved[SHEET_BASIC]["B4"].fill.fgColor.rgb == "00DDEBF7"
 
 
+def test_codes_and_phone_numbers_are_typed_as_text(saved: Workbook) -> None:
+    # Excel keeps 0101 and 0857267642 as typed in a text cell; in a General cell they lose their leading zero.
+    basic, policy = saved[SHEET_BASIC], saved[SHEET_POLICY]
+    assert (basic["C8"].number_format, basic["C10"].number_format) == ("@", "@")
+    assert [policy[f"B{row}"].number_format for row in (39, 48)] == ["@", "@"]  # 事業の番号
+    assert (basic["C9"].number_format, policy["G39"].number_format, policy["L26"].number_format) == (
+        "General",
+        "General",
+        "General",
+    )
+
+
 def test_wide_inputs_are_merged(saved: Workbook) -> None:
     basic = {str(r) for r in saved[SHEET_BASIC].merged_cells.ranges}
     policy = {str(r) for r in saved[SHEET_POLICY].merged_cells.ranges}
