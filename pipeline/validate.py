@@ -69,13 +69,25 @@ class Master:
 
     def knows(self, key: DivisionKey) -> bool:
         """True when the master lists this division (by code when both have one, else by names)."""
+        return self.find(key) is not None
+
+    def find(self, key: DivisionKey) -> DivisionKey | None:
+        """The master's entry for this division (by code when both have one, else by names), or None.
+
+        A numeric code matches without its leading zeros (0101 and 101): typed into a General cell, Excel keeps
+        the number and drops the zero.
+        """
         for known in self.divisions:
             if key.code and known.code:
-                if key.code == known.code:
-                    return True
+                if _same_code(key.code, known.code):
+                    return known
             elif (known.department, known.division) == (key.department, key.division):
-                return True
-        return False
+                return known
+        return None
+
+
+def _same_code(a: str, b: str) -> bool:
+    return a == b or (a.isdigit() and b.isdigit() and a.lstrip("0") == b.lstrip("0"))
 
 
 @dataclass(frozen=True)
@@ -408,11 +420,16 @@ def _check_self_evaluation(b: _Builder, record: dict[str, Any]) -> None:
 
 def _check_master(b: _Builder, record: dict[str, Any], raw: RawSubmission, master: Master) -> None:
     key = DivisionKey(record.get("division_code"), record.get("department") or "", record.get("division") or "")
-    if key.division and not master.knows(key):
+    if not key.division:
+        return
+    known = master.find(key)
+    if known is None:
         cell = _anchor(raw.cells, raw.anchors, "division")
         if cell is not None:
             found = " ".join(x for x in (key.code, key.department, key.division) if x)
             b.issue("unknown-division", cell, layout.label_of("division"), found, quote=False)
+    elif key.code and known.code and key.code != known.code:
+        record["division_code"] = known.code  # as the master writes it (0101, not the 101 Excel kept)
 
 
 def _schema_issues(b: _Builder, record: dict[str, Any]) -> None:

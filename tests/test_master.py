@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import Workbook
@@ -40,6 +42,32 @@ def test_master_knows_by_code_else_by_names() -> None:
     assert not master.knows(DivisionKey("9999", "総務部", "情報政策課"))
     assert master.knows(DivisionKey(None, "福祉保健部", "福祉保健課"))
     assert master.knows(DivisionKey("2101", "福祉保健部", "福祉保健課"))
+
+
+def test_numeric_code_matches_without_its_leading_zeros() -> None:
+    from pipeline.validate import Master
+
+    master = Master((DivisionKey("0101", "総務部", "情報政策課"), DivisionKey("A01", "福祉保健部", "福祉保健課")))
+    assert master.find(DivisionKey("101", "総務部", "情報政策課")) == DivisionKey("0101", "総務部", "情報政策課")
+    assert master.find(DivisionKey("00101", "総務部", "情報政策課")) is not None
+    assert master.find(DivisionKey("1010", "総務部", "情報政策課")) is None
+    assert master.find(DivisionKey("A1", "福祉保健部", "福祉保健課")) is None  # not a number: exact only
+
+
+def test_file_whose_code_lost_its_leading_zero_is_known_and_takes_the_masters_code(
+    make_book: Callable[..., Path], seed: dict[str, Any], tmp_path: Path
+) -> None:
+    from pipeline.api import validate_files
+    from pipeline.validate import Master
+
+    seed["division_code"] = 101  # typed 0101 into a General cell: Excel keeps the number 101
+    book = make_book(seed, "seed.xlsx")
+    master = Master((DivisionKey("0101", "総務部", "情報政策課"),))
+    [result] = validate_files([book], master=master)
+    assert result.issues == ()
+    assert result.record["division_code"] == "0101"  # type: ignore[index]
+    [other] = validate_files([book], master=Master((DivisionKey("0102", "総務部", "情報政策課"),)))
+    assert [i.code for i in other.errors] == ["unknown-division"]
 
 
 def test_master_without_its_columns_is_a_clear_error(tmp_path: Path) -> None:
