@@ -233,6 +233,10 @@ _EXPLAIN_VALUE_IN = label_of("indicators.selection_reason")
 _EXPLAIN_BUDGET_IN = label_of("projects.summary")
 _EXAMPLE_MAX_CHARS = 12  # longer numbers in a hint would only repeat the junk back
 _COMMA_HINT = "桁区切りのカンマは3桁ごとに付けるか、付けずに入力してください（例: 1,234 または 1234）"
+# A date cell, as calamine gives it: what Excel makes of 3/16 or 3-16 typed into a value.
+_DATE_CELL = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?: [0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?)?")
+_DATE_HINT = "日付として保存されています（Excel は 3/16 や 3-16 のような入力を日付に変えます）。"
+_DATE_VALUE_HINT = f"数値だけを入力し、分数などの説明は「{_EXPLAIN_VALUE_IN}」などに書いてください"
 
 
 def _is_unit(unit: str) -> bool:
@@ -308,6 +312,8 @@ def _kanji_number_hint(text: str) -> str | None:
 
 def _not_a_number_hint(text: str, *, budget: bool) -> str:
     """What to type instead of NFKC `text`, which has digits but is not a number."""
+    if _DATE_CELL.fullmatch(text):
+        return _DATE_HINT + ("千円単位の数値だけを入力してください" if budget else _DATE_VALUE_HINT)
     if "," in text and _read_number(text.replace(",", "")) is not None:
         return _COMMA_HINT
     first = _FIRST_NUMBER.search(text)

@@ -38,6 +38,7 @@ VALUE_HINT = "「{}」のように数値だけを入力し、説明は「計画�
 BUDGET_HINT = "「{}」のように千円単位の数値だけを入力し、説明は「事業概要・スケジュール」に書いてください"
 COMMA_HINT = "桁区切りのカンマは3桁ごとに付けるか、付けずに入力してください（例: 1,234 または 1234）"
 KANJI_HINT = "算用数字で入力してください（例: {}）"
+DATE_HINT = "日付として保存されています（Excel は 3/16 や 3-16 のような入力を日付に変えます）。"
 
 # ---------------------------------------------------------------- text and codes
 
@@ -202,6 +203,12 @@ def test_parse_value_qualitative_keeps_the_typed_characters() -> None:
         ("▲六", KANJI_HINT.format("-6")),
         ("　六　", KANJI_HINT.format("6")),
         ("1" * 40 + "件と" + "2", VALUE_HINT.format("18")),
+        # 3/16 typed into a General cell: Excel stores a date, calamine gives it as below
+        (
+            "2026-03-16 00:00:00",
+            DATE_HINT + "数値だけを入力し、分数などの説明は「計画指標の選定理由」などに書いてください",
+        ),
+        ("2026-03-16", DATE_HINT + "数値だけを入力し、分数などの説明は「計画指標の選定理由」などに書いてください"),
     ],
 )
 def test_parse_value_rejects_digits_that_are_not_a_number(raw: str, hint: str) -> None:
@@ -246,6 +253,7 @@ def test_parse_value_never_raises_and_never_invents_a_value(raw: str) -> None:
         ("628千円(H27)", NotANumber(BUDGET_HINT.format("628"))),
         ("予算額(事業費)628千円", NotANumber(BUDGET_HINT.format("628"))),
         ("6,,28", NotANumber(COMMA_HINT)),
+        ("2026-03-16 00:00:00", NotANumber(DATE_HINT + "千円単位の数値だけを入力してください")),
     ],
 )
 def test_parse_budget(raw: str | None, expected: Number | NotANumber | None) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -174,6 +175,20 @@ FAULTS: dict[str, tuple[Mutation, list[tuple[str, str, str, str, str]]]] = {
                 "not-an-integer",
                 "error",
                 "政策1!C52「達成度の評価」: 0～10の整数を入力してください（入力値: 「9.5」）",
+            )
+        ],
+    ),
+    "date_actual": (  # 3/16 typed into a General cell: Excel stores a date
+        lambda e: _ind(e).update(actual=datetime(2026, 3, 16)),
+        [
+            (
+                "政策1",
+                "L26",
+                "not-a-number",
+                "error",
+                "政策1!L26「今年度実績値」: 数値を入力してください。日付として保存されています（Excel は 3/16 や 3-16 のような入力を"
+                "日付に変えます）。数値だけを入力し、分数などの説明は「計画指標の選定理由」などに書いてください"
+                "（入力値: 「2026-03-16 00:00:00」）",
             )
         ],
     ),
