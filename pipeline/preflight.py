@@ -495,8 +495,12 @@ class _Package:
 
     def _check_shared_strings(self, content: bytes) -> None:
         start = _SST_TAG.search(content)
-        text = xmlscan.rest_of_tag(content, start) if start else None
-        if text is None:
+        if start is None:
+            return
+        text = xmlscan.rest_of_tag(content, start)
+        if text is None:  # refused, not skipped: a lenient reader might still take its counts
+            detail = _unreadable_tag(content, start.start())
+            self.issues.append(make_issue("bad-shared-strings", detail=detail))
             return
         limit = self.limits.max_shared_strings
         for key, value in xmlscan.attributes(text):

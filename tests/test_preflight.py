@@ -149,6 +149,15 @@ def test_hostile_markup_is_scanned_in_one_pass(base: bytes, key: str) -> None:
     assert codes(result) == expected
 
 
+def test_unreadable_shared_strings_tag_is_refused(base: bytes) -> None:
+    parts = hostile._parts(base)
+    path = hostile._shared_strings_path(parts)
+    parts[path] = re.sub(rb"<sst\b", b'<sst x="<" count="4294967295"', parts[path], count=1)
+    [issue] = preflight(hostile._zip(parts)).issues
+    assert issue.code == "bad-shared-strings"
+    assert "を読めません" in issue.message
+
+
 def test_unreadable_cell_tag_is_refused_with_what_was_found(base: bytes) -> None:
     result = preflight(hostile.with_rows(base, b'<row r="1"><c r="A1" x="<c r=\'XFD1048576\'>"><v>1</v></c></row>'))
     [issue] = result.issues
