@@ -445,6 +445,10 @@ def _schema_issues(b: _Builder, record: dict[str, Any]) -> None:
         if cell is not None and _has_issue(b, cell):
             continue  # a value problem at this cell is already reported more precisely
         label = _label_for_path(path)
+        if cell is not None and error.instance is None and type(error.kind).__name__ == "Type":
+            # a value the data model requires left blank (a project row without its name): say so, as for fields
+            b.issue("missing-field", cell, label, what=_hint_for_path(path) or f"{label}を入力してください。")
+            continue
         detail = _schema_detail(error)
         if cell is not None:
             b.issue("schema", cell, label, detail=detail)
@@ -459,6 +463,14 @@ def _label_for_path(path: list[Any]) -> str:
     for name in reversed(names):
         if name in layout.ALL_FIELDS:
             return layout.ALL_FIELDS[name].label
+    return ""
+
+
+def _hint_for_path(path: list[Any]) -> str:
+    """What to type in the table column a record path points at (``projects/0/name``), or ''."""
+    names = [p for p in path if isinstance(p, str)]
+    if len(names) >= 2 and names[-2] in layout.ALL_FIELDS and layout.ALL_FIELDS[names[-2]].columns:
+        return layout.ALL_FIELDS[names[-2]].column(names[-1]).hint
     return ""
 
 

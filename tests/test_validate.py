@@ -256,6 +256,18 @@ FAULTS: dict[str, tuple[Mutation, list[tuple[str, str, str, str, str]]]] = {
             )
         ],
     ),
+    "project_without_name": (
+        lambda e: _policy(e)["projects"][0].update(name=None),
+        [
+            (
+                "政策1",
+                "C39",
+                "missing-field",
+                "error",
+                "政策1!C39「事業名」: 入力が必要です。事業・制度の名称を入力してください。",
+            )
+        ],
+    ),
     "negative_budget": (
         lambda e: _policy(e)["projects"][0].update(budget="▲100"),
         [
