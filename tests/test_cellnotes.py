@@ -99,16 +99,21 @@ def test_scaled_cells_are_the_numeric_cells_with_those_styles() -> None:
     assert sheet_notes(sheet, {}) == ({}, {})
 
 
-def _with_percentages(book: Path, cells: dict[str, Any], target: Path) -> Path:
-    """The workbook with these cells of 政策1 set as Excel stores typed percentages: a fraction, format 0%."""
+def _edited(book: Path, target: Path, values: dict[str, Any], formats: dict[str, str] | None = None) -> Path:
+    """The workbook with these cells of 政策1 set, and these number formats, saved at ``target``."""
     wb = load_workbook(book)
     ws = wb["政策1"]
-    for ref, value in cells.items():
+    for ref, value in values.items():
         ws[ref] = value
-        if isinstance(value, float):
-            ws[ref].number_format = "0%"
+    for ref, number_format in (formats or {}).items():
+        ws[ref].number_format = number_format
     wb.save(target)
     return target
+
+
+def _with_percentages(book: Path, cells: dict[str, Any], target: Path) -> Path:
+    """The workbook with these cells of 政策1 set as Excel stores typed percentages: a fraction, format 0%."""
+    return _edited(book, target, cells, {ref: "0%" for ref, value in cells.items() if isinstance(value, float)})
 
 
 PERCENTAGES = ("F28", "J28", "L28", "N28")
@@ -182,12 +187,9 @@ def test_budget_kept_in_yen_and_shown_in_thousands_reads_as_shown(
     libreoffice: Callable[[Path, str, Path], Path],
 ) -> None:
     # 予算額(千円) 628 kept as 628,400 yen under #,##0, (the cell shows 628): 628.4 千円, not 628,400
-    wb = load_workbook(make_book(seed, "seed.xlsx"))
-    wb["政策1"]["G39"] = 628_400
-    wb["政策1"]["G39"].number_format = "#,##0,"
-    wb.save(tmp_path / "yen.xlsx")
-    resaved = libreoffice(tmp_path / "yen.xlsx", "xlsx", tmp_path / "resaved")
-    for book in (tmp_path / "yen.xlsx", resaved):
+    yen = _edited(make_book(seed, "seed.xlsx"), tmp_path / "yen.xlsx", {"G39": 628_400}, {"G39": "#,##0,"})
+    resaved = libreoffice(yen, "xlsx", tmp_path / "resaved")
+    for book in (yen, resaved):
         assert preflight(book.read_bytes()).cells.scaled == {"政策1": {"G39": Scale(thousands=1)}}
         [result] = validate_files([book])
         assert result.issues == ()
@@ -271,10 +273,8 @@ def test_formula_error_saved_by_libreoffice_is_an_error(
     tmp_path: Path,
     libreoffice: Callable[[Path, str, Path], Path],
 ) -> None:
-    wb = load_workbook(make_book(seed, "seed.xlsx"))
-    wb["政策1"]["L27"] = "=L26/0"
-    wb.save(tmp_path / "formula.xlsx")
-    computed = libreoffice(tmp_path / "formula.xlsx", "xlsx", tmp_path / "computed")  # caches the result
+    formula = _edited(make_book(seed, "seed.xlsx"), tmp_path / "formula.xlsx", {"L27": "=L26/0"})
+    computed = libreoffice(formula, "xlsx", tmp_path / "computed")  # caches the result
     [result] = validate_files([computed])
     assert [(i.cell, i.code, i.message) for i in result.errors] == [
         ("L27", "formula-error", "政策1!L27「今年度実績値」: " + FORMULA_ERROR.format("#DIV/0!"))

@@ -36,6 +36,15 @@ def _division(department: str, division: str, code: str) -> dict[str, Any]:
     return entries
 
 
+def _merge_command(inbox: Path, outbox: Path) -> list[str]:
+    return [*PIPELINE, "merge", "--inbox", str(inbox), "--outbox", str(outbox)]
+
+
+def _merge(inbox: Path, outbox: Path) -> subprocess.CompletedProcess[str]:
+    """`pipeline merge` as a subprocess, run to its end."""
+    return subprocess.run(_merge_command(inbox, outbox), capture_output=True, text=True, cwd=ROOT, check=False)
+
+
 def _measured(args: list[str], cwd: Path) -> tuple[subprocess.CompletedProcess[str], float, float]:
     """Run a command; its wall time and the peak RSS (MB) of the largest process in its tree."""
     probe = (
@@ -93,7 +102,7 @@ def test_hostile_inbox_is_merged_with_one_clear_rejection_per_bad_file(
     inbox, expected = hostile_inbox
     before = {p: p.read_bytes() for p in inbox.iterdir()}
     outbox = tmp_path / "outbox"
-    done, wall, peak_mb = _measured([*PIPELINE, "merge", "--inbox", str(inbox), "--outbox", str(outbox)], ROOT)
+    done, wall, peak_mb = _measured(_merge_command(inbox, outbox), ROOT)
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stdout + done.stderr
     assert wall < 60, wall
@@ -230,19 +239,13 @@ def test_sigkill_while_writing_leaves_previous_outputs_intact(tmp_path: Path, ma
     outbox = tmp_path / "outbox"
     small = tmp_path / "small"
     make_book(seed_entries(), "a.xlsx", small)
-    first = subprocess.run(
-        [*PIPELINE, "merge", "--inbox", str(small), "--outbox", str(outbox)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
-    )
+    first = _merge(small, outbox)
     assert first.returncode == 0, first.stderr
     previous = _outputs(outbox)
     inbox = _big_inbox(tmp_path, make_book, 60)
     for stage in ("reading", "writing"):
         proc = subprocess.Popen(
-            [*PIPELINE, "merge", "--inbox", str(inbox), "--outbox", str(outbox)],
+            _merge_command(inbox, outbox),
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -260,13 +263,7 @@ def test_sigkill_while_writing_leaves_previous_outputs_intact(tmp_path: Path, ma
         proc.wait()
         assert _outputs(outbox) == previous, stage
     # the next run cleans up and completes
-    again = subprocess.run(
-        [*PIPELINE, "merge", "--inbox", str(small), "--outbox", str(outbox)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
-    )
+    again = _merge(small, outbox)
     assert again.returncode == 0, again.stderr
     assert _outputs(outbox).keys() == previous.keys()
 
@@ -275,7 +272,7 @@ def test_two_merges_on_one_outbox_cannot_interleave(tmp_path: Path, make_book: C
     inbox = _big_inbox(tmp_path, make_book, 150)  # long enough that the first still holds the lock
     outbox = tmp_path / "outbox"
     first = subprocess.Popen(
-        [*PIPELINE, "merge", "--inbox", str(inbox), "--outbox", str(outbox)],
+        _merge_command(inbox, outbox),
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -287,13 +284,7 @@ def test_two_merges_on_one_outbox_cannot_interleave(tmp_path: Path, make_book: C
             break
         time.sleep(0.002)
     assert first.poll() is None
-    second = subprocess.run(
-        [*PIPELINE, "merge", "--inbox", str(inbox), "--outbox", str(outbox)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
-    )
+    second = _merge(inbox, outbox)
     assert second.returncode == 2
     assert f"別の pipeline merge が出力先 {outbox} に書き込み中です。" in second.stderr
     _out, err = first.communicate(timeout=120)
@@ -332,13 +323,7 @@ def test_awkward_file_names_all_work(tmp_path: Path, make_book: Callable[..., Pa
     Path(os.fsdecode(sjis)).write_bytes(data)
     set_saved_at(Path(os.fsdecode(sjis)), "2016-03-09T09:00:00Z")
     outbox = tmp_path / "outbox"
-    done = subprocess.run(
-        [*PIPELINE, "merge", "--inbox", str(inbox), "--outbox", str(outbox)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
-    )
+    done = _merge(inbox, outbox)
     assert done.returncode == 0, done.stderr
     subs = pl.read_parquet(outbox / "tables" / "submissions.parquet")
     assert sorted(subs["file"].to_list()) == sorted([*names.values(), "工程表.xlsx"])
