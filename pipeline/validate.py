@@ -106,8 +106,14 @@ class _Builder:
         self.file = file
         self.issues: list[Issue] = []
         self.locations: dict[str, str] = {}
+        self._formula_errors: set[tuple[str, str]] = set()  # cells whose value is a formula's error
 
     def issue(self, code: str, cell: Cell, label: str, found: Any = "", **params: Any) -> None:
+        where = (cell.sheet, cell.address)
+        if code == "formula-error":
+            self._formula_errors.add(where)
+        elif where in self._formula_errors:
+            return  # the value was taken as missing: the formula error already says what to mend
         self.issues.append(
             make_issue(code, file=self.file, sheet=cell.sheet, cell=cell.address, field=label, found=found, **params)
         )
@@ -524,12 +530,4 @@ def validate_raw(
     if master is not None:
         _check_master(b, record, raw, master)
     _schema_issues(b, record)
-    return Validated(record, b.locations, _without_echoes(b.issues))
-
-
-def _without_echoes(issues: list[Issue]) -> tuple[Issue, ...]:
-    """The issues, less those that only echo a formula error in the same cell (its value taken as missing)."""
-    errored = {(i.sheet, i.cell) for i in issues if i.code == "formula-error"}
-    if not errored:
-        return tuple(issues)
-    return tuple(i for i in issues if i.code == "formula-error" or (i.sheet, i.cell) not in errored)
+    return Validated(record, b.locations, tuple(b.issues))
