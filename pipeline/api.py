@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pipeline.config import Settings
 from pipeline.constants import FEEDBACK_FOLDER
@@ -21,7 +21,7 @@ from pipeline.validate import Master
 from pipeline.worker import Task, run_isolated
 
 if TYPE_CHECKING:  # polars stays unimported until a merge needs it: `pipeline validate` starts fast
-    from pipeline.merge import MergeResult
+    from pipeline.merge import MergeResult, Prepared
 
 Progress = Callable[[int, int], None]
 
@@ -145,7 +145,7 @@ def _merge(
     later = ["pipeline.merge", *(["pipeline.write"] if outbox is not None else [])]
     importer = threading.Thread(target=lambda: [importlib.import_module(m) for m in later], daemon=True)
     importer.start()
-    prepared: Any = None
+    prepared: Prepared | None = None
     for done, (index, result) in enumerate(run_isolated(tasks, workers=settings.workers), start=1):
         if result.accepted:  # flatten its rows now, while the workers parse the other files
             if prepared is None:

@@ -15,7 +15,7 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -100,8 +100,6 @@ def process_file(task: Task) -> FileResult:
 
 def _flattened(result: FileResult) -> FileResult:
     """The result as its table rows and the little of its record the merge still needs: less to send and keep."""
-    from dataclasses import replace
-
     from pipeline.flatten import columns_of_result, slim_record
 
     return replace(result, rows=columns_of_result(result), record=slim_record(result.record), locations={})
@@ -128,8 +126,6 @@ def _annotate(
 
 
 def _with_file(issues: Sequence[Issue], display: str) -> tuple[Issue, ...]:
-    from dataclasses import replace
-
     return tuple(replace(i, file=display) if not i.file else i for i in issues)
 
 
