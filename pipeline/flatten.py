@@ -7,7 +7,7 @@ compact columns instead of the whole record, so the merging process only appends
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from pipeline import layout
@@ -98,37 +98,36 @@ def columns(table: str) -> dict[str, ColumnType]:
             self_evaluation_warning="str",
         )
     for column in spec.columns:
-        if column.kind is Kind.VALUE:
-            cols[column.key] = "float"
-            cols[f"{column.key}_text"] = "str"
-        elif column.kind is Kind.BUDGET:
-            cols[column.key] = "float"
-        elif column.kind is Kind.AS_OF:
-            cols[column.key] = "str"
-            cols[f"{column.key}_normalised"] = "str"
-            cols[f"{column.key}_fiscal_year"] = "int"
-        else:
-            cols[column.key] = "str"
+        cols.update({f"{column.key}{suffix}": kind for suffix, kind, _ in _PARTS.get(column.kind, _AS_IS)})
         cols[f"{column.key}_cell"] = "str"
     return cols
 
 
+# The columns a record value of each kind becomes: (name suffix, type, how to take it from the value). Numbers as
+# floats with qualitative text apart, 時点 as text, normalised form and fiscal year; any other kind as it is.
+_Part = tuple[str, ColumnType, Callable[[Any], Any]]
+_PARTS: dict[Kind, tuple[_Part, ...]] = {
+    Kind.VALUE: (
+        ("", "float", lambda v: float(v) if isinstance(v, int | float) else None),
+        ("_text", "str", lambda v: v if isinstance(v, str) else None),
+    ),
+    Kind.BUDGET: (("", "float", lambda v: None if v is None else float(v)),),
+    Kind.AS_OF: (
+        ("", "str", lambda v: v["text"] if v else None),
+        ("_normalised", "str", lambda v: v["normalised"] if v else None),
+        ("_fiscal_year", "int", lambda v: v["fiscal_year"] if v else None),
+    ),
+}
+_AS_IS: tuple[_Part, ...] = (("", "str", lambda v: v),)
+
+
 def _value_columns(spec: layout.Field, row: dict[str, Any], cells: dict[str, str]) -> dict[str, Any]:
-    """Flatten one table row: numbers as floats, qualitative text apart, 時点 as text + normalised form, cells."""
+    """Flatten one table row into its columns (`_PARTS`) and the cell of each value."""
     out: dict[str, Any] = {}
     for column in spec.columns:
         value = row.get(column.key)
-        if column.kind is Kind.VALUE:
-            out[column.key] = float(value) if isinstance(value, int | float) else None
-            out[f"{column.key}_text"] = value if isinstance(value, str) else None
-        elif column.kind is Kind.BUDGET:
-            out[column.key] = None if value is None else float(value)
-        elif column.kind is Kind.AS_OF:
-            out[column.key] = value["text"] if value else None
-            out[f"{column.key}_normalised"] = value["normalised"] if value else None
-            out[f"{column.key}_fiscal_year"] = value["fiscal_year"] if value else None
-        else:
-            out[column.key] = value
+        for suffix, _, take in _PARTS.get(column.kind, _AS_IS):
+            out[f"{column.key}{suffix}"] = take(value)
         out[f"{column.key}_cell"] = cells.get(column.key)
     return out
 
