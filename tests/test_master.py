@@ -49,7 +49,7 @@ def test_numeric_code_matches_without_its_leading_zeros() -> None:
 
     master = Master((DivisionKey("0101", "総務部", "情報政策課"), DivisionKey("A01", "福祉保健部", "福祉保健課")))
     assert master.find(DivisionKey("101", "総務部", "情報政策課")) == DivisionKey("0101", "総務部", "情報政策課")
-    assert master.find(DivisionKey("00101", "総務部", "情報政策課")) is not None
+    assert master.find(DivisionKey("00101", "総務部", "情報政策課")) == DivisionKey("0101", "総務部", "情報政策課")
     assert master.find(DivisionKey("1010", "総務部", "情報政策課")) is None
     assert master.find(DivisionKey("A1", "福祉保健部", "福祉保健課")) is None  # not a number: exact only
 

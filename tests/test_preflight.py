@@ -154,15 +154,21 @@ def test_unreadable_shared_strings_tag_is_refused(base: bytes) -> None:
     path = hostile._shared_strings_path(parts)
     parts[path] = re.sub(rb"<sst\b", b'<sst x="<" count="4294967295"', parts[path], count=1)
     [issue] = preflight(hostile._zip(parts)).issues
-    assert issue.code == "bad-shared-strings"
-    assert "を読めません" in issue.message
+    assert (issue.code, issue.message) == (
+        "bad-shared-strings",
+        '文字列データが壊れています（記述「<sst x="<" count="429496…」を読めません）。Excel で開いて保存し直してください',
+    )
 
 
 def test_unreadable_cell_tag_is_refused_with_what_was_found(base: bytes) -> None:
     result = preflight(hostile.with_rows(base, b'<row r="1"><c r="A1" x="<c r=\'XFD1048576\'>"><v>1</v></c></row>'))
     [issue] = result.issues
-    assert issue.code == "grid-out-of-bounds"
-    assert '記述「<c r="A1" x="<c r=\'XFD10…」を読めません' in issue.message
+    assert (issue.code, issue.sheet, issue.message) == (
+        "grid-out-of-bounds",
+        "基本情報",
+        "シート「基本情報」のセル範囲が大きすぎるか Excel の上限を超えています"
+        '（記述「<c r="A1" x="<c r=\'XFD10…」を読めません）。不要な行・列を削除して保存し直してください',
+    )
 
 
 @pytest.mark.parametrize(
