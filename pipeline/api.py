@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING
 from pipeline.config import Settings
 from pipeline.constants import FEEDBACK_FOLDER
 from pipeline.errors import NothingToDo
-from pipeline.model import FileResult
-from pipeline.validate import Master
+from pipeline.model import FileResult, Master
 from pipeline.worker import Task, run_isolated
 
 if TYPE_CHECKING:  # polars stays unimported until a merge needs it: `pipeline validate` starts fast

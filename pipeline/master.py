@@ -7,8 +7,8 @@ import io
 from pathlib import Path
 
 from pipeline.errors import MasterError
+from pipeline.model import DivisionKey, Master
 from pipeline.normalise import clean_code, clean_text
-from pipeline.validate import DivisionKey, Master
 
 COLUMNS = ("所属コード", "部局名", "所属名")
 

@@ -18,9 +18,8 @@ from pipeline import layout
 from pipeline.constants import DEFAULT_GRADE_BANDS
 from pipeline.discover import Found
 from pipeline.flatten import VALUE_TABLES, columns, columns_of_result
-from pipeline.model import FileResult, Issue, make_issue
+from pipeline.model import DivisionKey, FileResult, Issue, Master, make_issue
 from pipeline.status import with_status
-from pipeline.validate import DivisionKey, Master
 
 FATES = {
     "accepted": "受理",

@@ -218,6 +218,44 @@ def sort_key(issue: Issue) -> tuple[str, int, str, str]:
 
 
 @dataclass(frozen=True)
+class DivisionKey:
+    """A division as the master list names it."""
+
+    code: str | None
+    department: str
+    division: str
+
+
+@dataclass(frozen=True)
+class Master:
+    """The division master list: the divisions expected to submit."""
+
+    divisions: tuple[DivisionKey, ...]
+
+    def knows(self, key: DivisionKey) -> bool:
+        """True when the master lists this division (by code when both have one, else by names)."""
+        return self.find(key) is not None
+
+    def find(self, key: DivisionKey) -> DivisionKey | None:
+        """The master's entry for this division (by code when both have one, else by names), or None.
+
+        A numeric code matches without its leading zeros (0101 and 101): typed into a General cell, Excel keeps
+        the number and drops the zero.
+        """
+        for known in self.divisions:
+            if key.code and known.code:
+                if _same_code(key.code, known.code):
+                    return known
+            elif (known.department, known.division) == (key.department, key.division):
+                return known
+        return None
+
+
+def _same_code(a: str, b: str) -> bool:
+    return a == b or (a.isdigit() and b.isdigit() and a.lstrip("0") == b.lstrip("0"))
+
+
+@dataclass(frozen=True)
 class FileResult:
     """What reading, normalising and validating one file produced."""
 

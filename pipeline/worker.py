@@ -18,13 +18,10 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pipeline.constants import WORKER_MEMORY_MB, WORKER_TIMEOUT_S
-from pipeline.model import FileResult, Issue, make_issue, sort_key
-
-if TYPE_CHECKING:  # the parsing modules load in the workers (and the fork server), not on importing this one
-    from pipeline.validate import Master
+from pipeline.model import FileResult, Issue, Master, make_issue, sort_key
 
 # A pre-allocated copy in progress ends in zeros; a complete zip ends with its directory.
 _ZERO_TAIL = 512
