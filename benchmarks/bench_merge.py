@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from pipeline import layout  # noqa: E402
+from pipeline.contract import layout  # noqa: E402
 
 DEFAULT_CORPUS = ROOT / "benchmarks" / ".corpus"
 # Bump when the generated content changes, so that cached corpora are made again.
@@ -536,8 +536,8 @@ class Base:
 
 def ensure_bases(folder: Path, count: int, log: Callable[[str], None]) -> list[Base]:
     """Load the first `count` base workbooks, filling the missing ones through the template's names."""
-    from pipeline.fill import fill_template
-    from pipeline.template import write_template
+    from pipeline.contract.fill import fill_template
+    from pipeline.contract.template import write_template
 
     folder.mkdir(parents=True, exist_ok=True)
     template: Path | None = None
@@ -644,7 +644,7 @@ def ensure_corpus(corpus_dir: Path, n: int, log: Callable[[str], None]) -> Corpu
 
 
 def _number(value: Any) -> float:
-    from pipeline import normalise
+    from pipeline.checks import normalise
 
     parsed = normalise.parse_value(str(value))
     assert isinstance(parsed, normalise.Number)

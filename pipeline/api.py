@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING
 from pipeline.config import Settings
 from pipeline.constants import FEEDBACK_FOLDER
 from pipeline.errors import NothingToDo
+from pipeline.intake.pool import Task, run_isolated
 from pipeline.model import FileResult, Master
-from pipeline.worker import Task, run_isolated
 
 if TYPE_CHECKING:  # polars stays unimported until a merge needs it: `pipeline validate` starts fast
-    from pipeline.merge import MergeResult, Prepared
+    from pipeline.combine.merge import MergeResult, Prepared
 
 Progress = Callable[[int, int], None]
 
@@ -85,14 +85,14 @@ class MergeRun:
 
 def merge_inbox(settings: Settings, *, dry_run: bool = False, progress: Progress | None = None) -> MergeRun:
     """Validate every workbook in the inbox, merge the accepted ones and write the outputs (unless dry run)."""
-    from pipeline.lock import outbox_lock
+    from pipeline.outputs.lock import outbox_lock
 
     inbox, outbox = settings.inbox, settings.outbox
     if not inbox.is_dir():
         raise NothingToDo(f"受付フォルダ {inbox} がありません。--inbox で工程表の置き場所を指定してください。")
     master = None
     if settings.divisions is not None:
-        from pipeline.master import load_master
+        from pipeline.intake.roster import load_master
 
         master = load_master(settings.divisions)
     if dry_run:
@@ -113,8 +113,8 @@ def _merge(
     staging: Path | None = None,
 ) -> MergeRun:
     """Discover, validate in isolated workers, merge, and write to ``outbox`` unless it is None (dry run)."""
-    from pipeline.discover import discover
-    from pipeline.worker import warm_up
+    from pipeline.intake.discover import discover
+    from pipeline.intake.pool import warm_up
 
     clock = _Clock()
     warm_up()
@@ -141,7 +141,7 @@ def _merge(
     results: dict[str, FileResult] = {}
     clock.lap("準備")
     # the later stages' imports (polars, xlsxwriter) load in a thread while the workers parse
-    later = ["pipeline.merge", *(["pipeline.write"] if outbox is not None else [])]
+    later = ["pipeline.combine.merge", *(["pipeline.outputs.write"] if outbox is not None else [])]
     importer = threading.Thread(target=lambda: [importlib.import_module(m) for m in later], daemon=True)
     importer.start()
     prepared: Prepared | None = None
@@ -149,7 +149,7 @@ def _merge(
         if result.accepted:  # flatten its rows now, while the workers parse the other files
             if prepared is None:
                 importer.join()
-                from pipeline.merge import Prepared
+                from pipeline.combine.merge import Prepared
 
                 prepared = Prepared()
             prepared.add(result)
@@ -159,7 +159,7 @@ def _merge(
             progress(done, len(tasks))
     importer.join()
     clock.lap("検証")
-    from pipeline.merge import merge
+    from pipeline.combine.merge import merge
 
     if staging is not None:
         results = _arrange_feedback(results, staging)
@@ -175,7 +175,7 @@ def _merge(
     clock.lap("集約")
     if outbox is None:
         return MergeRun(merged, [], True, clock.laps)
-    from pipeline.write import write_outputs
+    from pipeline.outputs.write import write_outputs
 
     outputs = write_outputs(merged, outbox)
     if staging is not None:
@@ -201,7 +201,7 @@ def _arrange_feedback(results: dict[str, FileResult], staging: Path) -> dict[str
     """Move each annotated copy to feedback/<部局名>/<所属名>.xlsx in the staging tree; record its outbox path."""
     if not any(result.feedback for result in results.values()):
         return results
-    from pipeline.annotate import feedback_path  # with openpyxl: only when there is a copy to place
+    from pipeline.outputs.feedback import feedback_path  # with openpyxl: only when there is a copy to place
 
     taken: set[Path] = set()
     arranged = dict(results)

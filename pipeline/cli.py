@@ -74,7 +74,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 def template(output: Path | None) -> None:
     """標準の工程表テンプレート（.xlsx）を書き出します。"""
     from pipeline.constants import DEFAULT_TEMPLATE
-    from pipeline.template import write_template
+    from pipeline.contract.template import write_template
 
     path = write_template(output or DEFAULT_TEMPLATE)
     click.echo(f"テンプレートを書き出しました: {path}")
@@ -110,10 +110,11 @@ def validate(
 
     終了コード: 0 すべて受理、1 不受理のファイルあり、2 使い方の誤り。
     """
-    from pipeline.worker import warm_up
+    from pipeline.intake.pool import warm_up
 
     warm_up()  # the workers' fork server loads the readers while this process loads the rest
-    from pipeline import api, report
+    from pipeline import api
+    from pipeline.outputs import report
 
     _require_files(ctx, [*files, *([divisions] if divisions else [])])
     master = _load_master(divisions) if divisions else None
@@ -168,11 +169,12 @@ def merge(
     summary.json（機械処理用の集計）、tables/（各表の Parquet と CSV）。
     終了コード: 0 すべて受理、1 出力したが不受理のファイルあり、2 何もできなかった（使い方の誤りなど）。
     """
-    from pipeline.worker import warm_up
+    from pipeline.intake.pool import warm_up
 
     warm_up()  # the workers' fork server loads the readers while this process loads the rest
-    from pipeline import api, report
+    from pipeline import api
     from pipeline.config import load_settings, parse_stage_option, parse_year_option
+    from pipeline.outputs import report
 
     def settings() -> Any:
         return load_settings(
@@ -209,7 +211,7 @@ def merge(
 
 def _require_files(ctx: click.Context, paths: list[Path]) -> None:
     """Stop with exit code 2 and a Japanese message when a named file does not exist."""
-    from pipeline.report import safe_name
+    from pipeline.outputs.report import safe_name
 
     missing = [p for p in paths if not p.is_file()]
     for path in missing:
@@ -219,7 +221,7 @@ def _require_files(ctx: click.Context, paths: list[Path]) -> None:
 
 
 def _load_master(path: Path) -> Any:
-    from pipeline.master import MasterError, load_master
+    from pipeline.intake.roster import MasterError, load_master
 
     try:
         return load_master(path)

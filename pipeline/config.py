@@ -7,8 +7,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from pipeline import layout
 from pipeline.constants import CONFIG_FILE, DEFAULT_GRADE_BANDS, DEFAULT_INBOX, DEFAULT_OUTBOX
+from pipeline.contract import layout
 from pipeline.errors import ConfigError
 
 KEYS = ("inbox", "outbox", "divisions", "fiscal_year", "stage", "grade_bands", "workers")
@@ -73,7 +73,7 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
 
 def parse_year_option(text: str) -> int:
     """A fiscal year given as an option (2015, H27, 令和7年度…)."""
-    from pipeline.normalise import parse_fiscal_year
+    from pipeline.checks.normalise import parse_fiscal_year
 
     year = parse_fiscal_year(text)
     if year is None:
@@ -83,7 +83,7 @@ def parse_year_option(text: str) -> int:
 
 def parse_stage_option(text: str) -> str:
     """An evaluation stage given as an option."""
-    from pipeline.normalise import parse_stage
+    from pipeline.checks.normalise import parse_stage
 
     stage = parse_stage(text)
     if not isinstance(stage, str):

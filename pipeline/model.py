@@ -269,7 +269,7 @@ class FileResult:
     locations: dict[str, str] = field(default_factory=dict)
     in_transit: bool = False
     feedback: str | None = None  # path of the annotated copy, when one was asked for and written
-    # An accepted file's table rows, column by column, when its worker flattened them (pipeline.flatten);
+    # An accepted file's table rows, column by column, when its worker flattened them (pipeline.combine.flatten);
     # the record is then cut to what the merge still needs and the locations are in the rows.
     rows: dict[str, dict[str, list[Any]]] | None = None
 

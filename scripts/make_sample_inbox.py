@@ -50,10 +50,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from pipeline import normalise as nz  # noqa: E402
-from pipeline.fill import fill_template  # noqa: E402
-from pipeline.layout import PROGRESS_CHOICES, PROGRESS_MARKS, RELATED_PLAN_LABELS  # noqa: E402
-from pipeline.master import COLUMNS as MASTER_COLUMNS  # noqa: E402
+from pipeline.checks import normalise as nz  # noqa: E402
+from pipeline.contract.fill import fill_template  # noqa: E402
+from pipeline.contract.layout import PROGRESS_CHOICES, PROGRESS_MARKS, RELATED_PLAN_LABELS  # noqa: E402
+from pipeline.intake.roster import COLUMNS as MASTER_COLUMNS  # noqa: E402
 from scripts.seed import seed_entries  # noqa: E402
 
 MASTER_FILE = "所属名簿.csv"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.layout import RELATED_PLAN_LABELS
+from pipeline.contract.layout import RELATED_PLAN_LABELS
 
 MISSIONS = [
     "○情報通信基盤整備とその利活用推進により、県民等の利便性向上と地域や産業を活性化。",

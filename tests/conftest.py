@@ -17,8 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from pipeline.fill import fill_template  # noqa: E402
-from pipeline.template import write_template  # noqa: E402
+from pipeline.contract.fill import fill_template  # noqa: E402
+from pipeline.contract.template import write_template  # noqa: E402
 from scripts.seed import seed_entries  # noqa: E402
 
 

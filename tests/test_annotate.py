@@ -16,10 +16,10 @@ from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.worksheet import Worksheet
 
-from pipeline.annotate import AUTHOR, HEADERS, HOW_TO_RESUBMIT, SHEET_RESULTS, annotate, feedback_path
 from pipeline.api import validate_files
-from pipeline.layout import SHEET_BASIC, field
+from pipeline.contract.layout import SHEET_BASIC, field
 from pipeline.model import Issue, make_issue
+from pipeline.outputs.feedback import AUTHOR, HEADERS, HOW_TO_RESUBMIT, SHEET_RESULTS, annotate, feedback_path
 
 ERROR_FILL, WARNING_FILL, INPUT_FILL = "FFC7CE", "FFEB9C", "FFF2CC"
 

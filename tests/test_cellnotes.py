@@ -13,8 +13,8 @@ import pytest
 from openpyxl import load_workbook
 
 from pipeline.api import validate_files
-from pipeline.cellnotes import Scale, as_shown, number_scale, scaled_styles, sheet_notes
-from pipeline.preflight import preflight
+from pipeline.intake.cellnotes import Scale, as_shown, number_scale, scaled_styles, sheet_notes
+from pipeline.intake.preflight import preflight
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from pipeline import __version__
 from pipeline.api import validate_files
 from pipeline.cli import main
-from pipeline.report import render_json
+from pipeline.outputs.report import render_json
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMANDS = ["template", "validate", "merge"]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.discover import discover, display_name
+from pipeline.intake.discover import discover, display_name
 
 
 def test_discovery_classifies_every_file(tmp_path: Path) -> None:

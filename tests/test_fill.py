@@ -10,8 +10,8 @@ from typing import Any
 import openpyxl
 import pytest
 
-from pipeline.fill import fill_template, insert_rows_in_range
-from pipeline.template import TEMPLATE_FILENAME, write_template
+from pipeline.contract.fill import fill_template, insert_rows_in_range
+from pipeline.contract.template import TEMPLATE_FILENAME, write_template
 
 # The real example (総務部 情報政策課, FY H27), typed as a division would. Not scripts.seed.seed_entries():
 # this copy also keys one indicator by its Japanese header labels, which fill_template accepts too.

@@ -16,8 +16,8 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from pipeline.intake.pool import Task, run_isolated
 from pipeline.model import CATALOGUE
-from pipeline.worker import Task, run_isolated
 from scripts.seed import seed_entries
 
 UNEXPECTED = {"internal-error", "reader-crashed", "too-slow"}
@@ -116,7 +116,7 @@ BASE: list[bytes] = []
 
 def base_bytes(tmp: Path) -> bytes:
     if not BASE:
-        from pipeline.fill import fill_template
+        from pipeline.contract.fill import fill_template
 
         BASE.append(fill_template(seed_entries(), tmp / "base.xlsx").read_bytes())
     return BASE[0]

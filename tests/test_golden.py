@@ -21,7 +21,9 @@ from pipeline.config import Settings
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
 # what changes from one run or checkout to the next, not with the pipeline: clock and file times
-_VOLATILE = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?(?:\.\d+)?Z?|\d{4}年\d{1,2}月\d{1,2}日(?: ?\d{1,2}:\d{2})?")
+_VOLATILE = re.compile(
+    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?(?:\.\d+)?Z?|\d{4}年\d{1,2}月\d{1,2}日(?: ?\d{1,2}:\d{2})?"
+)
 
 
 def _stable(text: str) -> str:
@@ -62,7 +64,9 @@ def _outputs(outbox: Path) -> dict[str, Any]:
         "behind_target.md": _stable((outbox / "behind_target.md").read_text(encoding="utf-8")).splitlines(),
         "tables": _tables(outbox),
         "consolidated.xlsx": _workbook(outbox / "consolidated.xlsx"),
-        "feedback": sorted(p.relative_to(outbox / "feedback").as_posix() for p in (outbox / "feedback").rglob("*.xlsx")),
+        "feedback": sorted(
+            p.relative_to(outbox / "feedback").as_posix() for p in (outbox / "feedback").rglob("*.xlsx")
+        ),
     }
 
 

@@ -65,8 +65,8 @@ def _measured(args: list[str], cwd: Path) -> tuple[subprocess.CompletedProcess[s
 @pytest.fixture(scope="module")
 def hostile_inbox(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str | None]]:
     """The seed, two other valid divisions (one under a Shift_JIS name) and every hostile kind."""
-    from pipeline.fill import fill_template
-    from pipeline.template import write_template
+    from pipeline.contract.fill import fill_template
+    from pipeline.contract.template import write_template
 
     root = tmp_path_factory.mktemp("hostile")
     template = write_template(root / "template.xlsx")
@@ -176,7 +176,7 @@ def test_validate_survives_every_crash_trigger(hostile_inbox: tuple[Path, dict[s
 
 def aborting_handler(task: Any) -> Any:
     """A worker handler that dies like calamine does (SIGABRT) on one file and parses the others."""
-    from pipeline.worker import process_file
+    from pipeline.intake.pool import process_file
 
     if task.display == "crash.xlsx":
         os.abort()
@@ -184,7 +184,7 @@ def aborting_handler(task: Any) -> Any:
 
 
 def test_a_worker_that_dies_rejects_only_its_file(make_book: Callable[..., Path]) -> None:
-    from pipeline.worker import Task, run_isolated
+    from pipeline.intake.pool import Task, run_isolated
 
     good = make_book(seed_entries(), "good.xlsx")
     tasks = [Task(str(good), "good.xlsx"), Task(str(good), "crash.xlsx"), Task(str(good), "again.xlsx")]
@@ -200,7 +200,7 @@ def test_a_worker_that_dies_rejects_only_its_file(make_book: Callable[..., Path]
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are a Unix thing")
 def test_a_file_that_never_finishes_reading_is_too_slow(tmp_path: Path, make_book: Callable[..., Path]) -> None:
-    from pipeline.worker import Task, run_isolated
+    from pipeline.intake.pool import Task, run_isolated
 
     good = make_book(seed_entries(), "good.xlsx")
     fifo = tmp_path / "stuck.xlsx"
@@ -293,7 +293,7 @@ def test_two_merges_on_one_outbox_cannot_interleave(tmp_path: Path, make_book: C
 
 
 def test_a_file_that_changed_since_discovery_is_left_for_the_next_run(make_book: Callable[..., Path]) -> None:
-    from pipeline.worker import Task, process_file
+    from pipeline.intake.pool import Task, process_file
 
     path = make_book(seed_entries(), "moving.xlsx")
     stat = path.stat()

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from openpyxl import Workbook
 
-from pipeline.master import MasterError, load_master
-from pipeline.validate import DivisionKey
+from pipeline.checks.validate import DivisionKey
+from pipeline.intake.roster import MasterError, load_master
 
 
 def test_csv_in_utf8_with_bom_and_in_shift_jis(tmp_path: Path) -> None:
@@ -35,7 +35,7 @@ def test_xlsx_master(tmp_path: Path) -> None:
 
 
 def test_master_knows_by_code_else_by_names() -> None:
-    from pipeline.validate import Master
+    from pipeline.checks.validate import Master
 
     master = Master((DivisionKey("1101", "総務部", "情報政策課"), DivisionKey(None, "福祉保健部", "福祉保健課")))
     assert master.knows(DivisionKey("1101", "総務部", "旧名称課"))
@@ -45,7 +45,7 @@ def test_master_knows_by_code_else_by_names() -> None:
 
 
 def test_numeric_code_matches_without_its_leading_zeros() -> None:
-    from pipeline.validate import Master
+    from pipeline.checks.validate import Master
 
     master = Master((DivisionKey("0101", "総務部", "情報政策課"), DivisionKey("A01", "福祉保健部", "福祉保健課")))
     assert master.find(DivisionKey("101", "総務部", "情報政策課")) == DivisionKey("0101", "総務部", "情報政策課")
@@ -58,7 +58,7 @@ def test_file_whose_code_lost_its_leading_zero_is_known_and_takes_the_masters_co
     make_book: Callable[..., Path], seed: dict[str, Any], tmp_path: Path
 ) -> None:
     from pipeline.api import validate_files
-    from pipeline.validate import Master
+    from pipeline.checks.validate import Master
 
     seed["division_code"] = 101  # typed 0101 into a General cell: Excel keeps the number 101
     book = make_book(seed, "seed.xlsx")

@@ -1,4 +1,4 @@
-"""Tests for pipeline.normalise: hand-typed Japanese cell text to typed values."""
+"""Tests for pipeline.checks.normalise: hand-typed Japanese cell text to typed values."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.layout import CATEGORIES, DIRECTIONS, PLAN_MARKS, PROGRESS_CHOICES, STAGE_LABELS
-from pipeline.normalise import (
+from pipeline.checks.normalise import (
     NA_MARKERS,
     AsOf,
     Invalid,
@@ -33,6 +32,7 @@ from pipeline.normalise import (
     parse_value,
     unit_matches,
 )
+from pipeline.contract.layout import CATEGORIES, DIRECTIONS, PLAN_MARKS, PROGRESS_CHOICES, STAGE_LABELS
 
 VALUE_HINT = "「{}」のように数値だけを入力し、説明は「計画指標の選定理由」などに書いてください"
 BUDGET_HINT = "「{}」のように千円単位の数値だけを入力し、説明は「事業概要・スケジュール」に書いてください"

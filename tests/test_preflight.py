@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl.utils import get_column_letter
 
+from pipeline.intake.preflight import Limits, Preflight, preflight
 from pipeline.model import CATALOGUE
-from pipeline.preflight import Limits, Preflight, preflight
 from tests import hostile
 
 

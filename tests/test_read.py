@@ -11,8 +11,8 @@ import pytest
 from openpyxl import load_workbook
 
 from pipeline.api import validate_files
-from pipeline.fill import insert_rows_in_range
-from pipeline.read import parse_ref, read_submission
+from pipeline.contract.fill import insert_rows_in_range
+from pipeline.intake.read import parse_ref, read_submission
 from scripts.seed import seed_record
 
 

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
-
 from jsonschema import Draft202012Validator
 
-from pipeline import layout
-from pipeline.validate import SCHEMA_PATH, inline_refs, schema_validator
+from pipeline.checks.validate import inline_refs, schema_validator
+from pipeline.contract import layout
+from pipeline.contract.schema import load_schema
 from scripts.seed import seed_record
 
 
 def _schema() -> dict:
-    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return load_schema()
 
 
 def test_schema_is_valid_draft_2020_12() -> None:

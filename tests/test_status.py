@@ -7,7 +7,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from pipeline.status import with_status
+from pipeline.checks.status import with_status
 
 COLUMNS: dict[str, Any] = {
     "direction": pl.String,

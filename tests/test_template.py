@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from openpyxl.workbook.workbook import Workbook
 
-from pipeline.layout import (
+from pipeline.contract.layout import (
     BASIC_FIELDS,
     META_FIELDS,
     POLICY_FIELDS,
@@ -23,7 +23,7 @@ from pipeline.layout import (
     WORKBOOK_NAMES,
     Shape,
 )
-from pipeline.template import FONT_NAME, TEMPLATE_FILENAME, build_template, write_template
+from pipeline.contract.template import FONT_NAME, TEMPLATE_FILENAME, build_template, write_template
 
 REPO = Path(__file__).resolve().parent.parent
 COMMITTED = REPO / "templates" / TEMPLATE_FILENAME

@@ -12,7 +12,7 @@ import pytest
 from openpyxl import Workbook
 
 from pipeline.api import validate_files
-from pipeline.validate import DivisionKey, Master
+from pipeline.checks.validate import DivisionKey, Master
 from scripts.seed import seed_entries, seed_entries_as_typed, seed_record
 
 

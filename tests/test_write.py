@@ -21,10 +21,11 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from pipeline import merge, write
-from pipeline.merge import MergeResult
-from pipeline.status import with_status
-from pipeline.validate import DivisionKey
+from pipeline.checks.status import with_status
+from pipeline.checks.validate import DivisionKey
+from pipeline.combine import merge
+from pipeline.combine.merge import MergeResult
+from pipeline.outputs import write
 
 SHEET_NAMES = [
     "概要",
@@ -1004,11 +1005,11 @@ def test_stale_temporary_folders_are_removed(tmp_path: Path) -> None:
         (folder / "consolidated.xlsx").write_bytes(b"partial")
     old = time.time() - 2 * 3600
     os.utime(stale, (old, old))
-    (outbox / ".pipeline.lock").write_text("1")
+    (outbox / ".pipeline.outputs.lock").write_text("1")
     write.write_outputs(empty_result(), outbox)
     assert not stale.exists()
     assert fresh.exists()  # may belong to a run still going
-    assert (outbox / ".pipeline.lock").exists()
+    assert (outbox / ".pipeline.outputs.lock").exists()
 
 
 def test_same_result_gives_identical_outputs(tmp_path: Path) -> None:

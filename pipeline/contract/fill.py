@@ -19,8 +19,8 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
 from openpyxl.worksheet.worksheet import Worksheet
 
-from pipeline.layout import BASIC_FIELDS, META_FIELDS, POLICY_FIELDS, SHEET_POLICY, Field, Shape
-from pipeline.template import build_template, save_atomically
+from pipeline.contract.layout import BASIC_FIELDS, META_FIELDS, POLICY_FIELDS, SHEET_POLICY, Field, Shape
+from pipeline.contract.template import build_template, save_atomically
 
 Entries = Mapping[str, Any]
 

@@ -33,12 +33,12 @@ from typing import Any
 import polars as pl
 import xlsxwriter
 
-from pipeline import layout
+from pipeline.checks.status import BEHIND, MET, MISSING_ACTUAL, NOT_EVALUABLE
+from pipeline.combine.merge import FATES, TABLES, MergeResult
 from pipeline.constants import DEFAULT_GRADE_BANDS, LOWEST_GRADE
+from pipeline.contract import layout
 from pipeline.errors import PipelineError
-from pipeline.merge import FATES, TABLES, MergeResult
-from pipeline.report import SEVERITY_JA
-from pipeline.status import BEHIND, MET, MISSING_ACTUAL, NOT_EVALUABLE
+from pipeline.outputs.report import SEVERITY_JA
 
 WORKBOOK_NAME = "consolidated.xlsx"
 SUMMARY_MD_NAME = "behind_target.md"
@@ -1765,7 +1765,7 @@ def _remove_stale(outbox: Path) -> None:
 def write_outputs(result: MergeResult, outbox: Path, *, inbox_label: str = "") -> list[Path]:
     """Write consolidated.xlsx, behind_target.md, summary.json and tables/*.parquet|csv; atomically.
 
-    Callers hold the outbox lock (pipeline.lock). Returns the paths written, workbook first.
+    Callers hold the outbox lock (pipeline.outputs.lock). Returns the paths written, workbook first.
     """
     outbox.mkdir(parents=True, exist_ok=True)
     _recover_tables(outbox)

@@ -6,9 +6,9 @@ import csv
 import io
 from pathlib import Path
 
+from pipeline.checks.normalise import clean_code, clean_text
 from pipeline.errors import MasterError
 from pipeline.model import DivisionKey, Master
-from pipeline.normalise import clean_code, clean_text
 
 COLUMNS = ("所属コード", "部局名", "所属名")
 

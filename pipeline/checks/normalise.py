@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from pipeline.layout import (
+from pipeline.contract.layout import (
     ACHIEVEMENT_MAX,
     ACHIEVEMENT_MIN,
     PLAN_MARKS,

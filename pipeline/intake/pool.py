@@ -37,7 +37,7 @@ class Task:
     mtime_ns: int | None = None
     master: Master | None = None
     annotate_to: str | None = None  # write an annotated copy here when the file has issues
-    flatten: bool = False  # send an accepted file back as table rows (pipeline.flatten), not as its record
+    flatten: bool = False  # send an accepted file back as table rows (pipeline.combine.flatten), not as its record
 
 
 def _in_transit(task: Task, display: str, size: int, mtime: float) -> FileResult:
@@ -65,13 +65,13 @@ def process_file(task: Task) -> FileResult:
     digest = hashlib.sha256(data).hexdigest()
     base = {"path": display, "sha256": digest, "size": len(data), "mtime": after.st_mtime}
     try:
-        from pipeline.preflight import preflight
+        from pipeline.intake.preflight import preflight
 
         checked = preflight(data)
         if any(i.severity == "error" for i in checked.issues):
             return FileResult(**base, issues=_with_file(checked.issues, display))  # type: ignore[arg-type]
-        from pipeline.read import read_submission
-        from pipeline.validate import validate_raw
+        from pipeline.checks.validate import validate_raw
+        from pipeline.intake.read import read_submission
 
         raw = read_submission(data, file=display, notes=checked.cells)
         validated = validate_raw(raw, file=display, master=task.master)
@@ -97,7 +97,7 @@ def process_file(task: Task) -> FileResult:
 
 def _flattened(result: FileResult) -> FileResult:
     """The result as its table rows and the little of its record the merge still needs: less to send and keep."""
-    from pipeline.flatten import columns_of_result, slim_record
+    from pipeline.combine.flatten import columns_of_result, slim_record
 
     return replace(result, rows=columns_of_result(result), record=slim_record(result.record), locations={})
 
@@ -113,7 +113,7 @@ def _annotate(
     source: Path, issues: tuple[Issue, ...], target: Path, data: bytes
 ) -> tuple[str | None, tuple[Issue, ...]]:
     """Write the annotated copy from the bytes already read; a failure is a warning, never a rejection."""
-    from pipeline.annotate import annotate
+    from pipeline.outputs.feedback import annotate
 
     try:
         return str(annotate(source, issues, target, data=data)), ()
@@ -170,11 +170,11 @@ def _context() -> Any:
         # imported once in the server, so that every (re)started worker forks ready to parse
         ctx.set_forkserver_preload(
             [
-                "pipeline.worker",
-                "pipeline.preflight",
-                "pipeline.read",
-                "pipeline.validate",
-                "pipeline.flatten",
+                "pipeline.intake.pool",
+                "pipeline.intake.preflight",
+                "pipeline.intake.read",
+                "pipeline.checks.validate",
+                "pipeline.combine.flatten",
                 "fastexcel",
                 "polars",
             ]

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from pipeline import xmlscan
+from pipeline.intake import xmlscan
 
 # Number formats 9 (0%) and 10 (0.00%) are built in: a file uses them without defining them.
 _BUILTIN_PERCENT = frozenset({9, 10})

@@ -6,20 +6,17 @@ the file, sheet, cell, the field's Japanese label and what was found.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-from pipeline import layout
-from pipeline import normalise as nz
-from pipeline.layout import Kind
+from pipeline.checks import normalise as nz
+from pipeline.contract import layout
+from pipeline.contract.layout import Kind
+from pipeline.contract.schema import load_schema
+from pipeline.intake.read import Cell, RawPolicy, RawSubmission, Row
 from pipeline.model import DivisionKey, Issue, Master, make_issue
-from pipeline.read import Cell, RawPolicy, RawSubmission, Row
-
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "submission.schema.json"
 
 
 @cache
@@ -31,7 +28,7 @@ def schema_validator() -> Any:
     """
     import jsonschema_rs
 
-    schema = inline_refs(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
+    schema = inline_refs(load_schema())
     return jsonschema_rs.Draft202012Validator(schema)
 
 

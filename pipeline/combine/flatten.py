@@ -10,8 +10,8 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
-from pipeline import layout
-from pipeline.layout import Kind
+from pipeline.contract import layout
+from pipeline.contract.layout import Kind
 from pipeline.model import FileResult
 
 ColumnType = Literal["str", "int", "float"]

@@ -10,7 +10,7 @@ from typing import IO
 
 from pipeline.errors import OutboxLocked
 
-LOCK_NAME = ".pipeline.lock"
+LOCK_NAME = ".pipeline.outputs.lock"
 
 
 def _try_lock(handle: IO[bytes]) -> bool:

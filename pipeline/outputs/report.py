@@ -73,7 +73,7 @@ def render_timings(timings: dict[str, float]) -> str:
 
 def render_merge(run: Any) -> str:
     """The closing summary of `pipeline merge` in Japanese: fates, figures, rejected files, outputs."""
-    from pipeline.merge import FATES
+    from pipeline.combine.merge import FATES
 
     result = run.result
     subs = result.tables["submissions"]

@@ -29,8 +29,8 @@ from typing import Any
 import defusedxml
 import defusedxml.ElementTree as SafeET
 
-from pipeline import xmlscan
-from pipeline.cellnotes import CellNotes, Scale, scaled_styles, sheet_notes
+from pipeline.intake import xmlscan
+from pipeline.intake.cellnotes import CellNotes, Scale, scaled_styles, sheet_notes
 from pipeline.model import Issue, make_issue
 
 _MB = 1024 * 1024
@@ -68,7 +68,7 @@ DEFAULT_LIMITS = Limits()
 @dataclass(frozen=True)
 class Preflight:
     """What the preflight found: issues (errors reject the file before reading), save time, sheet names and what
-    calamine will not say of some cells (scaling number formats, formula errors: pipeline.cellnotes)."""
+    calamine will not say of some cells (scaling number formats, formula errors: pipeline.intake.cellnotes)."""
 
     issues: tuple[Issue, ...]
     saved_at: str | None  # docProps/core.xml dcterms:modified (ISO 8601), if present and valid
@@ -111,7 +111,7 @@ _DIRECTORY_BYTES_PER_ENTRY = 1024
 _DTD = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 _DTD_TEXT = re.compile(r"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 
-# Worksheet scanning (pipeline.xmlscan: linear however hostile the part). A tag start whose rest does not read as a
+# Worksheet scanning (pipeline.intake.xmlscan: linear however hostile the part). A tag start whose rest does not read as a
 # well-formed tag is refused, not skipped: a lenient reader might still find a reference in it.
 _ROW_OR_CELL = xmlscan.tag(rb"row|c")  # slow path: every <row> and <c>
 _DIMENSION = xmlscan.name(b"dimension")  # read on every sheet: found by a literal search

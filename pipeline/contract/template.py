@@ -16,7 +16,7 @@ from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
-from pipeline.layout import (
+from pipeline.contract.layout import (
     ACHIEVEMENT_MAX,
     ACHIEVEMENT_MIN,
     BASIC_FIELDS,

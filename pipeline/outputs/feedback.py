@@ -29,9 +29,9 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
 from pipeline.constants import FEEDBACK_FOLDER
-from pipeline.layout import SHEET_BASIC, field
+from pipeline.contract.layout import SHEET_BASIC, field
+from pipeline.contract.template import FONT_NAME, build_template, print_setup, save_atomically
 from pipeline.model import Issue
-from pipeline.template import FONT_NAME, build_template, print_setup, save_atomically
 
 SHEET_RESULTS = "確認結果"
 AUTHOR = "工程表 pipeline"

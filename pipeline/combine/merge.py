@@ -14,12 +14,12 @@ from typing import Any
 
 import polars as pl
 
-from pipeline import layout
+from pipeline.checks.status import with_status
+from pipeline.combine.flatten import VALUE_TABLES, columns, columns_of_result
 from pipeline.constants import DEFAULT_GRADE_BANDS
-from pipeline.discover import Found
-from pipeline.flatten import VALUE_TABLES, columns, columns_of_result
+from pipeline.contract import layout
+from pipeline.intake.discover import Found
 from pipeline.model import DivisionKey, FileResult, Issue, Master, make_issue
-from pipeline.status import with_status
 
 FATES = {
     "accepted": "受理",

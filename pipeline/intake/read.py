@@ -15,8 +15,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline import layout
-from pipeline.cellnotes import CellNotes, as_shown
+from pipeline.contract import layout
+from pipeline.intake.cellnotes import CellNotes, as_shown
 from pipeline.model import Issue, make_issue
 
 _REF = re.compile(
