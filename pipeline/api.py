@@ -141,7 +141,7 @@ def _merge(
     results: dict[str, FileResult] = {}
     clock.lap("準備")
     # the later stages' imports (polars, xlsxwriter) load in a thread while the workers parse
-    later = ["pipeline.combine.merge", *(["pipeline.outputs.write"] if outbox is not None else [])]
+    later = ["pipeline.combine.merge", *(["pipeline.outputs.bundle"] if outbox is not None else [])]
     importer = threading.Thread(target=lambda: [importlib.import_module(m) for m in later], daemon=True)
     importer.start()
     prepared: Prepared | None = None
@@ -175,7 +175,7 @@ def _merge(
     clock.lap("集約")
     if outbox is None:
         return MergeRun(merged, [], True, clock.laps)
-    from pipeline.outputs.write import write_outputs
+    from pipeline.outputs.bundle import write_outputs
 
     outputs = write_outputs(merged, outbox)
     if staging is not None:

@@ -25,7 +25,8 @@ from pipeline.checks.status import with_status
 from pipeline.checks.validate import DivisionKey
 from pipeline.combine import merge
 from pipeline.combine.merge import MergeResult
-from pipeline.outputs import write
+from pipeline.outputs import bundle, engine, labels, markdown, overview, printing, publish, tables, workbook
+from pipeline.outputs import summary as summary_json
 
 SHEET_NAMES = [
     "概要",
@@ -235,7 +236,7 @@ def empty_result() -> MergeResult:
 def written(tmp_path: Path) -> Path:
     """The outbox after writing the sample result."""
     outbox = tmp_path / "outbox"
-    write.write_outputs(sample_result(), outbox, inbox_label="inbox")
+    bundle.write_outputs(sample_result(), outbox, inbox_label="inbox")
     return outbox
 
 
@@ -267,7 +268,7 @@ def _values(ws: Any) -> list[list[Any]]:
 
 def test_outputs_listed_and_present(tmp_path: Path) -> None:
     outbox = tmp_path / "outbox"
-    paths = write.write_outputs(sample_result(), outbox)
+    paths = bundle.write_outputs(sample_result(), outbox)
     names = [p.relative_to(outbox).as_posix() for p in paths]
     assert names[:3] == ["consolidated.xlsx", "behind_target.md", "summary.json"]
     assert names[3:5] == ["tables/divisions.parquet", "tables/divisions.csv"]
@@ -530,19 +531,19 @@ def test_column_widths_fit_japanese_text(book: Any) -> None:
     assert 24 <= widths["評価理由"] <= 52  # fits its longest sample text (37 columns), within the cap
     assert widths["単位"] <= 10
     assert ws["O3"].alignment.wrap_text
-    assert write.text_width("情報政策課") == 10
-    assert write.text_width("ab\n全角") == 4
+    assert labels.text_width("情報政策課") == 10
+    assert labels.text_width("ab\n全角") == 4
 
 
 def test_text_width_counts_full_width_and_ambiguous_characters_two() -> None:
-    assert write.text_width("") == 0
-    assert write.text_width("ＡＢ1２○ｱ") == 10  # full-width letters and digits, ○ (ambiguous) 2; half-width ｱ 1
-    assert write.text_width("令和7年度\nabcdefghijk") == 11
-    assert write.text_width("𠮷野家😀") == 8  # beyond the BMP: an extension ideograph and an emoji, both wide
+    assert labels.text_width("") == 0
+    assert labels.text_width("ＡＢ1２○ｱ") == 10  # full-width letters and digits, ○ (ambiguous) 2; half-width ｱ 1
+    assert labels.text_width("令和7年度\nabcdefghijk") == 11
+    assert labels.text_width("𠮷野家😀") == 8  # beyond the BMP: an extension ideograph and an emoji, both wide
 
 
 def test_narrow_character_class_agrees_with_unicodedata_on_every_code_point() -> None:
-    narrow = write._narrow_runs()
+    narrow = labels._narrow_runs()
     disagree = [
         code
         for code in range(0x110000)
@@ -552,33 +553,33 @@ def test_narrow_character_class_agrees_with_unicodedata_on_every_code_point() ->
 
 
 def _cols(*specs: tuple[str, int | None]) -> list[Any]:
-    return [write._Col(header, header, page=page) for header, page in specs]
+    return [engine.Col(header, header, page=page) for header, page in specs]
 
 
 def test_print_plan_one_page_when_readable_else_split_with_the_key_columns_repeated() -> None:
     narrow = _cols(("a", 0), ("b", 0), ("c", None))
-    assert write._print_plan(narrow, [20.0, 20.0, 80.0]) == write._PrintPlan(last_col=1)  # c is not printed
+    assert printing.print_plan(narrow, [20.0, 20.0, 80.0]) == printing.PrintPlan(last_col=1)  # c is not printed
     wide = _cols(("a", 0), ("b", 0), ("c", 0), ("d", 1), ("e", 1), ("f", None))
     widths = [20.0, 20.0, 60.0, 60.0, 60.0, 10.0]
-    plan = write._print_plan(wide, widths, repeat=2)
+    plan = printing.print_plan(wide, widths, repeat=2)
     assert (plan.last_col, plan.breaks, plan.repeat) == (4, (3,), 2)
     # the widest page across is the second: a and b again, then d and e
-    second = write._printed_width([20.0, 20.0, 60.0, 60.0])
-    assert plan.scale == int(98 * write.PRINTABLE_WIDTH / second)
-    assert plan.scale is not None and plan.scale >= 100 * write.MIN_PRINT_SCALE
+    second = printing.printed_width([20.0, 20.0, 60.0, 60.0])
+    assert plan.scale == int(98 * printing.PRINTABLE_WIDTH / second)
+    assert plan.scale is not None and plan.scale >= 100 * printing.MIN_PRINT_SCALE
     # too wide with nowhere to split: fitted to one page wide all the same
-    assert write._print_plan(_cols(("a", 0), ("b", 0)), [150.0, 150.0]).scale is None
+    assert printing.print_plan(_cols(("a", 0), ("b", 0)), [150.0, 150.0]).scale is None
     with pytest.raises(ValueError, match="printed columns must come first"):
-        write._print_plan(_cols(("a", None), ("b", 0)), [10.0, 10.0])
+        printing.print_plan(_cols(("a", None), ("b", 0)), [10.0, 10.0])
     with pytest.raises(ValueError, match="page order"):
-        write._print_plan(_cols(("a", 1), ("b", 0)), [150.0, 150.0])
+        printing.print_plan(_cols(("a", 1), ("b", 0)), [150.0, 150.0])
 
 
 def test_row_heights_count_wrapped_lines_line_by_line() -> None:
     frame = pl.DataFrame({"t": ["a" * 8 + "\n" + "b" * 8, "全角" * 10, None, "x"]})
-    cols = [write._Col("t", "t", "long")]
+    cols = [engine.Col("t", "t", "long")]
     # width 10: each 8-character line fits on one line; 40 half-width columns take 5 lines of 9
-    assert write._row_heights(frame, cols, [10.0]) == [2, 5, 1, 1]
+    assert engine._row_heights(frame, cols, [10.0]) == [2, 5, 1, 1]
 
 
 @pytest.mark.parametrize(
@@ -592,7 +593,7 @@ def test_row_heights_count_wrapped_lines_line_by_line() -> None:
     ],
 )
 def test_fractions_keep_their_decimals_with_thousands_separators(kind: str, value: float, num_format: str) -> None:
-    assert write._fraction_format(kind, value) == num_format
+    assert engine._fraction_format(kind, value) == num_format
 
 
 def test_overview_fits_one_page_with_its_chart(written: Path, book: Any) -> None:
@@ -604,12 +605,12 @@ def test_overview_fits_one_page_with_its_chart(written: Path, book: Any) -> None
         """Points from the top of the sheet to the chart's top or bottom edge (its cell and offset in EMU)."""
         found = re.search(rf"<xdr:{end}>.*?<xdr:row>(\d+)</xdr:row><xdr:rowOff>(\d+)</xdr:rowOff>", drawing)
         assert found
-        rows = sum(ws.row_dimensions[r].height or write.DEFAULT_ROW_HEIGHT for r in range(1, int(found[1]) + 1))
+        rows = sum(ws.row_dimensions[r].height or engine.DEFAULT_ROW_HEIGHT for r in range(1, int(found[1]) + 1))
         return rows + int(found[2]) / 12700
 
     top, bottom = anchor("from"), anchor("to")
-    assert bottom <= write.PRINTABLE_HEIGHT  # on the page, at 100%
-    assert bottom - top >= write.CHART_HEIGHTS[0] * 0.75
+    assert bottom <= printing.PRINTABLE_HEIGHT  # on the page, at 100%
+    assert bottom - top >= overview.CHART_HEIGHTS[0] * 0.75
 
 
 def test_data_sheets_print_the_important_columns_only(book: Any) -> None:
@@ -671,7 +672,7 @@ def test_user_strings_are_strings_and_no_formula_is_written(written: Path, book:
 
 def test_empty_result_writes_headers_and_none_line(tmp_path: Path) -> None:
     outbox = tmp_path / "outbox"
-    write.write_outputs(empty_result(), outbox)
+    bundle.write_outputs(empty_result(), outbox)
     book = openpyxl.load_workbook(outbox / "consolidated.xlsx")
     assert book.sheetnames == SHEET_NAMES
     for ws in book.worksheets[1:]:
@@ -687,7 +688,7 @@ def test_empty_result_writes_headers_and_none_line(tmp_path: Path) -> None:
 
 
 def test_tables_missing_from_the_result_do_not_break_writing(tmp_path: Path) -> None:
-    write.write_outputs(MergeResult(None, None, {}), tmp_path / "outbox")
+    bundle.write_outputs(MergeResult(None, None, {}), tmp_path / "outbox")
     book = openpyxl.load_workbook(tmp_path / "outbox" / "consolidated.xlsx")
     assert book["概要"]["A1"].value == "工程表 集約結果 年度不明 評価時点不明"
     assert (tmp_path / "outbox" / "tables").is_dir()
@@ -706,7 +707,7 @@ def test_tables_missing_from_the_result_do_not_break_writing(tmp_path: Path) -> 
     ],
 )
 def test_local_time(stamp: str | None, local: str | None) -> None:
-    assert write.local_time(stamp) == local
+    assert labels.local_time(stamp) == local
 
 
 @pytest.mark.parametrize(
@@ -721,7 +722,7 @@ def test_local_time(stamp: str | None, local: str | None) -> None:
     ],
 )
 def test_fiscal_year_label(year: int | None, label: str) -> None:
-    assert write.fiscal_year_label(year) == label
+    assert labels.fiscal_year_label(year) == label
 
 
 @pytest.mark.libreoffice
@@ -746,7 +747,7 @@ def test_csv_safe_prefixes_formula_starts_only() -> None:
             "number": list(range(14)),
         }
     )
-    safe = write.csv_safe(frame)
+    safe = tables.csv_safe(frame)
     assert safe.get_column("text").to_list() == [
         "'=1+1", "'+1", "'-1", "'@x", "'\tx", "'\rx", "'＝1", "'＋1", "'－1", "'＠x", "a=1", "普通", None, "",
     ]  # fmt: skip
@@ -841,7 +842,7 @@ def test_summary_json_keys_and_counts(written: Path) -> None:
         "summary.json",
         "tables/divisions.parquet",
     ]
-    assert summary == write.summary_dict(sample_result())
+    assert summary == summary_json.summary_dict(sample_result())
     text = (written / "summary.json").read_text(encoding="utf-8")
     assert "電子申請件数" in text and "\\u" not in text  # ensure_ascii=False
 
@@ -917,7 +918,7 @@ def test_behind_target_markdown(written: Path) -> None:
     ],
 )
 def test_md_escape(text: str | None, escaped: str) -> None:
-    assert write.md_escape(text) == escaped
+    assert markdown.md_escape(text) == escaped
 
 
 # ---------------------------------------------------------------- atomicity and reproducibility
@@ -929,7 +930,7 @@ def _snapshot(outbox: Path) -> dict[str, bytes]:
 
 def test_failure_mid_write_keeps_previous_outputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     outbox = tmp_path / "outbox"
-    write.write_outputs(empty_result(), outbox)
+    bundle.write_outputs(empty_result(), outbox)
     before = _snapshot(outbox)
 
     def broken(*args: Any, **kwargs: Any) -> None:
@@ -937,7 +938,7 @@ def test_failure_mid_write_keeps_previous_outputs(tmp_path: Path, monkeypatch: p
 
     monkeypatch.setattr(pl.DataFrame, "write_parquet", broken)
     with pytest.raises(OSError, match="disk full"):
-        write.write_outputs(sample_result(), outbox)
+        bundle.write_outputs(sample_result(), outbox)
     assert _snapshot(outbox) == before
     assert not [p for p in outbox.iterdir() if p.name.startswith(".tmp-")]
 
@@ -947,7 +948,7 @@ def test_failure_while_moving_into_place_restores_the_previous_outputs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: str
 ) -> None:
     outbox = tmp_path / "outbox"
-    write.write_outputs(empty_result(), outbox)
+    bundle.write_outputs(empty_result(), outbox)
     before = _snapshot(outbox)
     real_replace = Path.replace
 
@@ -958,7 +959,7 @@ def test_failure_while_moving_into_place_restores_the_previous_outputs(
 
     monkeypatch.setattr(Path, "replace", failing_replace)
     with pytest.raises(OSError, match="device busy"):
-        write.write_outputs(sample_result(), outbox)
+        bundle.write_outputs(sample_result(), outbox)
     monkeypatch.undo()
     assert _snapshot(outbox) == before
     assert not [p for p in outbox.iterdir() if p.name.startswith(".tmp-")]
@@ -968,7 +969,7 @@ def test_a_file_held_open_becomes_a_clear_error_and_changes_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     outbox = tmp_path / "outbox"
-    write.write_outputs(empty_result(), outbox)
+    bundle.write_outputs(empty_result(), outbox)
     before = _snapshot(outbox)
     real_replace = Path.replace
 
@@ -978,9 +979,9 @@ def test_a_file_held_open_becomes_a_clear_error_and_changes_nothing(
         return real_replace(self, target)
 
     monkeypatch.setattr(Path, "replace", locked)
-    monkeypatch.setattr(write.time, "sleep", lambda _: None)
-    with pytest.raises(write.PipelineError, match="Excel などで開いている場合は閉じて"):
-        write.write_outputs(sample_result(), outbox)
+    monkeypatch.setattr(publish.time, "sleep", lambda _: None)
+    with pytest.raises(publish.PipelineError, match="Excel などで開いている場合は閉じて"):
+        bundle.write_outputs(sample_result(), outbox)
     monkeypatch.undo()
     assert _snapshot(outbox) == before
     assert not [p for p in outbox.iterdir() if p.name.startswith(".tmp-")]
@@ -988,11 +989,11 @@ def test_a_file_held_open_becomes_a_clear_error_and_changes_nothing(
 
 def test_tables_left_aside_by_a_crash_are_recovered(tmp_path: Path) -> None:
     outbox = tmp_path / "outbox"
-    write.write_outputs(sample_result(), outbox)
+    bundle.write_outputs(sample_result(), outbox)
     aside = outbox / ".tmp-1-dead" / "previous" / "tables"
     aside.parent.mkdir(parents=True)
     (outbox / "tables").rename(aside)  # a crash between the two renames of the swap
-    write.write_outputs(empty_result(), outbox)
+    bundle.write_outputs(empty_result(), outbox)
     assert (outbox / "tables" / "indicators.parquet").exists()
     assert pl.read_parquet(outbox / "tables" / "indicators.parquet").height == 0
 
@@ -1006,7 +1007,7 @@ def test_stale_temporary_folders_are_removed(tmp_path: Path) -> None:
     old = time.time() - 2 * 3600
     os.utime(stale, (old, old))
     (outbox / ".pipeline.outputs.lock").write_text("1")
-    write.write_outputs(empty_result(), outbox)
+    bundle.write_outputs(empty_result(), outbox)
     assert not stale.exists()
     assert fresh.exists()  # may belong to a run still going
     assert (outbox / ".pipeline.outputs.lock").exists()
@@ -1014,9 +1015,9 @@ def test_stale_temporary_folders_are_removed(tmp_path: Path) -> None:
 
 def test_same_result_gives_identical_outputs(tmp_path: Path) -> None:
     first, second = tmp_path / "one", tmp_path / "two"
-    write.write_outputs(sample_result(), first, inbox_label="inbox")
+    bundle.write_outputs(sample_result(), first, inbox_label="inbox")
     time.sleep(1.1)  # a clock-based timestamp would now differ
-    write.write_outputs(sample_result(), second, inbox_label="inbox")
+    bundle.write_outputs(sample_result(), second, inbox_label="inbox")
     assert _snapshot(first) == _snapshot(second)
     book = openpyxl.load_workbook(first / "consolidated.xlsx")
     assert book.properties.created.isoformat() == "2016-03-30T10:00:00"  # the latest accepted save
@@ -1037,9 +1038,9 @@ def test_large_merges_are_written_in_constant_memory(tmp_path: Path, monkeypatch
 def _written_in_both_modes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Outputs written in constant_memory mode (as for a large merge), after checking they read back the same."""
     shared, constant = tmp_path / "shared", tmp_path / "constant"
-    write.write_outputs(sample_result(), shared, inbox_label="inbox")
-    monkeypatch.setattr(write, "CONSTANT_MEMORY_ROWS", 0)
-    write.write_outputs(sample_result(), constant, inbox_label="inbox")
+    bundle.write_outputs(sample_result(), shared, inbox_label="inbox")
+    monkeypatch.setattr(workbook, "CONSTANT_MEMORY_ROWS", 0)
+    bundle.write_outputs(sample_result(), constant, inbox_label="inbox")
     for a, b in zip(
         openpyxl.load_workbook(shared / "consolidated.xlsx").worksheets,
         openpyxl.load_workbook(constant / "consolidated.xlsx").worksheets,
@@ -1062,10 +1063,10 @@ def _written_in_both_modes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> P
 def test_rows_in_chunks_give_the_same_outputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Sheets gathered in their sorted order and tables encoded a few rows at a time: the same outputs."""
     whole, chunked = tmp_path / "whole", tmp_path / "chunked"
-    write.write_outputs(sample_result(), whole, inbox_label="inbox")
-    monkeypatch.setattr(write, "_ROW_CHUNK", 2)
-    monkeypatch.setattr(write, "TABLE_CHUNK", 2)
-    write.write_outputs(sample_result(), chunked, inbox_label="inbox")
+    bundle.write_outputs(sample_result(), whole, inbox_label="inbox")
+    monkeypatch.setattr(engine, "_ROW_CHUNK", 2)
+    monkeypatch.setattr(tables, "TABLE_CHUNK", 2)
+    bundle.write_outputs(sample_result(), chunked, inbox_label="inbox")
     before, after = _snapshot(whole), _snapshot(chunked)
     assert before.keys() == after.keys()
     for name in before:
@@ -1077,8 +1078,8 @@ def test_rows_in_chunks_give_the_same_outputs(tmp_path: Path, monkeypatch: pytes
 
 def test_a_second_write_replaces_the_first(tmp_path: Path) -> None:
     outbox = tmp_path / "outbox"
-    write.write_outputs(sample_result(), outbox)
-    write.write_outputs(empty_result(), outbox)
+    bundle.write_outputs(sample_result(), outbox)
+    bundle.write_outputs(empty_result(), outbox)
     assert json.loads((outbox / "summary.json").read_text(encoding="utf-8"))["stage"] == "中間"
     assert pl.read_parquet(outbox / "tables" / "divisions.parquet").height == 0
     assert sorted(p.name for p in outbox.iterdir()) == [
