@@ -16,13 +16,103 @@ from typing import TYPE_CHECKING
 from pipeline.config import Settings
 from pipeline.constants import FEEDBACK_FOLDER
 from pipeline.errors import NothingToDo
-from pipeline.intake.pool import Task, run_isolated
-from pipeline.model import FileResult, Master
+from pipeline.intake.pool import run_isolated, warm_up
+from pipeline.model import FileResult, Issue, Master, Task, make_issue, sort_key
 
 if TYPE_CHECKING:  # polars stays unimported until a merge needs it: `pipeline validate` starts fast
     from pipeline.combine.merge import MergeResult, Prepared
 
 Progress = Callable[[int, int], None]
+
+# What a worker imports to run process_file: loaded once in the fork server (where there is one), so that every
+# worker starts ready to parse.
+WORKER_MODULES = (
+    "pipeline.api",
+    "pipeline.intake.receive",
+    "pipeline.intake.preflight",
+    "pipeline.intake.read",
+    "pipeline.checks.validate",
+    "pipeline.combine.flatten",
+    "fastexcel",
+    "polars",
+)
+
+
+def start_workers() -> None:
+    """Start the workers' fork server now, so that it imports the readers while this process does other work."""
+    warm_up(WORKER_MODULES)
+
+
+def process_file(task: Task) -> FileResult:
+    """One file's way through the stages, in a worker: receive its bytes once, preflight them, read, normalise and
+    validate those same bytes, then flatten an accepted file into table rows and write its feedback copy."""
+    from pipeline.intake.receive import Received, receive
+
+    received = receive(task)
+    if not isinstance(received, Received):
+        return received
+    display, data = task.display, received.data
+    base = {"path": display, "sha256": received.sha256, "size": received.size, "mtime": received.mtime}
+    try:
+        from pipeline.intake.preflight import preflight
+
+        checked = preflight(data)
+        if any(i.severity == "error" for i in checked.issues):
+            return FileResult(**base, issues=_with_file(checked.issues, display))  # type: ignore[arg-type]
+        from pipeline.checks.validate import validate_raw
+        from pipeline.intake.read import read_submission
+
+        raw = read_submission(data, file=display, notes=checked.cells)
+        validated = validate_raw(raw, file=display, master=task.master)
+        issues = tuple(sorted((*_with_file(checked.issues, display), *validated.issues), key=sort_key))
+        feedback = None
+        if task.annotate_to and validated.record is not None and issues:
+            feedback, problem = _annotate(Path(os.fsdecode(task.path)), issues, Path(task.annotate_to), data)
+            issues = (*issues, *problem)
+        result = FileResult(
+            **base,  # type: ignore[arg-type]
+            saved_at=checked.saved_at,
+            issues=issues,
+            record=validated.record,
+            locations=validated.locations,
+            feedback=feedback,
+        )
+        return _flattened(result) if task.flatten and result.accepted else result
+    except Exception as exc:  # the per-file boundary: any failure is this file's, reported, and the run goes on
+        code = "file-unreadable" if _reader_error(exc) else "internal-error"
+        detail = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+        return FileResult(**base, issues=(make_issue(code, file=display, detail=detail),))  # type: ignore[arg-type]
+
+
+def _flattened(result: FileResult) -> FileResult:
+    """The result as its table rows and the little of its record the merge still needs: less to send and keep."""
+    from pipeline.combine.flatten import columns_of_result, slim_record
+
+    return replace(result, rows=columns_of_result(result), record=slim_record(result.record), locations={})
+
+
+def _reader_error(exc: Exception) -> bool:
+    """Whether calamine refused the bytes (a broken file, not a bug of ours)."""
+    import fastexcel
+
+    return isinstance(exc, fastexcel.FastExcelError)
+
+
+def _annotate(
+    source: Path, issues: tuple[Issue, ...], target: Path, data: bytes
+) -> tuple[str | None, tuple[Issue, ...]]:
+    """Write the annotated copy from the bytes already read; a failure is a warning, never a rejection."""
+    from pipeline.outputs.feedback import annotate
+
+    try:
+        return str(annotate(source, issues, target, data=data)), ()
+    except Exception as exc:
+        detail = f"{type(exc).__name__}: {str(exc)[:120]}"
+        return None, (make_issue("feedback-failed", file=issues[0].file, detail=detail),)
+
+
+def _with_file(issues: Sequence[Issue], display: str) -> tuple[Issue, ...]:
+    return tuple(replace(i, file=display) if not i.file else i for i in issues)
 
 
 def validate_files(
@@ -42,7 +132,7 @@ def validate_files(
         for i, p in enumerate(paths)
     ]
     results: list[FileResult | None] = [None] * len(tasks)
-    for index, result in run_isolated(tasks, workers=workers):
+    for index, result in run_isolated(tasks, workers=workers, handler=process_file):
         results[index] = result
     done = [r for r in results if r is not None]
     if staging is not None and annotate_dir is not None:
@@ -114,10 +204,9 @@ def _merge(
 ) -> MergeRun:
     """Discover, validate in isolated workers, merge, and write to ``outbox`` unless it is None (dry run)."""
     from pipeline.intake.discover import discover
-    from pipeline.intake.pool import warm_up
 
     clock = _Clock()
-    warm_up()
+    start_workers()
 
     inbox = settings.inbox
     # the outbox and the master list may live inside the inbox; neither is a submission
@@ -133,6 +222,7 @@ def _merge(
             f.size,
             f.mtime_ns,
             master,
+            f.identity,
             str(staging / f"{i}.xlsx") if staging else None,
             flatten=True,
         )
@@ -145,7 +235,9 @@ def _merge(
     importer = threading.Thread(target=lambda: [importlib.import_module(m) for m in later], daemon=True)
     importer.start()
     prepared: Prepared | None = None
-    for done, (index, result) in enumerate(run_isolated(tasks, workers=settings.workers), start=1):
+    for done, (index, result) in enumerate(
+        run_isolated(tasks, workers=settings.workers, handler=process_file), start=1
+    ):
         if result.accepted:  # flatten its rows now, while the workers parse the other files
             if prepared is None:
                 importer.join()

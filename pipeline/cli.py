@@ -110,9 +110,9 @@ def validate(
 
     終了コード: 0 すべて受理、1 不受理のファイルあり、2 使い方の誤り。
     """
-    from pipeline.intake.pool import warm_up
+    from pipeline.api import start_workers
 
-    warm_up()  # the workers' fork server loads the readers while this process loads the rest
+    start_workers()  # the workers' fork server loads the readers while this process loads the rest
     from pipeline import api
     from pipeline.outputs import report
 
@@ -169,9 +169,9 @@ def merge(
     summary.json（機械処理用の集計）、tables/（各表の Parquet と CSV）。
     終了コード: 0 すべて受理、1 出力したが不受理のファイルあり、2 何もできなかった（使い方の誤りなど）。
     """
-    from pipeline.intake.pool import warm_up
+    from pipeline.api import start_workers
 
-    warm_up()  # the workers' fork server loads the readers while this process loads the rest
+    start_workers()  # the workers' fork server loads the readers while this process loads the rest
     from pipeline import api
     from pipeline.config import load_settings, parse_stage_option, parse_year_option
     from pipeline.outputs import report

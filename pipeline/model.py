@@ -91,6 +91,10 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
         "error",
         "処理中に予期しないエラーが発生しました（{detail}）。このファイルを企画担当に知らせてください",
     ),
+    "file-swapped": (
+        "error",
+        "読み取りの直前に、ファイルが別のファイルまたはリンクに置き換えられたため読み込みませんでした。受付フォルダに工程表ファイルそのものを置き直してください",
+    ),
     "in-transit": (
         "warning",
         "ファイルがコピー中または保存中のため、今回は読み込みませんでした。次回の実行で読み込みます",
@@ -287,3 +291,17 @@ class FileResult:
     def accepted(self) -> bool:
         """True when the file was read and has no error."""
         return self.record is not None and not self.errors and not self.in_transit
+
+
+@dataclass(frozen=True)
+class Task:
+    """One file to parse, with what discovery saw of it."""
+
+    path: str
+    display: str
+    size: int | None = None
+    mtime_ns: int | None = None
+    master: Master | None = None
+    identity: tuple[int, int] | None = None  # (device, inode) discovery saw: the file read must be that file
+    annotate_to: str | None = None  # write an annotated copy here when the file has issues
+    flatten: bool = False  # send an accepted file back as table rows (pipeline.combine.flatten), not as its record

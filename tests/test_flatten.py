@@ -6,8 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pipeline.api import process_file
 from pipeline.combine import flatten
-from pipeline.intake.pool import Task, process_file
+from pipeline.model import Task
 
 
 def test_worker_sends_the_same_rows_as_the_record_gives(make_book: Callable[..., Path], seed: dict[str, Any]) -> None:

@@ -16,8 +16,9 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from pipeline.intake.pool import Task, run_isolated
-from pipeline.model import CATALOGUE
+from pipeline.api import process_file
+from pipeline.intake.pool import run_isolated
+from pipeline.model import CATALOGUE, Task
 from scripts.seed import seed_entries
 
 UNEXPECTED = {"internal-error", "reader-crashed", "too-slow"}
@@ -139,7 +140,7 @@ def test_mutated_workbooks_are_accepted_or_cleanly_rejected(tmp_path: Path, data
         path = folder / f"m{i}.xlsx"
         path.write_bytes(data.draw(mutation(base)))
         tasks.append(Task(str(path), path.name))
-    results = dict(run_isolated(tasks, workers=2, timeout_s=30))
+    results = dict(run_isolated(tasks, workers=2, timeout_s=30, handler=process_file))
     assert len(results) == len(tasks)
     problems = []
     for index, result in results.items():

@@ -176,15 +176,25 @@ def test_validate_survives_every_crash_trigger(hostile_inbox: tuple[Path, dict[s
 
 def aborting_handler(task: Any) -> Any:
     """A worker handler that dies like calamine does (SIGABRT) on one file and parses the others."""
-    from pipeline.intake.pool import process_file
+    from pipeline.api import process_file
 
     if task.display == "crash.xlsx":
         os.abort()
     return process_file(task)
 
 
+def hanging_handler(task: Any) -> Any:
+    """A worker handler that never finishes one file (a reader stuck in a loop) and parses the others."""
+    from pipeline.api import process_file
+
+    if task.display == "stuck.xlsx":
+        time.sleep(3600)
+    return process_file(task)
+
+
 def test_a_worker_that_dies_rejects_only_its_file(make_book: Callable[..., Path]) -> None:
-    from pipeline.intake.pool import Task, run_isolated
+    from pipeline.intake.pool import run_isolated
+    from pipeline.model import Task
 
     good = make_book(seed_entries(), "good.xlsx")
     tasks = [Task(str(good), "good.xlsx"), Task(str(good), "crash.xlsx"), Task(str(good), "again.xlsx")]
@@ -198,17 +208,25 @@ def test_a_worker_that_dies_rejects_only_its_file(make_book: Callable[..., Path]
     assert results[0].accepted and results[2].accepted
 
 
-@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are a Unix thing")
 def test_a_file_that_never_finishes_reading_is_too_slow(tmp_path: Path, make_book: Callable[..., Path]) -> None:
-    from pipeline.intake.pool import Task, run_isolated
+    from pipeline.intake.pool import run_isolated
+    from pipeline.model import Task
 
     good = make_book(seed_entries(), "good.xlsx")
-    fifo = tmp_path / "stuck.xlsx"
-    os.mkfifo(fifo)  # opening it blocks forever: a reader that hangs
-    tasks = [Task(str(fifo), "stuck.xlsx"), Task(str(good), "good.xlsx")]
-    results = dict(run_isolated(tasks, workers=2, timeout_s=3))
+    tasks = [Task(str(good), "stuck.xlsx"), Task(str(good), "good.xlsx")]
+    results = dict(run_isolated(tasks, workers=2, timeout_s=3, handler=hanging_handler))
     assert [i.code for i in results[0].issues] == ["too-slow"]
     assert results[1].accepted
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are a Unix thing")
+def test_a_named_pipe_is_refused_without_blocking(tmp_path: Path) -> None:
+    from pipeline.api import process_file
+    from pipeline.model import Task
+
+    fifo = tmp_path / "stuck.xlsx"
+    os.mkfifo(fifo)  # opening it to read would wait for a writer forever
+    assert [i.code for i in process_file(Task(str(fifo), "stuck.xlsx")).issues] == ["file-swapped"]
 
 
 def _outputs(outbox: Path) -> dict[str, bytes]:
@@ -293,7 +311,8 @@ def test_two_merges_on_one_outbox_cannot_interleave(tmp_path: Path, make_book: C
 
 
 def test_a_file_that_changed_since_discovery_is_left_for_the_next_run(make_book: Callable[..., Path]) -> None:
-    from pipeline.intake.pool import Task, process_file
+    from pipeline.api import process_file
+    from pipeline.model import Task
 
     path = make_book(seed_entries(), "moving.xlsx")
     stat = path.stat()

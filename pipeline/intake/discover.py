@@ -21,6 +21,7 @@ class Found:
     size: int
     mtime_ns: int
     detail: str = ""  # for unsupported: the format; for skipped: why
+    identity: tuple[int, int] | None = None  # (device, inode): the file a worker reads must be this one
 
 
 def display_name(relative: str) -> str:
@@ -83,11 +84,12 @@ def discover(inbox: Path, *, exclude: tuple[Path, ...] = ()) -> list[Found]:
     found = []
     for path in _walk(inbox, excluded, names):
         try:
-            st = path.stat()
+            st = path.lstat()
         except OSError:
             continue
         kind, detail = _classify(path.name)
         relative = str(path.relative_to(inbox))
-        found.append(Found(str(path), display_name(relative), kind, st.st_size, st.st_mtime_ns, detail))
+        identity = (st.st_dev, st.st_ino)
+        found.append(Found(str(path), display_name(relative), kind, st.st_size, st.st_mtime_ns, detail, identity))
     found.sort(key=lambda f: f.display)
     return found
