@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -14,13 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.config import Settings
-from pipeline.constants import FEEDBACK_FOLDER
-from pipeline.errors import NothingToDo
+from pipeline.errors import NothingToDo, UsageProblem
 from pipeline.intake.pool import run_isolated, warm_up
 from pipeline.model import FileResult, Issue, Master, Task, make_issue, sort_key
 
 if TYPE_CHECKING:  # polars stays unimported until a merge needs it: `pipeline validate` starts fast
     from pipeline.combine.merge import MergeResult, Prepared
+    from pipeline.outputs.publish import Publication
 
 Progress = Callable[[int, int], None]
 
@@ -115,6 +113,35 @@ def _with_file(issues: Sequence[Issue], display: str) -> tuple[Issue, ...]:
     return tuple(replace(i, file=display) if not i.file else i for i in issues)
 
 
+def write_template(path: Path, *, force: bool = False) -> Path:
+    """Publish the standard template at ``path``; a workbook there that holds a division's input is refused
+    unless ``force`` (a filled 工程表 is never overwritten by mistake)."""
+    from pipeline.contract.template import build_template
+    from pipeline.outputs.publish import Publication
+
+    if path.is_dir():
+        raise UsageProblem(f"{path} はフォルダです。書き出すファイル名（.xlsx）を指定してください。")
+    if not force and path.exists() and _has_input(path):
+        raise UsageProblem(
+            f"{path} には入力済みの工程表があります。上書きしません。別のファイル名を指定するか、上書きしてよい場合は --force を付けてください。"
+        )
+    with Publication(path.parent) as publication:
+        build_template().save(publication.path(path.name))
+        publication.commit()
+    return path
+
+
+def _has_input(path: Path) -> bool:
+    """Whether a workbook holds anything typed into the template's names (or is not a template at all)."""
+    result = process_file(Task(str(path), path.name))
+    record = result.record
+    if record is None:
+        return path.stat().st_size > 0  # not a readable template: someone's file, keep it
+    filled = [record.get(key) for key in ("department", "division", "head", "phone")]
+    policies = record.get("policies") or []
+    return any(filled) or any(p.get("policy_title") for p in policies)
+
+
 def validate_files(
     paths: Sequence[Path],
     *,
@@ -124,41 +151,50 @@ def validate_files(
 ) -> list[FileResult]:
     """Validate workbooks, each in an isolated worker; results in the order of ``paths``.
 
-    With ``annotate_dir``, every file with issues also gets an annotated copy there, named after the file.
+    With ``annotate_dir``, every file with issues also gets an annotated copy there, named after the file, all
+    published together when every file is done.
     """
-    staging = _staging(annotate_dir, "annotate") if annotate_dir is not None else None
-    tasks = [
-        Task(str(p), str(p), master=master, annotate_to=str(staging / f"{i}.xlsx") if staging else None)
-        for i, p in enumerate(paths)
-    ]
-    results: list[FileResult | None] = [None] * len(tasks)
-    for index, result in run_isolated(tasks, workers=workers, handler=process_file):
-        results[index] = result
-    done = [r for r in results if r is not None]
-    if staging is not None and annotate_dir is not None:
-        taken: set[Path] = set()
+    publication = None
+    if annotate_dir is not None:
+        from pipeline.outputs.publish import Publication
+
+        publication = Publication(annotate_dir)
+    try:
+        scratch = publication.scratch if publication is not None else None
+        tasks = [
+            Task(str(p), str(p), master=master, annotate_to=str(scratch / f"{i}.xlsx") if scratch else None)
+            for i, p in enumerate(paths)
+        ]
+        results: list[FileResult | None] = [None] * len(tasks)
+        for index, result in run_isolated(tasks, workers=workers, handler=process_file):
+            results[index] = result
+        done = [r for r in results if r is not None]
+        if publication is None:
+            return done
+        from pipeline.outputs.publish import portable_name
+
+        taken: set[str] = set()
         for i, result in enumerate(done):
             if result.feedback:
-                target = _unique(annotate_dir / f"{Path(paths[i]).stem}.xlsx", taken)
-                Path(result.feedback).replace(target)
-                done[i] = replace(result, feedback=str(target))
-        shutil.rmtree(staging, ignore_errors=True)
-    return done
+                name = _unique(f"{portable_name(Path(paths[i]).stem) or '工程表'}.xlsx", taken)
+                Path(result.feedback).replace(publication.path(name))
+                done[i] = replace(result, feedback=str(publication.root / name))
+        publication.commit()
+        return done
+    finally:
+        if publication is not None:
+            publication.discard()
 
 
-def _staging(folder: Path, purpose: str) -> Path:
-    """A fresh hidden folder inside ``folder`` for files that are moved into place when complete."""
-    folder.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".{purpose}-", dir=folder))
-
-
-def _unique(path: Path, taken: set[Path]) -> Path:
-    """``path``, or ``name_2``, ``name_3``… when an earlier file of this run took it."""
-    candidate, n = path, 1
-    while candidate in taken:  # an older copy from an earlier run is simply replaced
+def _unique(name: str, taken: set[str]) -> str:
+    """``name``, or ``stem_2.xlsx``, ``stem_3.xlsx``… when an earlier file of this run took it (compared as Windows
+    does, without case)."""
+    stem, dot, suffix = name.rpartition(".")
+    candidate, n = name, 1
+    while candidate.casefold() in taken:
         n += 1
-        candidate = path.with_name(f"{path.stem}_{n}{path.suffix}")
-    taken.add(candidate)
+        candidate = f"{stem}_{n}{dot}{suffix}"
+    taken.add(candidate.casefold())
     return candidate
 
 
@@ -177,7 +213,7 @@ def merge_inbox(settings: Settings, *, dry_run: bool = False, progress: Progress
     """Validate every workbook in the inbox, merge the accepted ones and write the outputs (unless dry run)."""
     from pipeline.outputs.lock import outbox_lock
 
-    inbox, outbox = settings.inbox, settings.outbox
+    inbox = settings.inbox
     if not inbox.is_dir():
         raise NothingToDo(f"受付フォルダ {inbox} がありません。--inbox で工程表の置き場所を指定してください。")
     master = None
@@ -187,22 +223,20 @@ def merge_inbox(settings: Settings, *, dry_run: bool = False, progress: Progress
         master = load_master(settings.divisions)
     if dry_run:
         return _merge(settings, master, progress, None)
-    with outbox_lock(outbox):
-        staging = _staging(outbox, "feedback")
-        try:
-            return _merge(settings, master, progress, outbox, staging)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+    with outbox_lock(settings.outbox):
+        from pipeline.outputs.publish import Publication
+
+        with Publication(settings.outbox, manifest=True) as publication:
+            return _merge(settings, master, progress, publication)
 
 
 def _merge(
     settings: Settings,
     master: Master | None,
     progress: Progress | None,
-    outbox: Path | None,
-    staging: Path | None = None,
+    publication: Publication | None,
 ) -> MergeRun:
-    """Discover, validate in isolated workers, merge, and write to ``outbox`` unless it is None (dry run)."""
+    """Discover, validate in isolated workers, merge, judge, and publish the outputs unless dry run (None)."""
     from pipeline.intake.discover import discover
 
     clock = _Clock()
@@ -215,6 +249,7 @@ def _merge(
     if not any(f.kind == "workbook" for f in found):
         raise NothingToDo(f"受付フォルダ {inbox} に工程表ファイル（.xlsx / .xlsm）がありません。")
     books = [f for f in found if f.kind == "workbook"]
+    scratch = publication.scratch if publication is not None else None
     tasks = [
         Task(
             f.path,
@@ -223,7 +258,7 @@ def _merge(
             f.mtime_ns,
             master,
             f.identity,
-            str(staging / f"{i}.xlsx") if staging else None,
+            str(scratch / f"{i}.xlsx") if scratch else None,
             flatten=True,
         )
         for i, f in enumerate(books)
@@ -231,7 +266,7 @@ def _merge(
     results: dict[str, FileResult] = {}
     clock.lap("準備")
     # the later stages' imports (polars, xlsxwriter) load in a thread while the workers parse
-    later = ["pipeline.combine.merge", *(["pipeline.outputs.bundle"] if outbox is not None else [])]
+    later = ["pipeline.combine.merge", *(["pipeline.outputs.bundle"] if publication is not None else [])]
     importer = threading.Thread(target=lambda: [importlib.import_module(m) for m in later], daemon=True)
     importer.start()
     prepared: Prepared | None = None
@@ -253,27 +288,37 @@ def _merge(
     clock.lap("検証")
     from pipeline.combine.merge import merge
 
-    if staging is not None:
-        results = _arrange_feedback(results, staging)
+    if publication is not None:
+        results = _arrange_feedback(results, publication)
     merged = merge(
         found,
         results,
         year=settings.fiscal_year,
         stage=settings.stage,
         master=master,
-        grade_bands=settings.grade_bands,
         prepared=prepared,
     )
+    merged = _judged(merged, settings)
     clock.lap("集約")
-    if outbox is None:
+    if publication is None:
         return MergeRun(merged, [], True, clock.laps)
-    from pipeline.outputs.bundle import write_outputs
+    from pipeline.outputs.bundle import FIRST, LAST, stage_outputs
+    from pipeline.outputs.names import output_names
 
-    outputs = write_outputs(merged, outbox)
-    if staging is not None:
-        outputs.extend(_swap_folder(staging / FEEDBACK_FOLDER, outbox / FEEDBACK_FOLDER))
+    stage_outputs(merged, publication)
+    publication.commit(first=FIRST, last=LAST)
+    outputs = [settings.outbox / name for name in output_names(merged)]
+    outputs += sorted(settings.outbox / r.feedback for r in results.values() if r.feedback)
     clock.lap("出力")
     return MergeRun(merged, outputs, False, clock.laps)
+
+
+def _judged(merged: MergeResult, settings: Settings) -> MergeResult:
+    """The merge with each indicator's status, rates and grade (design §5) at the merge's stage."""
+    from pipeline.checks.status import with_status
+
+    indicators = with_status(merged.tables["indicators"], merged.stage or "最終", settings.grade_bands)
+    return replace(merged, tables={**merged.tables, "indicators": indicators})
 
 
 class _Clock:
@@ -289,33 +334,18 @@ class _Clock:
         self._last = now
 
 
-def _arrange_feedback(results: dict[str, FileResult], staging: Path) -> dict[str, FileResult]:
-    """Move each annotated copy to feedback/<部局名>/<所属名>.xlsx in the staging tree; record its outbox path."""
-    if not any(result.feedback for result in results.values()):
-        return results
-    from pipeline.outputs.feedback import feedback_path  # with openpyxl: only when there is a copy to place
+def _arrange_feedback(results: dict[str, FileResult], publication: Publication) -> dict[str, FileResult]:
+    """Move each annotated copy to feedback/<部局名>/<所属名>.xlsx in the publication; record that outbox path."""
+    from pipeline.outputs.names import feedback_name
 
-    taken: set[Path] = set()
+    taken: set[str] = set()
     arranged = dict(results)
     for display in sorted(results):
         result = results[display]
         if not result.feedback:
             continue
         record = result.record or {}
-        stem = Path(display).stem
-        target = _unique(feedback_path(staging, record.get("department"), record.get("division"), stem), taken)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        Path(result.feedback).replace(target)
-        arranged[display] = replace(result, feedback=target.relative_to(staging).as_posix())
+        name = _unique(feedback_name(record.get("department"), record.get("division"), Path(display).stem), taken)
+        Path(result.feedback).replace(publication.path(name))
+        arranged[display] = replace(result, feedback=name)
     return arranged
-
-
-def _swap_folder(new: Path, final: Path) -> list[Path]:
-    """Put a complete folder in place of the old one (old kept until the new one is in); its files."""
-    new.mkdir(parents=True, exist_ok=True)
-    old = final.with_name(f".{final.name}-old-{os.getpid()}")
-    if final.exists():
-        final.replace(old)
-    new.replace(final)
-    shutil.rmtree(old, ignore_errors=True)
-    return sorted(p for p in final.rglob("*.xlsx"))

@@ -71,12 +71,14 @@ def main(ctx: click.Context, debug: bool) -> None:
     default=None,
     help="書き出すファイル（既定: templates/工程表テンプレート_v1.xlsx）。",
 )
-def template(output: Path | None) -> None:
+@click.option("--force", is_flag=True, help="入力済みの工程表であっても上書きする。")
+@click.pass_context
+def template(ctx: click.Context, output: Path | None, force: bool) -> None:
     """標準の工程表テンプレート（.xlsx）を書き出します。"""
+    from pipeline.api import write_template
     from pipeline.constants import DEFAULT_TEMPLATE
-    from pipeline.contract.template import write_template
 
-    path = write_template(output or DEFAULT_TEMPLATE)
+    path = _guard(ctx, lambda: write_template(output or DEFAULT_TEMPLATE, force=force))
     click.echo(f"テンプレートを書き出しました: {path}")
 
 
@@ -211,11 +213,11 @@ def merge(
 
 def _require_files(ctx: click.Context, paths: list[Path]) -> None:
     """Stop with exit code 2 and a Japanese message when a named file does not exist."""
-    from pipeline.outputs.report import safe_name
+    from pipeline.outputs.report import printable
 
     missing = [p for p in paths if not p.is_file()]
     for path in missing:
-        click.echo(f"エラー: ファイル {safe_name(str(path))} が見つかりません。パスを確認してください。", err=True)
+        click.echo(f"エラー: ファイル {printable(str(path))} が見つかりません。パスを確認してください。", err=True)
     if missing:
         ctx.exit(EXIT_USAGE)
 

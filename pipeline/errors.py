@@ -21,3 +21,7 @@ class OutboxLocked(PipelineError):
 
 class NothingToDo(PipelineError):
     """The inbox holds no workbook that could be merged."""
+
+
+class UsageProblem(PipelineError):
+    """The command was asked to do something it must refuse (overwrite a filled workbook, write into the inbox)."""

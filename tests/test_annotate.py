@@ -19,7 +19,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from pipeline.api import validate_files
 from pipeline.contract.layout import SHEET_BASIC, field
 from pipeline.model import Issue, make_issue
-from pipeline.outputs.feedback import AUTHOR, HEADERS, HOW_TO_RESUBMIT, SHEET_RESULTS, annotate, feedback_path
+from pipeline.outputs.feedback import AUTHOR, HEADERS, HOW_TO_RESUBMIT, SHEET_RESULTS, annotate
+from pipeline.outputs.names import feedback_name
 
 ERROR_FILL, WARNING_FILL, INPUT_FILL = "FFC7CE", "FFEB9C", "FFF2CC"
 
@@ -449,14 +450,15 @@ def test_a_division_comment_is_kept_under_the_marks_and_restored_when_fixed(
         ("総務部", "課\t名\n", "x", "総務部/課 名.xlsx"),
     ],
 )
-def test_feedback_path_is_safe_on_windows_and_unix(
+def test_feedback_name_is_safe_on_windows_and_unix(
     department: str | None, division: str | None, fallback: str, expected: str
 ) -> None:
-    outbox = Path("outbox")
-    assert feedback_path(outbox, department, division, fallback) == outbox / "feedback" / expected
+    assert feedback_name(department, division, fallback) == f"feedback/{expected}"
 
 
-def test_feedback_path_keeps_long_names_within_file_system_limits() -> None:
-    path = feedback_path(Path("o"), "部" * 300, "課" * 300, "x")
-    assert all(len(part.encode()) <= 255 for part in path.parts)
-    assert path.name.endswith("課.xlsx") and path.suffix == ".xlsx"
+@pytest.mark.parametrize("character", ["部", "😀", "a"])
+def test_feedback_name_keeps_long_names_within_file_system_limits(character: str) -> None:
+    name = feedback_name(character * 300, character * 63, "x")
+    parts = name.split("/")
+    assert all(len(part.encode()) <= 200 + len(".xlsx") for part in parts)
+    assert parts[-1].endswith(f"{character}.xlsx")

@@ -270,9 +270,11 @@ def test_sigkill_while_writing_leaves_previous_outputs_intact(tmp_path: Path, ma
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and proc.poll() is None:
-            staging = [p.name for p in outbox.iterdir() if p.name.startswith((".feedback-", ".tmp-"))]
-            if (stage == "reading" and any(n.startswith(".feedback-") for n in staging)) or (
-                stage == "writing" and any(n.startswith(".tmp-") for n in staging)
+            staging = [p for p in outbox.iterdir() if p.name.startswith(".tmp-")]
+            # one publication per run: its staging folder exists from the start; the tables appear in it when the
+            # outputs are being written
+            if (stage == "reading" and staging) or (
+                stage == "writing" and any((p / "tables").exists() for p in staging)
             ):
                 break
             time.sleep(0.002)
@@ -298,7 +300,7 @@ def test_two_merges_on_one_outbox_cannot_interleave(tmp_path: Path, make_book: C
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and first.poll() is None:
-        if outbox.exists() and any(p.name.startswith(".feedback-") for p in outbox.iterdir()):
+        if outbox.exists() and any(p.name.startswith(".tmp-") for p in outbox.iterdir()):
             break
         time.sleep(0.002)
     assert first.poll() is None

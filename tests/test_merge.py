@@ -434,12 +434,17 @@ def test_merge_writes_feedback_copies_for_files_with_issues(make_book: Callable[
     bad["policies"][0]["achievement"] = 11
     make_book(bad, "小中.xlsx", inbox)
     outbox = tmp_path / "outbox"
-    (outbox / "feedback" / "古い部局").mkdir(parents=True)
-    (outbox / "feedback" / "古い部局" / "stale.xlsx").write_bytes(b"old")
+    (outbox / "feedback" / "総務部").mkdir(parents=True)
+    (outbox / "feedback" / "総務部" / "返信メモ.txt").write_text("office's own note", encoding="utf-8")
+    (outbox / "tables").mkdir(parents=True)
+    (outbox / "tables" / "自分の集計.csv").write_text("a,b\n", encoding="utf-8")
     run = merge_inbox(load_settings(None, inbox=inbox, outbox=outbox))
     assert sorted(p.relative_to(outbox).as_posix() for p in (outbox / "feedback").rglob("*.xlsx")) == [
         "feedback/教育委員会/小中学校課.xlsx"
     ]
+    # the office's own files in the outbox are never touched: only what the pipeline wrote is replaced
+    assert (outbox / "feedback" / "総務部" / "返信メモ.txt").read_text(encoding="utf-8") == "office's own note"
+    assert (outbox / "tables" / "自分の集計.csv").exists()
     subs = run.result.tables["submissions"]
     assert subs.select("file", "feedback").rows() == [
         ("ok.xlsx", None),
@@ -448,4 +453,19 @@ def test_merge_writes_feedback_copies_for_files_with_issues(make_book: Callable[
     book = load_workbook(outbox / "feedback" / "教育委員会" / "小中学校課.xlsx")
     assert book.sheetnames[0] == "確認結果"
     assert book["政策1"]["C52"].comment is not None
-    assert not [p for p in outbox.iterdir() if p.name.startswith(".feedback")]
+    assert not [p for p in outbox.iterdir() if p.name.startswith(".tmp-")]
+
+
+def test_a_feedback_copy_the_pipeline_wrote_goes_when_its_division_is_fixed(
+    make_book: Callable[..., Path], tmp_path: Path
+) -> None:
+    inbox, outbox = tmp_path / "inbox", tmp_path / "outbox"
+    bad = _division(seed_entries(), "教育委員会", "小中学校課", "6001")
+    bad["policies"][0]["achievement"] = 11
+    path = make_book(bad, "小中.xlsx", inbox)
+    make_book(seed_entries(), "ok.xlsx", inbox)
+    merge_inbox(load_settings(None, inbox=inbox, outbox=outbox))
+    assert (outbox / "feedback" / "教育委員会" / "小中学校課.xlsx").exists()
+    make_book(_division(seed_entries(), "教育委員会", "小中学校課", "6001"), path.name, inbox)  # fixed
+    merge_inbox(load_settings(None, inbox=inbox, outbox=outbox))
+    assert not (outbox / "feedback").exists()  # its only copy removed, and the folders it left empty

@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import time
 import unicodedata
 import zipfile
@@ -275,6 +276,7 @@ def test_outputs_listed_and_present(tmp_path: Path) -> None:
     assert len(names) == 3 + 2 * len(merge.TABLES)
     assert all(p.is_file() for p in paths)
     assert sorted(p.name for p in outbox.iterdir()) == [
+        ".pipeline-manifest.json",  # what the pipeline wrote: all it may replace or remove next time
         "behind_target.md",
         "consolidated.xlsx",
         "summary.json",
@@ -691,8 +693,7 @@ def test_tables_missing_from_the_result_do_not_break_writing(tmp_path: Path) -> 
     bundle.write_outputs(MergeResult(None, None, {}), tmp_path / "outbox")
     book = openpyxl.load_workbook(tmp_path / "outbox" / "consolidated.xlsx")
     assert book["概要"]["A1"].value == "工程表 集約結果 年度不明 評価時点不明"
-    assert (tmp_path / "outbox" / "tables").is_dir()
-    assert list((tmp_path / "outbox" / "tables").iterdir()) == []
+    assert not (tmp_path / "outbox" / "tables").exists()  # no table, nothing published there
 
 
 @pytest.mark.parametrize(
@@ -943,7 +944,7 @@ def test_failure_mid_write_keeps_previous_outputs(tmp_path: Path, monkeypatch: p
     assert not [p for p in outbox.iterdir() if p.name.startswith(".tmp-")]
 
 
-@pytest.mark.parametrize("failing", ["consolidated.xlsx", "behind_target.md", "tables", "summary.json"])
+@pytest.mark.parametrize("failing", ["consolidated.xlsx", "behind_target.md", "tables/indicators.csv", "summary.json"])
 def test_failure_while_moving_into_place_restores_the_previous_outputs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: str
 ) -> None:
@@ -953,7 +954,7 @@ def test_failure_while_moving_into_place_restores_the_previous_outputs(
     real_replace = Path.replace
 
     def failing_replace(self: Path, target: Any) -> Path:
-        if self.name == failing and self.parent.name.startswith(".tmp-"):  # moving the new output in
+        if self.as_posix().endswith(failing) and ".tmp-" in self.as_posix():  # moving the new output in
             raise OSError("device busy")
         return real_replace(self, target)
 
@@ -987,15 +988,33 @@ def test_a_file_held_open_becomes_a_clear_error_and_changes_nothing(
     assert not [p for p in outbox.iterdir() if p.name.startswith(".tmp-")]
 
 
-def test_tables_left_aside_by_a_crash_are_recovered(tmp_path: Path) -> None:
+_CRASH_MID_COMMIT = """
+import os, sys
+from pathlib import Path
+sys.path.insert(0, {root!r})
+from tests.test_write import sample_result
+from pipeline.outputs import bundle
+real = Path.replace
+def replace(self, target):
+    if self.name == "summary.json" and ".tmp-" in self.as_posix():
+        os._exit(9)  # the power goes: nothing after this line runs, no undo, no clean-up
+    return real(self, target)
+Path.replace = replace
+bundle.write_outputs(sample_result(), Path({outbox!r}))
+"""
+
+
+def test_a_commit_cut_short_by_a_crash_is_rolled_back_by_the_next_run(tmp_path: Path) -> None:
     outbox = tmp_path / "outbox"
-    bundle.write_outputs(sample_result(), outbox)
-    aside = outbox / ".tmp-1-dead" / "previous" / "tables"
-    aside.parent.mkdir(parents=True)
-    (outbox / "tables").rename(aside)  # a crash between the two renames of the swap
     bundle.write_outputs(empty_result(), outbox)
-    assert (outbox / "tables" / "indicators.parquet").exists()
-    assert pl.read_parquet(outbox / "tables" / "indicators.parquet").height == 0
+    before = _snapshot(outbox)
+    script = _CRASH_MID_COMMIT.format(root=str(Path(__file__).resolve().parent.parent), outbox=str(outbox))
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 9, done.stderr
+    assert _snapshot(outbox) != before  # the new workbook and tables are in, summary.json is not
+    publish.recover(outbox)  # what the next publication in this folder does first
+    assert _snapshot(outbox) == before
+    assert not [p for p in outbox.iterdir() if p.name.startswith(".tmp-")]
 
 
 def test_stale_temporary_folders_are_removed(tmp_path: Path) -> None:
@@ -1083,6 +1102,7 @@ def test_a_second_write_replaces_the_first(tmp_path: Path) -> None:
     assert json.loads((outbox / "summary.json").read_text(encoding="utf-8"))["stage"] == "中間"
     assert pl.read_parquet(outbox / "tables" / "divisions.parquet").height == 0
     assert sorted(p.name for p in outbox.iterdir()) == [
+        ".pipeline-manifest.json",  # what the pipeline wrote: all it may replace or remove next time
         "behind_target.md",
         "consolidated.xlsx",
         "summary.json",

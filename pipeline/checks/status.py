@@ -11,6 +11,7 @@ from typing import Any
 
 import polars as pl
 
+from pipeline.checks.rules import DECREASING, short_of
 from pipeline.constants import DEFAULT_GRADE_BANDS, LOWEST_GRADE
 
 MET = "目標達成"
@@ -18,17 +19,21 @@ BEHIND = "目標未達"
 MISSING_ACTUAL = "実績未記入"
 NOT_EVALUABLE = "判定不可"
 NOT_YET = "実績なし（評価前）"
-STATUSES = (BEHIND, MET, MISSING_ACTUAL, NOT_EVALUABLE, NOT_YET)
 
 
 def _decreasing() -> pl.Expr:
-    return pl.col("direction") == "減少"
+    return pl.col("direction") == DECREASING
+
+
+def _short_of(actual: pl.Expr, target: pl.Expr) -> pl.Expr:
+    """rules.short_of for every row: the row's 方向 chooses the comparison."""
+    return pl.when(_decreasing()).then(short_of(DECREASING, actual, target)).otherwise(short_of(None, actual, target))
 
 
 def behind_expr() -> pl.Expr:
     """True when target and actual are both numbers and the actual falls short in the indicator's direction."""
     t, a = pl.col("target"), pl.col("actual")
-    return pl.when(t.is_null() | a.is_null()).then(None).when(_decreasing()).then(a > t).otherwise(a < t)
+    return pl.when(t.is_null() | a.is_null()).then(None).otherwise(_short_of(a, t))
 
 
 def rate_expr() -> pl.Expr:
@@ -100,7 +105,7 @@ def trajectory_expr() -> pl.Expr:
 def behind_trajectory_expr() -> pl.Expr:
     """True when the actual falls short of the trajectory's expected value for this year."""
     e, a = pl.col("trajectory_expected"), pl.col("actual")
-    return pl.when(e.is_null() | a.is_null()).then(None).when(_decreasing()).then(a > e).otherwise(a < e)
+    return pl.when(e.is_null() | a.is_null()).then(None).otherwise(_short_of(a, e))
 
 
 def with_status(

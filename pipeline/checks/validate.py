@@ -12,6 +12,7 @@ from functools import cache
 from typing import Any
 
 from pipeline.checks import normalise as nz
+from pipeline.checks.rules import short_of
 from pipeline.contract import layout
 from pipeline.contract.layout import Kind
 from pipeline.contract.schema import load_schema
@@ -350,9 +351,7 @@ def behind_target(ind: Mapping[str, Any]) -> bool | None:
     target, actual = ind.get("target"), ind.get("actual")
     if not isinstance(target, int | float) or not isinstance(actual, int | float):
         return None
-    if ind.get("direction") == "減少":
-        return bool(actual > target)
-    return bool(actual < target)
+    return bool(short_of(ind.get("direction"), actual, target))
 
 
 def _check_self_evaluation(b: _Builder, record: dict[str, Any]) -> None:

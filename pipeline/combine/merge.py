@@ -1,4 +1,4 @@
-"""Merge per-file results into prefecture-wide polars tables: scope, resubmissions, fates, status.
+"""Merge per-file results into prefecture-wide polars tables: scope, resubmissions, fates.
 
 One merge is one (fiscal year, stage). Every file seen gets a row in ``submissions``
 with its fate; every value row carries its source file, sheet and cell.
@@ -14,9 +14,7 @@ from typing import Any
 
 import polars as pl
 
-from pipeline.checks.status import with_status
 from pipeline.combine.flatten import VALUE_TABLES, columns, columns_of_result
-from pipeline.constants import DEFAULT_GRADE_BANDS
 from pipeline.contract import layout
 from pipeline.intake.discover import Found
 from pipeline.model import DivisionKey, FileResult, Issue, Master, make_issue
@@ -193,7 +191,6 @@ def merge(
     year: int | None = None,
     stage: str | None = None,
     master: Master | None = None,
-    grade_bands: Sequence[tuple[str, float]] = DEFAULT_GRADE_BANDS,
     prepared: Prepared | None = None,
 ) -> MergeResult:
     """Merge the results of the workbooks found (keyed by display name) into the prefecture-wide tables.
@@ -254,7 +251,6 @@ def merge(
         frames = [_frame([], _schema(name)), *(frame.filter(keep) for frame in prepared.take(name))]
         tables[name] = pl.concat(frames, how="vertical", rechunk=False).sort("file", maintain_order=True)
         del frames
-    tables["indicators"] = with_status(tables["indicators"], stage or "最終", grade_bands)
     tables["submissions"] = _frame(submissions, _schema("submissions"))
     tables["errors"] = _frame([i.to_dict() for i in issues], _schema("errors"))
 

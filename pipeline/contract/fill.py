@@ -20,7 +20,7 @@ from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
 from openpyxl.worksheet.worksheet import Worksheet
 
 from pipeline.contract.layout import BASIC_FIELDS, META_FIELDS, POLICY_FIELDS, SHEET_POLICY, Field, Shape
-from pipeline.contract.template import build_template, save_atomically
+from pipeline.contract.template import build_template
 
 Entries = Mapping[str, Any]
 
@@ -35,7 +35,7 @@ def fill_template(entries: Entries, path: Path, *, template: Path | None = None)
     """Write `entries` into a copy of the template (built in memory unless `template` is given) and save it at `path`."""
     wb = build_template() if template is None else load_workbook(template)
     fill_workbook(wb, entries)
-    save_atomically(wb, Path(path))
+    wb.save(Path(path))
     return Path(path)
 
 
@@ -129,7 +129,7 @@ def insert_rows_in_range(path: Path, sheet: str, name: str, at_offset: int, coun
         ws.print_area = [_shifted(CellRange(r.coord), at, count).coord for r in ws._print_area.ranges]
     if at > 1:
         _format_like_row_above(ws, at, count)
-    save_atomically(wb, Path(path))
+    wb.save(Path(path))
 
 
 # --- writing ----------------------------------------------------------------

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -97,23 +95,11 @@ def build_template() -> Workbook:
 
 
 def write_template(path: Path) -> Path:
-    """Write the standard template to `path` atomically and return the path."""
-    save_atomically(build_template(), path)
-    return path
-
-
-def save_atomically(wb: Workbook, path: Path) -> None:
-    """Save a workbook to a temporary file next to `path`, then rename it into place."""
+    """Write the standard template to ``path`` and return the path (`pipeline template` publishes it via api)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    # A hidden name in the same folder (so the rename is atomic) created with the usual umask permissions.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        wb.save(tmp)
-        tmp.replace(path)  # os.replace: atomic on the same volume
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    build_template().save(path)
+    return path
 
 
 def name_ref(sheet: str, ref: str) -> str:

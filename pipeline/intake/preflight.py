@@ -29,6 +29,7 @@ from typing import Any
 import defusedxml
 import defusedxml.ElementTree as SafeET
 
+from pipeline.contract.cells import address, column_letters, column_number
 from pipeline.intake import xmlscan
 from pipeline.intake.cellnotes import CellNotes, Scale, scaled_styles, sheet_notes
 from pipeline.model import Issue, make_issue
@@ -193,21 +194,6 @@ def _decode_text(sample: bytes, *, final: bool) -> str | None:
             continue
         return None if _CONTROL.search(text) else text
     return None
-
-
-def _cell_text(column: int, row: int) -> str:
-    letters = ""
-    while column > 0:
-        column, remainder = divmod(column - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return f"{letters}{row}"
-
-
-def _column_number(letters: bytes) -> int:
-    number = 0
-    for byte in letters.upper():
-        number = number * 26 + byte - 64
-    return number
 
 
 def _show(raw: bytes) -> str:
@@ -615,7 +601,7 @@ def _unusual_tags(limits: Limits) -> tuple[re.Pattern[bytes], ...]:
     limits) sends the sheet to `_slow_area`, which reads every tag and decides exactly.
     A second r attribute in a tag is not well-formed XML, which the reader refuses.
     """
-    last_column = _cell_text(min(limits.max_columns, EXCEL_MAX_COLUMNS), 1)[:-1]
+    last_column = column_letters(min(limits.max_columns, EXCEL_MAX_COLUMNS))
     columns = _at_most(last_column, string.ascii_uppercase, "A")
     rows = _at_most(str(min(limits.max_rows, EXCEL_MAX_ROWS)), string.digits, "1")
     grid_rows = _at_most(str(EXCEL_MAX_ROWS), string.digits, "1")
@@ -683,7 +669,7 @@ def _slow_area(xml: bytes, limits: Limits) -> str | None:
                 return _outside_grid(ref)
             column, cell_row = cell
         if column > EXCEL_MAX_COLUMNS or cell_row > EXCEL_MAX_ROWS:
-            return _outside_grid(_cell_text(column, cell_row).encode())
+            return _outside_grid(address(cell_row, column).encode())
         max_row = max(max_row, cell_row)
         max_column = max(max_column, column)
         if max_row > limits.max_rows or max_column > limits.max_columns:
@@ -701,7 +687,7 @@ def _parse_cell(ref: bytes) -> tuple[int, int] | None:
     if match is None:
         return None
     letters, digits = match.groups()
-    column = _column_number(letters) if len(letters) <= 4 else EXCEL_MAX_COLUMNS + 1
+    column = column_number(letters) if len(letters) <= 4 else EXCEL_MAX_COLUMNS + 1
     row = int(digits) if len(digits) <= 12 else EXCEL_MAX_ROWS + 1
     return column, row
 
@@ -715,4 +701,4 @@ def _outside_grid(ref: bytes) -> str:
 
 
 def _over_limits(column: int, row: int, limits: Limits) -> str:
-    return f"最終セル {_cell_text(column, row)}、上限 {limits.max_rows:,} 行 × {limits.max_columns:,} 列"
+    return f"最終セル {address(row, column)}、上限 {limits.max_rows:,} 行 × {limits.max_columns:,} 列"

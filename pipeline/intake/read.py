@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline.contract import layout
+from pipeline.contract.cells import address, column_letters, column_number
 from pipeline.intake.cellnotes import CellNotes, as_shown
 from pipeline.model import Issue, make_issue
 
@@ -23,39 +24,6 @@ _REF = re.compile(
     r"^=?(?:'(?P<quoted>(?:[^']|'')+)'|(?P<plain>[^'!]+))!"
     r"\$?(?P<c1>[A-Za-z]{1,3})\$?(?P<r1>\d{1,7})(?::\$?(?P<c2>[A-Za-z]{1,3})\$?(?P<r2>\d{1,7}))?$"
 )
-
-
-def column_number(letters: str) -> int:
-    """1-based column number of column letters (``A`` → 1, ``XFD`` → 16384)."""
-    number = 0
-    for ch in letters.upper():
-        number = number * 26 + (ord(ch) - 64)
-    return number
-
-
-def column_letters(number: int) -> str:
-    """Column letters of a 1-based column number (1 → ``A``)."""
-    letters = ""
-    while number:
-        number, rem = divmod(number - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
-def address(row: int, col: int) -> str:
-    """A1-style address of a 1-based row and column."""
-    return f"{_letters(col)}{row}"
-
-
-_LETTERS: dict[int, str] = {}
-
-
-def _letters(col: int) -> str:
-    """column_letters, memoised: the reader asks for the same few columns thousands of times."""
-    letters = _LETTERS.get(col)
-    if letters is None:
-        letters = _LETTERS[col] = column_letters(col)
-    return letters
 
 
 @dataclass(frozen=True)
@@ -158,7 +126,7 @@ class _Grid:
 
     def cell(self, row: int, col: int, text: str | None = None, *, known: bool = False) -> Cell:
         """The Cell at a 1-based row and column (``text`` given when already read)."""
-        address = f"{_letters(col)}{row}"
+        address = f"{column_letters(col)}{row}"
         text = text if known else self.text(row, col)
         if self._errors and address in self._errors:
             return Cell(self.sheet, address, text, error=True)

@@ -28,14 +28,12 @@ from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
-from pipeline.constants import FEEDBACK_FOLDER
 from pipeline.contract.layout import SHEET_BASIC, field
-from pipeline.contract.template import FONT_NAME, build_template, print_setup, save_atomically
+from pipeline.contract.template import FONT_NAME, build_template, print_setup
 from pipeline.model import Issue
 
 SHEET_RESULTS = "確認結果"
 AUTHOR = "工程表 pipeline"
-UNKNOWN_DEPARTMENT = "部局名未記入"
 SEVERITY_LABELS = {"error": "エラー", "warning": "警告"}
 HOW_TO_RESUBMIT = (
     "赤のセルはエラー、黄色のセルは警告。該当セルのコメントを読み、値を直して保存し、"
@@ -79,10 +77,6 @@ _GRID = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _WRAP = Alignment(horizontal="left", vertical="top", wrap_text=True)
 _CENTRE = Alignment(horizontal="center", vertical="top", wrap_text=True)
 
-_UNSAFE_NAME_RE = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
-_RESERVED_NAMES = frozenset({"CON", "PRN", "AUX", "NUL"} | {f"{d}{n}" for d in ("COM", "LPT") for n in range(1, 10)})
-_MAX_NAME_CHARS = 80  # 240 bytes of UTF-8 at most: below the 255-byte limit of a file name
-
 
 def annotate(source: Path, issues: Sequence[Issue], target: Path, *, data: bytes | None = None) -> Path:
     """Write a copy of the division's workbook with every issue marked on its cell and listed on a first sheet 確認結果."""
@@ -98,29 +92,9 @@ def annotate(source: Path, issues: Sequence[Issue], target: Path, *, data: bytes
     ordered = sorted(issues, key=lambda issue: _list_key(issue, order))
     _write_results_sheet(wb, source.name, ordered, placed)
     _open_on_results(wb)
-    save_atomically(wb, target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(target)
     return target
-
-
-def feedback_path(outbox: Path, department: str | None, division: str | None, fallback: str) -> Path:
-    """outbox/feedback/<部局名>/<所属名>.xlsx, with names made safe for Windows/Unix file systems (fallback: the source file's stem)."""
-    folder = safe_name(department) or UNKNOWN_DEPARTMENT
-    stem = safe_name(division) or safe_name(fallback) or "工程表"
-    return Path(outbox) / FEEDBACK_FOLDER / folder / f"{stem}.xlsx"
-
-
-def safe_name(text: str | None) -> str:
-    """A file or folder name usable on Windows and Unix: no reserved characters or names, no trailing dots, not too long."""
-    if text is None:
-        return ""
-    name = unicodedata.normalize("NFC", text)
-    name = " ".join(name.split())  # tabs, line breaks, full-width and repeated spaces become one space
-    name = _UNSAFE_NAME_RE.sub("_", name)
-    name = name.strip(" .")  # Windows drops trailing dots and spaces; a leading dot hides the file on Unix
-    name = name[:_MAX_NAME_CHARS].rstrip(" .")
-    if name.split(".")[0].upper() in _RESERVED_NAMES:
-        name = f"_{name}"
-    return name
 
 
 # --- marking cells ----------------------------------------------------------

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from pipeline.combine.merge import TABLES, MergeResult
+from pipeline.constants import FEEDBACK_FOLDER
+from pipeline.outputs.publish import portable_name
 
 WORKBOOK_NAME = "consolidated.xlsx"
 
@@ -22,3 +24,14 @@ def output_names(result: MergeResult) -> list[str]:
     for table in table_names(result):
         names += [f"{TABLES_DIR}/{table}.parquet", f"{TABLES_DIR}/{table}.csv"]
     return names
+
+
+UNKNOWN_DEPARTMENT = "部局名未記入"
+
+
+def feedback_name(department: str | None, division: str | None, fallback: str) -> str:
+    """feedback/<部局名>/<所属名>.xlsx, relative to the outbox, with names made safe for Windows and Unix file
+    systems (fallback: the source file's stem)."""
+    folder = portable_name(department) or UNKNOWN_DEPARTMENT
+    stem = portable_name(division) or portable_name(fallback) or "工程表"
+    return f"{FEEDBACK_FOLDER}/{folder}/{stem}.xlsx"

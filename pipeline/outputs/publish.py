@@ -1,23 +1,59 @@
-"""One publication: outputs staged in a hidden folder, flushed to disk, then swapped into place all together
-or not at all (the previous outputs are kept until the new ones are in, and put back on failure)."""
+"""One publication: every file the pipeline writes is staged in a hidden folder beside its target, flushed to
+disk, then moved into place together, or not at all.
+
+Used by every writer: the merge's outputs with the feedback copies, `pipeline template`, `validate --annotate`.
+
+- The previous version of each file is kept until the new set is in; any failure puts every one back.
+- A crash in the middle (power cut, SIGKILL) leaves a journal in the staging folder; the next publication in the
+  same folder rolls the half-done set back before it starts.
+- With a manifest, the publication knows what the pipeline itself wrote last time: files it wrote then and does
+  not write now are removed; nothing else in the folder (the office's own files) is ever touched.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import re
 import shutil
+import tempfile
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+import unicodedata
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path, PurePosixPath
+from types import TracebackType
 
 from pipeline.errors import PipelineError
-from pipeline.outputs.names import SUMMARY_JSON_NAME, SUMMARY_MD_NAME, TABLES_DIR, WORKBOOK_NAME
 
 TMP_PREFIX = ".tmp-"
-
-
 STALE_TMP_SECONDS = 3600.0
-KEPT_DIR = "previous"  # inside the temporary folder: the outputs being replaced, until the new ones are in
+MANIFEST = ".pipeline-manifest.json"  # what the pipeline published last time in this folder
+_KEPT = ".previous"  # inside the staging folder: the files being replaced, until the new ones are in
+_JOURNAL = ".journal.json"  # inside the staging folder: what a commit in progress is replacing
+_SCRATCH = ".scratch"  # inside the staging folder: writers' temporary files, never published
+
+Undo = Callable[[], None]
+
+_UNSAFE_NAME = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
+_RESERVED_NAMES = frozenset({"CON", "PRN", "AUX", "NUL"} | {f"{d}{n}" for d in ("COM", "LPT") for n in range(1, 10)})
+# A file name is at most 255 bytes (ext4, APFS) or 255 UTF-16 units (NTFS): a name part keeps room for a suffix
+# such as "_12.xlsx" within both, however many bytes its characters take.
+MAX_NAME_BYTES = 200
+
+
+def portable_name(text: str | None) -> str:
+    """A file or folder name from user text, usable on Windows and Unix: no reserved characters or names, no
+    leading or trailing dots and spaces, at most MAX_NAME_BYTES bytes of UTF-8 (cut at a character)."""
+    if text is None:
+        return ""
+    name = unicodedata.normalize("NFC", text)
+    name = " ".join(name.split())  # tabs, line breaks, full-width and repeated spaces become one space
+    name = _UNSAFE_NAME.sub("_", name).strip(" .")  # Windows drops trailing dots; a leading dot hides on Unix
+    name = name.encode("utf-8")[:MAX_NAME_BYTES].decode("utf-8", errors="ignore").rstrip(" .")
+    if name.split(".")[0].upper() in _RESERVED_NAMES:
+        name = f"_{name}"
+    return name
 
 
 def fsync(path: Path) -> None:
@@ -35,14 +71,9 @@ def fsync(path: Path) -> None:
 
 
 def write_text(path: Path, text: str) -> None:
+    """Write UTF-8 text with Unix newlines."""
     with path.open("w", encoding="utf-8", newline="\n") as handle:
         handle.write(text)
-
-
-def files_under(folder: Path) -> Iterator[Path]:
-    for path in sorted(folder.rglob("*")):
-        if path.is_file():
-            yield path
 
 
 def _move(source: Path, target: Path) -> None:
@@ -61,11 +92,9 @@ def _move(source: Path, target: Path) -> None:
     ) from last
 
 
-Undo = Callable[[], None]
-
-
 def _keep(target: Path, kept: Path) -> None:
-    """Keep the current version of an output (a hard link, else a copy) so that it can be put back."""
+    """Keep the current version of a file (a hard link, else a copy) so that it can be put back."""
+    kept.parent.mkdir(parents=True, exist_ok=True)
     try:
         os.link(target, kept)
     except OSError:
@@ -73,10 +102,11 @@ def _keep(target: Path, kept: Path) -> None:
 
 
 def _replace_file(new: Path, target: Path, kept: Path) -> Undo:
-    """Replace one output file atomically; return how to put the previous version back."""
-    existed = target.exists()
+    """Replace one file atomically; return how to put the previous version back."""
+    existed = target.is_file()
     if existed:
         _keep(target, kept)
+    target.parent.mkdir(parents=True, exist_ok=True)
     _move(new, target)
 
     def undo() -> None:
@@ -88,65 +118,177 @@ def _replace_file(new: Path, target: Path, kept: Path) -> Undo:
     return undo
 
 
-def _swap_folder(new: Path, target: Path, kept: Path) -> Undo:
-    """Replace the tables/ folder: the old one aside, the new one in; return how to swap back."""
-    existed = target.exists()
-    if existed:
-        _move(target, kept)
-    try:
-        _move(new, target)
-    except BaseException:
-        if existed and not target.exists():
-            kept.replace(target)
-        raise
+def _remove_file(target: Path, kept: Path) -> Undo:
+    """Remove a file the pipeline no longer publishes; return how to put it back."""
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    _move(target, kept)
 
     def undo() -> None:
-        target.replace(new)
-        if existed:
-            kept.replace(target)
+        kept.replace(target)
 
     return undo
 
 
-def publish(staging: Path, outbox: Path) -> None:
-    """Move the staged outputs into place, the workbook first (Excel may hold it) and summary.json last.
-
-    If any step fails (a file held open on Windows, a full disk), the steps already done are
-    undone, so the outbox keeps the previous outputs as a set.
-    """
-    kept = staging / KEPT_DIR
-    kept.mkdir()
-    undo: list[Undo] = []
+def read_manifest(folder: Path) -> set[str]:
+    """The files (relative, '/'-separated) the pipeline published in this folder last time; empty if unknown."""
     try:
-        for name in (WORKBOOK_NAME, SUMMARY_MD_NAME):
-            undo.append(_replace_file(staging / name, outbox / name, kept / name))
-        undo.append(_swap_folder(staging / TABLES_DIR, outbox / TABLES_DIR, kept / TABLES_DIR))
-        undo.append(_replace_file(staging / SUMMARY_JSON_NAME, outbox / SUMMARY_JSON_NAME, kept / SUMMARY_JSON_NAME))
-    except BaseException:
-        for step in reversed(undo):
-            with contextlib.suppress(OSError):
-                step()
-        raise
-    fsync(outbox)
+        names = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    if not isinstance(names, list):
+        return set()
+    return {n for n in names if isinstance(n, str) and _safe_relative(n)}
 
 
-def recover_tables(outbox: Path) -> None:
-    """Put back a tables/ folder that a crash left aside between the two renames of the swap."""
-    if (outbox / TABLES_DIR).exists():
+def _safe_relative(name: str) -> bool:
+    """A manifest entry that stays inside its folder (never absolute, never '..')."""
+    path = PurePosixPath(name)
+    return bool(name) and not path.is_absolute() and ".." not in path.parts and "\\" not in name and ":" not in name
+
+
+def _roll_back(staging: Path, root: Path) -> None:
+    """Undo what a crashed commit had done, from its journal: kept versions back, new files out."""
+    try:
+        entries = json.loads((staging / _JOURNAL).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return
-    aside = sorted(outbox.glob(f"{TMP_PREFIX}*/{KEPT_DIR}/{TABLES_DIR}"), key=lambda p: p.stat().st_mtime, reverse=True)
-    if aside:
-        aside[0].replace(outbox / TABLES_DIR)
+    for relative, existed in reversed(entries):
+        if not isinstance(relative, str) or not _safe_relative(relative):
+            continue
+        target, kept, new = root / relative, staging / _KEPT / relative, staging / relative
+        with contextlib.suppress(OSError):
+            if kept.is_file():
+                kept.replace(target)
+            elif not existed and not new.exists():  # it had been moved in: take it out again
+                target.unlink(missing_ok=True)
 
 
-def remove_stale(outbox: Path) -> None:
-    """Delete temporary folders that crashed runs left behind more than an hour ago."""
+def recover(root: Path) -> None:
+    """Roll back commits that crashed in this folder, and remove staging folders left for over an hour."""
+    if not root.is_dir():
+        return
     now = time.time()
-    for path in outbox.iterdir():
-        if path.name.startswith(TMP_PREFIX) and path.is_dir():
-            try:
-                stale = now - path.stat().st_mtime > STALE_TMP_SECONDS
-            except OSError:
+    for path in root.iterdir():
+        if not (path.name.startswith(TMP_PREFIX) and path.is_dir()):
+            continue
+        if (path / _JOURNAL).exists():
+            _roll_back(path, root)
+            shutil.rmtree(path, ignore_errors=True)
+            continue
+        try:
+            stale = now - path.stat().st_mtime > STALE_TMP_SECONDS
+        except OSError:
+            continue
+        if stale:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+class Publication:
+    """Files written into a staging folder, then published into ``root`` together by `commit`.
+
+    Use as a context manager: leaving it without a commit discards everything staged. Callers that publish into
+    a shared folder hold its lock (pipeline.outputs.lock) for the whole publication.
+    """
+
+    def __init__(self, root: Path, *, manifest: bool = False) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        recover(self.root)
+        self.manifest = manifest
+        self.staging = Path(tempfile.mkdtemp(prefix=TMP_PREFIX, dir=self.root))
+        self.scratch = self.staging / _SCRATCH
+        self.scratch.mkdir()
+
+    def __enter__(self) -> Publication:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.discard()
+
+    def path(self, relative: str) -> Path:
+        """Where to write the file that will be published as ``root/relative`` (its folder is made)."""
+        if not _safe_relative(relative):
+            raise ValueError(f"not a relative path inside the folder: {relative!r}")
+        path = self.staging / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def folder(self, relative: str) -> Path:
+        """Where to write the files of the folder that will be published as ``root/relative`` (it is made)."""
+        if not _safe_relative(relative):
+            raise ValueError(f"not a relative path inside the folder: {relative!r}")
+        path = self.staging / relative
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def staged(self) -> list[str]:
+        """The files staged so far, relative and '/'-separated, sorted."""
+        names = []
+        for path in self.staging.rglob("*"):
+            relative = path.relative_to(self.staging)
+            if relative.parts[0] in (_KEPT, _SCRATCH, _JOURNAL) or not path.is_file():
                 continue
-            if stale:
-                shutil.rmtree(path, ignore_errors=True)
+            names.append(relative.as_posix())
+        return sorted(names)
+
+    def commit(self, *, first: Sequence[str] = (), last: Sequence[str] = ()) -> list[Path]:
+        """Flush the staged files to disk and move them into place, ``first`` ones first (a workbook Excel may hold
+        open fails early) and ``last`` ones last; with a manifest, remove what the pipeline published last time and
+        not now. Any failure puts every file back as it was. Returns the published paths, in the order moved."""
+        names = self.staged()
+        rank = {name: i for i, name in enumerate(first)}
+        names.sort(key=lambda n: (0, rank[n]) if n in rank else (2, last.index(n)) if n in last else (1, n))
+        for name in names:
+            fsync(self.staging / name)
+        for folder in {(self.staging / name).parent for name in names}:
+            fsync(folder)
+        previous = read_manifest(self.root) if self.manifest else set()
+        gone = sorted(n for n in previous - set(names) if (self.root / n).is_file())
+        journal = [[name, (self.root / name).is_file()] for name in [*names, *gone]]
+        (self.staging / _JOURNAL).write_text(json.dumps(journal, ensure_ascii=False), encoding="utf-8")
+        fsync(self.staging / _JOURNAL)
+        kept = self.staging / _KEPT
+        undo: list[Undo] = []
+        try:
+            for name in names:
+                undo.append(_replace_file(self.staging / name, self.root / name, kept / name))
+            for name in gone:
+                undo.append(_remove_file(self.root / name, kept / name))
+            if self.manifest:
+                record = self.staging / MANIFEST
+                record.write_text(json.dumps(names, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
+                fsync(record)
+                undo.append(_replace_file(record, self.root / MANIFEST, kept / MANIFEST))
+        except BaseException:
+            for step in reversed(undo):
+                with contextlib.suppress(OSError):
+                    step()
+            (self.staging / _JOURNAL).unlink(missing_ok=True)
+            raise
+        (self.staging / _JOURNAL).unlink(missing_ok=True)
+        self._prune({(self.root / name).parent for name in gone})
+        fsync(self.root)
+        return [self.root / name for name in names]
+
+    def _prune(self, folders: set[Path]) -> None:
+        """Remove folders that the removal of the pipeline's own files left empty (never the root)."""
+        for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
+            while folder != self.root and self.root in folder.parents:
+                try:
+                    folder.rmdir()  # only succeeds when empty
+                except OSError:
+                    break
+                folder = folder.parent
+
+    def discard(self) -> None:
+        """Remove the staging folder and whatever is left in it."""
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def files_under(folder: Path) -> Iterator[Path]:
+    """Every file under a folder, sorted."""
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            yield path

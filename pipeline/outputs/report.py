@@ -21,7 +21,7 @@ def status_of(result: FileResult) -> str:
 STATUS_JA = {"accepted": "受理", "rejected": "不受理", "in-transit": "保留（書き込み中）"}
 
 
-def safe_name(text: str) -> str:
+def printable(text: str) -> str:
     """A file name made printable: control characters (newlines, escapes) are shown escaped."""
     return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
@@ -32,13 +32,13 @@ def render_text(results: Sequence[FileResult]) -> str:
     for result in results:
         status = status_of(result)
         lines = [
-            f"■ {safe_name(result.path)}: {STATUS_JA[status]}"
+            f"■ {printable(result.path)}: {STATUS_JA[status]}"
             f"（エラー {len(result.errors)} 件、警告 {len(result.warnings)} 件）"
         ]
         for issue in sorted(result.issues, key=lambda i: (i.severity != "error", *sort_key(i))):
             lines.append(f"  {SEVERITY_JA[issue.severity]} [{issue.code}] {issue.message}")
         if result.feedback:
-            lines.append(f"  → 指摘を書き込んだ確認用コピー: {safe_name(result.feedback)}")
+            lines.append(f"  → 指摘を書き込んだ確認用コピー: {printable(result.feedback)}")
         blocks.append("\n".join(lines))
     accepted = sum(1 for r in results if r.accepted)
     blocks.append(f"{len(results)} ファイル中 {accepted} ファイル受理、{len(results) - accepted} ファイル不受理")
@@ -93,7 +93,7 @@ def render_merge(run: Any) -> str:
         lines.append("")
         lines.append("受理できなかったファイル:")
         for row in problem.iter_rows(named=True):
-            lines.append(f"  ✗ {safe_name(row['file'])}（{row['status_ja']}）: {row['note'] or ''}")
+            lines.append(f"  ✗ {printable(row['file'])}（{row['status_ja']}）: {row['note'] or ''}")
     lines.append("")
     if run.dry_run:
         lines.append("（--dry-run のため、何も書き出していません）")

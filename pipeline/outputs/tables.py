@@ -38,7 +38,8 @@ def _write_csv(frame: pl.DataFrame, path: Path) -> None:
 
 
 def write_tables(result: MergeResult, folder: Path) -> None:
-    folder.mkdir()
+    """Each table as Parquet and as CSV into the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
     for name in table_names(result):
         frame = result.tables[name]
         frame.write_parquet(folder / f"{name}.parquet", row_group_size=TABLE_CHUNK)
