@@ -662,7 +662,7 @@ def _validate_sample(files: list[Path], bases: int, log: Callable[[str], None]) 
     results = validate_files(sample)
     rejected = [r for r in results if not r.accepted]
     if rejected or len(results) != len(sample):
-        lines = [f"{r.path}: {i.message}" for r in rejected[:5] for i in r.errors[:5]]
+        lines = [f"{r.display}: {i.message}" for r in rejected[:5] for i in r.errors[:5]]
         raise click.ClickException("generated files were rejected:\n" + "\n".join(lines))
     warnings = sum(len(r.warnings) for r in results)
     log(f"  validated {len(sample)} files: all accepted ({warnings} warnings)")

@@ -1,4 +1,9 @@
-"""The one place that knows the order of the stages: discover → read → validate → merge → status → write."""
+"""The one place that knows the order of the pipeline's steps, each done by its stage folder:
+intake (discover, receive, preflight, read) → checks (normalise, validate) → combine (flatten, merge) →
+checks.status → outputs (one publication).
+
+("Step" is a pipeline step here; ``stage`` is always a 評価時点: 当初, 中間, 最終.)
+"""
 
 from __future__ import annotations
 
@@ -42,7 +47,7 @@ def start_workers() -> None:
 
 
 def process_file(task: Task) -> FileResult:
-    """One file's way through the stages, in a worker: receive its bytes once, preflight them, read, normalise and
+    """One file's way through the steps, in a worker: receive its bytes once, preflight them, read, normalise and
     validate those same bytes, then flatten an accepted file into table rows and write its feedback copy."""
     from pipeline.intake.receive import Received, receive
 
@@ -50,7 +55,7 @@ def process_file(task: Task) -> FileResult:
     if not isinstance(received, Received):
         return received
     display, data = task.display, received.data
-    base = {"path": display, "sha256": received.sha256, "size": received.size, "mtime": received.mtime}
+    base = {"display": display, "sha256": received.sha256, "size": received.size, "mtime": received.mtime}
     try:
         from pipeline.intake.preflight import preflight
 
@@ -205,7 +210,7 @@ class MergeRun:
     result: MergeResult
     outputs: list[Path] = field(default_factory=list)
     dry_run: bool = False
-    # seconds spent in each stage, in order: 準備 (discovery), 検証 (parsing in the workers), 集約, 出力
+    # seconds spent in each step, in order: 準備 (discovery), 検証 (parsing in the workers), 集約, 出力
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -265,7 +270,7 @@ def _merge(
     ]
     results: dict[str, FileResult] = {}
     clock.lap("準備")
-    # the later stages' imports (polars, xlsxwriter) load in a thread while the workers parse
+    # the later steps' imports (polars, xlsxwriter) load in a thread while the workers parse
     later = ["pipeline.combine.merge", *(["pipeline.outputs.bundle"] if publication is not None else [])]
     importer = threading.Thread(target=lambda: [importlib.import_module(m) for m in later], daemon=True)
     importer.start()
@@ -302,10 +307,10 @@ def _merge(
     clock.lap("集約")
     if publication is None:
         return MergeRun(merged, [], True, clock.laps)
-    from pipeline.outputs.bundle import FIRST, LAST, stage_outputs
+    from pipeline.outputs.bundle import FIRST, LAST, prepare_outputs
     from pipeline.outputs.names import output_names
 
-    stage_outputs(merged, publication)
+    prepare_outputs(merged, publication)
     publication.commit(first=FIRST, last=LAST)
     outputs = [settings.outbox / name for name in output_names(merged)]
     outputs += sorted(settings.outbox / r.feedback for r in results.values() if r.feedback)
@@ -322,15 +327,15 @@ def _judged(merged: MergeResult, settings: Settings) -> MergeResult:
 
 
 class _Clock:
-    """Seconds per stage, each lap measured from the end of the previous one."""
+    """Seconds per step, each lap measured from the end of the previous one."""
 
     def __init__(self) -> None:
         self.laps: dict[str, float] = {}
         self._last = time.perf_counter()
 
-    def lap(self, stage: str) -> None:
+    def lap(self, step: str) -> None:
         now = time.perf_counter()
-        self.laps[stage] = now - self._last
+        self.laps[step] = now - self._last
         self._last = now
 
 

@@ -164,6 +164,7 @@ class Issue:
     cell: str = ""
     field: str = ""
     found: str = ""
+    body: str = ""  # the message without its location and quoted input: what the problem is, for tables
 
     @property
     def location(self) -> str:
@@ -211,7 +212,7 @@ def make_issue(
     message = f"{prefix}: {body}" if prefix else body
     if quote and found_text:
         message += f"（入力値: 「{found_text}」）"
-    return Issue(code, severity, message, file, sheet, cell, field, found_text)
+    return Issue(code, severity, message, file, sheet, cell, field, found_text, body)
 
 
 def sort_key(issue: Issue) -> tuple[str, int, str, str]:
@@ -263,7 +264,7 @@ def _same_code(a: str, b: str) -> bool:
 class FileResult:
     """What reading, normalising and validating one file produced."""
 
-    path: str  # as shown to users (relative to the inbox when merging)
+    display: str  # the file's name as shown to users (relative to the inbox when merging), not an OS path
     sha256: str = ""
     size: int = 0
     mtime: float = 0.0

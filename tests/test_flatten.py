@@ -74,3 +74,23 @@ def test_column_types_are_known_for_every_table() -> None:
         assert kinds and set(kinds.values()) <= {"str", "int", "float"}
     assert flatten.columns("indicators")["actual"] == "float"
     assert flatten.columns("indicators")["actual_text"] == "str"
+
+
+def test_every_layout_field_reaches_a_table() -> None:
+    """A field added to the template contract cannot be dropped silently on its way to the merged tables."""
+    from pipeline.contract import layout
+    from pipeline.contract.schema import load_schema
+
+    schema = load_schema()
+    in_tables = {name for table in flatten.VALUE_TABLES for name in flatten.columns(table)}
+    for field in (*layout.BASIC_FIELDS, *layout.POLICY_FIELDS):
+        if field.shape is layout.Shape.TABLE and field.name != "related_plans":
+            table_columns = flatten.columns(field.name)
+            for column in field.columns:
+                assert column.key in table_columns, f"{field.name}.{column.key}"
+                assert f"{column.key}_cell" in table_columns, f"{field.name}.{column.key}"
+        else:
+            assert field.name in in_tables, field.name
+    assert set(schema["properties"]) - {"policies"} <= {f.name for f in (*layout.META_FIELDS, *layout.BASIC_FIELDS)}
+    for field in layout.POLICY_FIELDS:
+        assert field.name in schema["$defs"]["policy"]["properties"], field.name

@@ -440,7 +440,7 @@ def test_every_fault_gives_its_exact_message_and_cell_in_one_run(make_book: Call
     for (name, (_mutate, expected)), result in zip(FAULTS.items(), results, strict=True):
         found = [(i.sheet, i.cell, i.code, i.severity, i.message) for i in result.issues]
         assert found == expected, name
-        assert all(i.file == str(result.path) for i in result.issues)
+        assert all(i.file == str(result.display) for i in result.issues)
         errors = any(severity == "error" for *_rest, severity, _msg in expected)
         assert result.accepted is (not errors), name
 

@@ -23,6 +23,33 @@ VALUE_TABLES = ("divisions", "policies", "indicators", "projects", "results", "c
 RECORD_KEPT = ("template_version", "fiscal_year", "stage", "department", "division", "division_code")
 
 _POLICY_CELLS = ("policy_title", "progress", "achievement", "evaluation_reason")
+# The policy fields that become columns of the policies table: all but the tables with rows of their own
+# (related_plans is a two-column range, but a policy's marked plans are one list of labels).
+_POLICY_SCALARS = tuple(
+    f for f in layout.POLICY_FIELDS if f.shape is not layout.Shape.TABLE or f.name == "related_plans"
+)
+_DIVISION_COMPUTED: dict[str, ColumnType] = {"mission_count": "int", "policy_count": "int"}
+_POLICY_COMPUTED: dict[str, ColumnType] = {
+    "indicator_count": "int",
+    "budget_total": "float",
+    "next_actions": "str",
+    "self_evaluation_warning": "str",
+}
+_INTEGER_KINDS = frozenset({Kind.FISCAL_YEAR, Kind.SCORE, Kind.VERSION})
+
+
+def _field_type(field: layout.Field) -> ColumnType:
+    """The column type of a workbook or policy field: lists become one text (a line each)."""
+    return "int" if field.shape is layout.Shape.CELL and field.kind in _INTEGER_KINDS else "str"
+
+
+def _field_value(field: layout.Field, value: Any) -> Any:
+    """A field's value as its column holds it: a list one line each, marked plans their labels."""
+    if field.name == "related_plans":
+        return "、".join(plan["label"] for plan in value if plan["marked"])
+    if field.shape is layout.Shape.LIST:
+        return "\n".join(value)
+    return value
 
 
 def columns(table: str) -> dict[str, ColumnType]:
@@ -54,35 +81,17 @@ def columns(table: str) -> dict[str, ColumnType]:
         "division_code": "str",
         "sheet": "str",
     }
-    if table == "divisions":
-        cols: dict[str, ColumnType] = {
-            **common,
-            "fiscal_year": "int",
-            "stage": "str",
-            "head": "str",
-            "phone": "str",
-            "missions": "str",
-            "mission_count": "int",
-            "policy_count": "int",
-        }
+    if table == "divisions":  # every workbook field, then what is computed from them, then where each was
+        cols: dict[str, ColumnType] = {**common}
+        cols.update({f.name: _field_type(f) for f in layout.BASIC_FIELDS if f.name not in common})
+        cols.update(_DIVISION_COMPUTED)
         cols.update({f"{f.name}_cell": "str" for f in layout.BASIC_FIELDS})
         return cols
     policy_cols: dict[str, ColumnType] = {**common, "policy_no": "int", "policy_title": "str"}
-    if table == "policies":
-        cols = {
-            **policy_cols,
-            "goals": "str",
-            "related_plans": "str",
-            "related_plans_note": "str",
-            "long_term_goal": "str",
-            "progress": "str",
-            "achievement": "int",
-            "evaluation_reason": "str",
-            "indicator_count": "int",
-            "budget_total": "float",
-            "next_actions": "str",
-            "self_evaluation_warning": "str",
-        }
+    if table == "policies":  # every policy field that is not a table of its own, then the computed ones
+        cols = {**policy_cols}
+        cols.update({f.name: _field_type(f) for f in _POLICY_SCALARS if f.name not in cols})
+        cols.update(_POLICY_COMPUTED)
         cols.update({f"{k}_cell": "str" for k in _POLICY_CELLS})
         return cols
     spec = layout.ALL_FIELDS[table]
@@ -146,45 +155,31 @@ def rows_of_result(result: FileResult) -> dict[str, list[dict[str, Any]]]:
     """The table rows one accepted file contributes, each row a dict by column."""
     rec, loc = result.record or {}, result.locations
     source = {
-        "file": result.path,
+        "file": result.display,
         "department": rec["department"],
         "division": rec["division"],
         "division_code": rec.get("division_code"),
     }
     basic_keys = [f.name for f in layout.BASIC_FIELDS]
     rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    division = {
-        **source,
-        "fiscal_year": rec["fiscal_year"],
-        "stage": rec["stage"],
-        "head": rec["head"],
-        "phone": rec["phone"],
-        "missions": "\n".join(rec["missions"]),
-        "mission_count": len(rec["missions"]),
-        "policy_count": len(rec["policies"]),
-        "sheet": layout.SHEET_BASIC,
-    }
+    division = {**source, "sheet": layout.SHEET_BASIC}
+    division.update({f.name: _field_value(f, rec[f.name]) for f in layout.BASIC_FIELDS if f.name not in division})
+    division.update(mission_count=len(rec["missions"]), policy_count=len(rec["policies"]))
     division.update({f"{k}_cell": c for k, c in _cells(loc, "", basic_keys).items()})
     division["sheet"] = loc.get("/division", layout.SHEET_BASIC).rpartition("!")[0]
     rows["divisions"].append(division)
     for pi, policy in enumerate(rec["policies"]):
         p = f"/policies/{pi}"
         base = {**source, "sheet": policy["sheet"], "policy_no": pi + 1, "policy_title": policy["policy_title"]}
-        marked = [plan["label"] for plan in policy["related_plans"] if plan["marked"]]
-        row = {
-            **base,
-            "goals": "\n".join(policy["goals"]),
-            "related_plans": "、".join(marked),
-            "related_plans_note": policy["related_plans_note"],
-            "long_term_goal": policy["long_term_goal"],
-            "progress": policy["progress"],
-            "achievement": policy["achievement"],
-            "evaluation_reason": policy["evaluation_reason"],
-            "indicator_count": len(policy["indicators"]),
-            "budget_total": _budget_total(policy["projects"]),
-            "next_actions": "\n".join(c["next_action"] for c in policy["challenges"] if c["next_action"]),
-            "self_evaluation_warning": _contradiction(result, policy["sheet"]),
-        }
+        row = {**base, **{f.name: _field_value(f, policy[f.name]) for f in _POLICY_SCALARS if f.name not in base}}
+        row.update(
+            {
+                "indicator_count": len(policy["indicators"]),
+                "budget_total": _budget_total(policy["projects"]),
+                "next_actions": "\n".join(c["next_action"] for c in policy["challenges"] if c["next_action"]),
+                "self_evaluation_warning": _contradiction(result, policy["sheet"]),
+            }
+        )
         row.update({f"{k}_cell": c for k, c in _cells(loc, p, _POLICY_CELLS).items()})
         rows["policies"].append(row)
         for table in ("indicators", "projects", "results", "challenges"):
@@ -237,5 +232,5 @@ def _budget_total(projects: list[dict[str, Any]]) -> float | None:
 def _contradiction(result: FileResult, sheet: str) -> str | None:
     for issue in result.issues:
         if issue.code == "evaluation-contradiction" and issue.sheet == sheet:
-            return issue.message.partition(": ")[2]
+            return issue.body
     return None

@@ -96,7 +96,10 @@ def _decide_fates(
             found = f"{r.record.get('fiscal_year')}年度・{r.record.get('stage')}"
             updated[i] = replace(
                 r,
-                issues=(*r.issues, make_issue("out-of-scope", file=r.path, found=found, quote=False, scope=scope_text)),
+                issues=(
+                    *r.issues,
+                    make_issue("out-of-scope", file=r.display, found=found, quote=False, scope=scope_text),
+                ),
             )
         else:
             fates.append("accepted")
@@ -109,20 +112,20 @@ def _decide_fates(
         tied = [i for i in ordered if _saved_time(results[i]) == latest]
         if len(tied) > 1:
             for i in tied:
-                others = "、".join(results[j].path for j in tied if j != i)
+                others = "、".join(results[j].display for j in tied if j != i)
                 fates[i] = "rejected"
                 updated[i] = replace(
                     updated[i],
-                    issues=(*updated[i].issues, make_issue("resubmission-tie", file=results[i].path, other=others)),
+                    issues=(*updated[i].issues, make_issue("resubmission-tie", file=results[i].display, other=others)),
                 )
         winner = ordered[0] if len(tied) == 1 else None
         for i in ordered:
             if i in tied:
                 continue
             fates[i] = "superseded"
-            other = results[winner].path if winner is not None else "、".join(results[j].path for j in tied)
+            other = results[winner].display if winner is not None else "、".join(results[j].display for j in tied)
             updated[i] = replace(
-                updated[i], issues=(*updated[i].issues, make_issue("superseded", file=results[i].path, other=other))
+                updated[i], issues=(*updated[i].issues, make_issue("superseded", file=results[i].display, other=other))
             )
     return fates, updated
 
@@ -147,7 +150,7 @@ class Prepared:
                 target = self._columns[table] = {name: [] for name in table_columns}
             for name, values in table_columns.items():
                 target[name].extend(values)
-        self.files.add(result.path)
+        self.files.add(result.display)
         self._pending += 1
         if self._pending >= self.CHUNK:
             self._flush()

@@ -20,7 +20,7 @@ FIRST = (WORKBOOK_NAME,)
 LAST = (SUMMARY_JSON_NAME,)
 
 
-def stage_outputs(result: MergeResult, publication: Publication, *, inbox_label: str = "") -> None:
+def prepare_outputs(result: MergeResult, publication: Publication, *, inbox_label: str = "") -> None:
     """Write consolidated.xlsx, behind_target.md, summary.json and tables/*.parquet|csv into the publication."""
     tables = publication.folder(TABLES_DIR)
     # The tables are written on a second core meanwhile (polars writes without holding the GIL); for a large
@@ -40,6 +40,6 @@ def stage_outputs(result: MergeResult, publication: Publication, *, inbox_label:
 def write_outputs(result: MergeResult, outbox: Path, *, inbox_label: str = "") -> list[Path]:
     """Write the outputs into the outbox as one publication (callers hold the outbox lock); the paths written."""
     with Publication(outbox, manifest=True) as publication:
-        stage_outputs(result, publication, inbox_label=inbox_label)
+        prepare_outputs(result, publication, inbox_label=inbox_label)
         publication.commit(first=FIRST, last=LAST)
     return [outbox / name for name in output_names(result)]

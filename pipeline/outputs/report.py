@@ -32,7 +32,7 @@ def render_text(results: Sequence[FileResult]) -> str:
     for result in results:
         status = status_of(result)
         lines = [
-            f"■ {printable(result.path)}: {STATUS_JA[status]}"
+            f"■ {printable(result.display)}: {STATUS_JA[status]}"
             f"（エラー {len(result.errors)} 件、警告 {len(result.warnings)} 件）"
         ]
         for issue in sorted(result.issues, key=lambda i: (i.severity != "error", *sort_key(i))):
@@ -48,7 +48,7 @@ def render_text(results: Sequence[FileResult]) -> str:
 def result_to_dict(result: FileResult) -> dict[str, Any]:
     """A file's status, issues and normalised record (the schema's shape) as a JSON-ready mapping."""
     return {
-        "file": result.path,
+        "file": result.display,
         "status": status_of(result),
         "sha256": result.sha256,
         "errors": len(result.errors),
