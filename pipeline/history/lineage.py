@@ -1,0 +1,597 @@
+"""Division and indicator identity across fiscal years: lineage.csv, indicator_renames.csv, and what to confirm.
+
+A division keeps one identity (a *line*) from year to year when its 所属コード stays the same (or, without codes,
+its 部局名 and 所属名), and through the rows of ``lineage.csv``:
+
+- 改称 (renamed) and 移管 (moved to another 部局): the new division continues the old one's line.
+- 統合 (merged, several rows with the same new division): the new division continues every old line, which become
+  one line; each predecessor's indicators keep their own history under it (an indicator is its line plus its name).
+  Two predecessors with an indicator of the same name are listed for confirmation, not added up.
+- 分割 (split, several rows with the same old division): each new division starts a new line at the split, linked
+  to its predecessor; the predecessor's line ends, so its indicators end there (dropped) and the new divisions'
+  indicators start there (new). An indicator continues across a split only when ``indicator_renames.csv`` says so:
+  a row in the split's year whose 所属 is the new division and whose 旧指標名 is the predecessor's name.
+
+An indicator's identity is its division's line plus its name, normalised (NFKC, no blanks), with the renames of
+``indicator_renames.csv`` followed back to the first name. Line ids look like ``2015:0101`` (the first year and code
+of the line, else ``2015:総務部/情報政策課``); they are opaque and stay the same as long as the history's first
+year and the lineage do.
+
+Nothing is matched by guesswork: divisions that appear without a lineage row, codes whose name changed without one,
+lineage rows that match nothing, and indicator names close to last year's but not equal are listed (`to_confirm`).
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from pipeline.errors import PipelineError
+from pipeline.model import DivisionKey, Issue, make_issue
+from pipeline.normalise import clean_code, clean_text, parse_fiscal_year
+
+LINEAGE_COLUMNS = ("年度", "旧所属コード", "旧部局名", "旧所属名", "新所属コード", "新部局名", "新所属名", "種別")
+RENAME_COLUMNS = ("年度", "所属", "旧指標名", "新指標名")
+KINDS = ("改称", "統合", "分割", "移管")
+SIMILAR_RATIO = 0.8  # difflib ratio from which two different indicator names are listed as possibly the same
+
+
+class LineageError(PipelineError):
+    """lineage.csv or indicator_renames.csv cannot be read or has rows that cannot be used."""
+
+    def __init__(self, message: str, problems: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.problems = tuple(problems)
+
+
+@dataclass(frozen=True)
+class LineageRow:
+    """One reorganisation: the old division became (part of) the new one in ``fiscal_year``."""
+
+    fiscal_year: int
+    old: DivisionKey
+    new: DivisionKey
+    kind: str
+    line: int = 0  # row number in the file, the header being row 1
+
+
+@dataclass(frozen=True)
+class IndicatorRename:
+    """An indicator of ``division`` (its code or 所属名 that year) called ``new_name`` from ``fiscal_year`` on."""
+
+    fiscal_year: int
+    division: str
+    old_name: str
+    new_name: str
+    line: int = 0
+
+
+# ---------------------------------------------------------------- reading the two CSV files
+
+
+def _decode(path: Path, what: str) -> list[list[str]]:
+    data = path.read_bytes()
+    for encoding in ("utf-8-sig", "cp932"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return list(csv.reader(io.StringIO(text)))
+    raise LineageError(
+        f"{what} {path.name} の文字コードを判別できません。UTF-8 または Shift_JIS の CSV で保存してください。"
+    )
+
+
+def _table(path: Path, columns: Sequence[str], required: Sequence[str]) -> list[tuple[int, dict[str, str | None]]]:
+    """The rows of a CSV file as (row number, {column: cleaned text}), blank rows skipped."""
+    rows = _decode(path, path.name)
+    if not rows:
+        return []
+    header = [clean_text(h) or "" for h in rows[0]]
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise LineageError(
+            f"{path.name} の見出しに {'・'.join(missing)} がありません（必要な列: {'、'.join(columns)}）。",
+            [f"{path.name} 1行目: 見出し {c} がありません" for c in missing],
+        )
+    index = {c: header.index(c) for c in columns if c in header}
+    out = []
+    for number, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        out.append((number, {c: clean_text(row[i]) if i < len(row) else None for c, i in index.items()}))
+    return out
+
+
+def _year(path: Path, number: int, text: str | None, problems: list[str]) -> int | None:
+    year = parse_fiscal_year(text)
+    if year is None:
+        problems.append(
+            f"{path.name} {number}行目「年度」: 年度として読めません。2016、H28、平成28年度、R7 のように入力してください"
+            f"（入力値: 「{text or ''}」）"
+        )
+    return year
+
+
+def read_lineage(path: Path) -> tuple[LineageRow, ...]:
+    """The rows of lineage.csv (UTF-8 with or without BOM, or cp932); every bad row is reported at once."""
+    problems: list[str] = []
+    out = []
+    for number, row in _table(path, LINEAGE_COLUMNS, ("年度", "旧所属名", "新所属名", "種別")):
+        year = _year(path, number, row.get("年度"), problems)
+        kind = row.get("種別")
+        if kind not in KINDS:
+            problems.append(
+                f"{path.name} {number}行目「種別」: {'・'.join(KINDS)} のいずれかを入力してください（入力値: 「{kind or ''}」）"
+            )
+        sides = {}
+        for side in ("旧", "新"):
+            code, name = clean_code(row.get(f"{side}所属コード")), row.get(f"{side}所属名")
+            if not code and not name:
+                problems.append(
+                    f"{path.name} {number}行目「{side}所属名」: {side}所属コードか{side}所属名を入力してください"
+                )
+            sides[side] = DivisionKey(code, row.get(f"{side}部局名") or "", name or "")
+        if year is not None and kind in KINDS and not problems:
+            out.append(LineageRow(year, sides["旧"], sides["新"], kind, number))
+    if problems:
+        raise LineageError(f"{path.name} に使えない行があります。\n" + "\n".join(problems), problems)
+    return tuple(out)
+
+
+def read_indicator_renames(path: Path) -> tuple[IndicatorRename, ...]:
+    """The rows of indicator_renames.csv (年度, 所属, 旧指標名, 新指標名); every bad row is reported at once."""
+    problems: list[str] = []
+    out = []
+    for number, row in _table(path, RENAME_COLUMNS, RENAME_COLUMNS):
+        year = _year(path, number, row.get("年度"), problems)
+        for column in RENAME_COLUMNS[1:]:
+            if not row.get(column):
+                problems.append(f"{path.name} {number}行目「{column}」: 入力が必要です")
+        division, old, new = row.get("所属"), row.get("旧指標名"), row.get("新指標名")
+        if year is not None and division and old and new:
+            out.append(IndicatorRename(year, clean_code(division) or division, old, new, number))
+    if problems:
+        raise LineageError(f"{path.name} に使えない行があります。\n" + "\n".join(problems), problems)
+    return tuple(out)
+
+
+# ---------------------------------------------------------------- names and matching
+
+
+_BLANKS = re.compile(r"\s+")
+
+
+def normalised_name(text: str) -> str:
+    """The form names are compared in: NFKC (全角 → 半角), every blank removed."""
+    return _BLANKS.sub("", unicodedata.normalize("NFKC", text))
+
+
+def _same_code(a: str, b: str) -> bool:
+    return a == b or (a.isdigit() and b.isdigit() and a.lstrip("0") == b.lstrip("0"))
+
+
+def matches(a: DivisionKey, b: DivisionKey) -> bool:
+    """Same division: by code when both have one, else by 所属名 (and 部局名 when both give it)."""
+    if a.code and b.code:
+        return _same_code(a.code, b.code)
+    if not a.division or normalised_name(a.division) != normalised_name(b.division):
+        return False
+    return not a.department or not b.department or normalised_name(a.department) == normalised_name(b.department)
+
+
+def key_text(key: DivisionKey) -> str:
+    """How a division is quoted in messages: 部局名 所属名（所属コード）."""
+    name = " ".join(part for part in (key.department, key.division) if part)
+    return f"{name}（{key.code}）" if key.code else name
+
+
+def year_label(year: int) -> str:
+    """The fiscal year in 和暦 and 西暦, e.g. 平成27年度（2015年度）, as everywhere in the outputs (design §7)."""
+    for era, first in (("令和", 2019), ("平成", 1989), ("昭和", 1926)):
+        if year >= first:
+            n = year - first + 1
+            return f"{era}{'元' if n == 1 else n}年度（{year}年度）"
+    return f"{year}年度"
+
+
+# ---------------------------------------------------------------- identity
+
+
+Node = tuple[int, DivisionKey]  # a division as it appears in one fiscal year
+
+
+@dataclass(frozen=True)
+class DivisionLine:
+    """One division identity: each year it appears under which name, and the lines it was split from."""
+
+    id: str
+    names: tuple[Node, ...]
+    predecessors: tuple[str, ...] = ()
+
+    @property
+    def current(self) -> DivisionKey:
+        """The name of the latest year (of the last of several merged predecessors, in name order)."""
+        return self.names[-1][1]
+
+    def former_names(self) -> list[tuple[DivisionKey, int]]:
+        """Names used before the current one, each with the last fiscal year it was used, oldest first."""
+        out: dict[tuple[str, str], tuple[DivisionKey, int]] = {}
+        current = (self.current.department, self.current.division)
+        for year, key in self.names:
+            if (key.department, key.division) != current:
+                out[(key.department, key.division)] = (key, year)
+        return sorted(out.values(), key=lambda item: item[1])
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Division lines and indicator identities resolved over the fiscal years given, with what to confirm."""
+
+    lines: dict[str, DivisionLine]
+    node_lines: dict[Node, str]
+    renames: dict[str, tuple[tuple[int, str, str, str | None], ...]]  # line → (year, old, new, predecessor line)
+    confirmations: tuple[tuple[int, Issue], ...] = ()  # (fiscal year it concerns, what to confirm)
+
+    def confirmations_of(self, fiscal_year: int) -> list[Issue]:
+        """What to confirm about one fiscal year's divisions and the lineage rows that lead to it."""
+        return [issue for year, issue in self.confirmations if year == fiscal_year]
+
+    def division_id(self, fiscal_year: int, key: DivisionKey) -> str | None:
+        """The line of a division as named in one fiscal year, or None when that year does not have it."""
+        exact = self.node_lines.get((fiscal_year, key))
+        if exact is not None:
+            return exact
+        for (year, known), line in self.node_lines.items():
+            if year == fiscal_year and matches(known, key):
+                return line
+        return None
+
+    def indicator_key(self, line: str, fiscal_year: int, name: str) -> tuple[str, str]:
+        """(line, first name) of an indicator: its renames followed back, across a split when a rename says so."""
+        current = normalised_name(name)
+        cursor = fiscal_year
+        while True:
+            step = next(
+                (
+                    (year, old, predecessor)
+                    for year, old, new, predecessor in self.renames.get(line, ())
+                    if year <= cursor and new == current
+                ),
+                None,
+            )
+            if step is None:
+                return line, current
+            cursor, current = step[0] - 1, step[1]
+            line = step[2] or line
+
+    def annotate(self, frame: pl.DataFrame, fiscal_year: int | None = None) -> pl.DataFrame:
+        """The table with ``division_id`` and, for indicators (a ``name`` column), ``indicator_id``.
+
+        The year comes from the ``fiscal_year`` column, else ``fiscal_year``. The same indicator name twice in one
+        division and record (two policies, or two merged predecessors) gets ``#2``, ``#3`` in row order.
+        """
+        years = frame["fiscal_year"].to_list() if "fiscal_year" in frame.columns else [fiscal_year] * frame.height
+        keys = zip(frame["division_code"], frame["department"], frame["division"], strict=True)
+        ids = [
+            None if year is None else self.division_id(year, DivisionKey(code, department or "", division or ""))
+            for year, (code, department, division) in zip(years, keys, strict=True)
+        ]
+        out = frame.with_columns(division_id=pl.Series(ids, dtype=pl.String))
+        if "name" not in frame.columns or "item_no" not in frame.columns:
+            return out
+        stages = frame["stage"].to_list() if "stage" in frame.columns else [None] * frame.height
+        seen: dict[tuple[Any, ...], int] = defaultdict(int)
+        indicator_ids: list[str | None] = []
+        for year, stage, line, name in zip(years, stages, ids, frame["name"], strict=True):
+            if line is None or year is None or not name:
+                indicator_ids.append(None)
+                continue
+            key_line, key_name = self.indicator_key(line, year, name)
+            seen[(year, stage, key_line, key_name)] += 1
+            n = seen[(year, stage, key_line, key_name)]
+            indicator_ids.append(f"{key_line}|{key_name}" + (f"#{n}" if n > 1 else ""))
+        return out.with_columns(indicator_id=pl.Series(indicator_ids, dtype=pl.String))
+
+
+@dataclass
+class _Carried:
+    """A division carried from earlier years to be matched in the next one."""
+
+    key: DivisionKey
+    origins: set[Node]
+    from_lineage: bool = False
+    last_year: int = 0
+    matched: bool = False
+    rows: list[int] = field(default_factory=list)  # lineage.csv rows that made it
+
+
+class _UnionFind:
+    def __init__(self) -> None:
+        self.parent: dict[Node, Node] = {}
+
+    def add(self, node: Node) -> None:
+        self.parent.setdefault(node, node)
+
+    def find(self, node: Node) -> Node:
+        root = node
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[node] != root:
+            self.parent[node], node = root, self.parent[node]
+        return root
+
+    def union(self, a: Node, b: Node) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            first, second = sorted((ra, rb), key=_node_order)
+            self.parent[second] = first
+
+
+def _node_order(node: Node) -> tuple[int, str, str, str]:
+    year, key = node
+    return (year, key.code or "", key.department, key.division)
+
+
+def _node_id(node: Node) -> str:
+    year, key = node
+    return f"{year}:{key.code}" if key.code else f"{year}:{key.department}/{key.division}"
+
+
+def _year_nodes(divisions: pl.DataFrame) -> dict[int, list[DivisionKey]]:
+    """The divisions of each fiscal year (all stages), one key per division."""
+    out: dict[int, list[DivisionKey]] = defaultdict(list)
+    for year, code, department, division in divisions.select(
+        "fiscal_year", "division_code", "department", "division"
+    ).iter_rows():
+        key = DivisionKey(code or None, department or "", division or "")
+        if not any(matches(known, key) for known in out[year]):
+            out[year].append(key)
+    return dict(sorted(out.items()))
+
+
+def resolve(
+    divisions: pl.DataFrame, lineage: Sequence[LineageRow] = (), renames: Sequence[IndicatorRename] = ()
+) -> Identity:
+    """Division lines over every fiscal year of a divisions table (history and this year together).
+
+    ``divisions`` needs ``fiscal_year``, ``division_code``, ``department`` and ``division``.
+    """
+    by_year = _year_nodes(divisions)
+    uf = _UnionFind()
+    confirmations: list[tuple[int, Issue]] = []
+    split_from: dict[Node, set[Node]] = {}
+    carried: list[_Carried] = []
+    previous: int | None = None
+    for year, keys in by_year.items():
+        nodes = [(year, key) for key in keys]
+        for node in nodes:
+            uf.add(node)
+        marks: list[tuple[DivisionKey, set[Node]]] = []
+        if previous is not None:
+            rows = sorted((r for r in lineage if previous < r.fiscal_year <= year), key=lambda r: r.fiscal_year)
+            for row_year in sorted({r.fiscal_year for r in rows}):
+                carried, year_marks, unmatched = _apply_rows(carried, [r for r in rows if r.fiscal_year == row_year])
+                confirmations.extend((year, issue) for issue in unmatched)
+                marks.extend(year_marks)
+        for node in nodes:
+            key = node[1]
+            entry = next((c for c in carried if not c.matched and matches(c.key, key)), None)
+            if entry is not None:
+                entry.matched = True
+                for origin in entry.origins:
+                    uf.union(node, origin)
+                if not entry.from_lineage and key.code and _names(key) != _names(entry.key):
+                    confirmations.append(
+                        (
+                            year,
+                            make_issue(
+                                "division-renamed-without-lineage",
+                                field="所属名",
+                                found=key_text(key),
+                                quote=False,
+                                year=year_label(year),
+                                last=key_text(entry.key),
+                            ),
+                        )
+                    )
+                continue
+            predecessors = {o for k, origins in marks if matches(k, key) for o in origins}
+            if predecessors:
+                split_from[node] = predecessors
+            elif previous is not None:
+                issue = make_issue(
+                    "division-appeared", field="所属名", found=key_text(key), quote=False, year=year_label(year)
+                )
+                confirmations.append((year, issue))
+        for entry in carried:
+            if entry.from_lineage and not entry.matched:
+                issue = make_issue(
+                    "lineage-row-unmatched",
+                    field="新所属名",
+                    found=key_text(entry.key),
+                    quote=False,
+                    where=f"{'・'.join(map(str, entry.rows))}行目の新所属",
+                )
+                confirmations.append((year, issue))
+        kept = [c for c in carried if not c.matched and not c.from_lineage]
+        carried = [_Carried(node[1], {node}, last_year=year) for node in nodes] + kept
+        previous = year
+
+    components: dict[Node, list[Node]] = defaultdict(list)
+    for node in uf.parent:
+        components[uf.find(node)].append(node)
+    node_lines: dict[Node, str] = {}
+    lines: dict[str, DivisionLine] = {}
+    for root, members in components.items():
+        line_id = _node_id(root)
+        for member in members:
+            node_lines[member] = line_id
+    for root, members in components.items():
+        line_id = _node_id(root)
+        split_lines = sorted({node_lines[o] for m in members for o in split_from.get(m, ())})
+        lines[line_id] = DivisionLine(line_id, tuple(sorted(members, key=_node_order)), tuple(split_lines))
+    resolved_renames = _resolve_renames(renames, by_year, node_lines, lines, confirmations)
+    return Identity(lines, node_lines, resolved_renames, tuple(confirmations))
+
+
+def _names(key: DivisionKey) -> tuple[str, str]:
+    return normalised_name(key.department), normalised_name(key.division)
+
+
+def _apply_rows(
+    carried: list[_Carried], rows: Sequence[LineageRow]
+) -> tuple[list[_Carried], list[tuple[DivisionKey, set[Node]]], list[Issue]]:
+    """Carry divisions through one year's lineage rows: who continues whom, who was split from whom, and the
+    rows whose old division is not carried."""
+    unmatched: list[Issue] = []
+    removed: set[int] = set()
+    continued: list[_Carried] = []
+    marks: list[tuple[DivisionKey, set[Node]]] = []
+    for row in rows:
+        found = [i for i, c in enumerate(carried) if matches(row.old, c.key)]
+        if not found:
+            unmatched.append(
+                make_issue(
+                    "lineage-row-unmatched",
+                    field="旧所属名",
+                    found=key_text(row.old),
+                    quote=False,
+                    where=f"{row.line}行目の旧所属",
+                )
+            )
+            continue
+        origins = {o for i in found for o in carried[i].origins}
+        removed.update(found)
+        if row.kind == "分割":
+            marks.append((row.new, origins))
+            continue
+        target = next((c for c in continued if matches(c.key, row.new)), None)
+        if target is None:
+            target = _Carried(row.new, set(), from_lineage=True)
+            continued.append(target)
+        target.origins |= origins
+        target.rows.append(row.line)
+    kept = [c for i, c in enumerate(carried) if i not in removed]
+    for entry in continued:  # merged into a division that is carried anyway (統合 into an existing one)
+        existing = next((c for c in kept if matches(c.key, entry.key)), None)
+        if existing is not None:
+            existing.origins |= entry.origins
+        else:
+            kept.append(entry)
+    return kept, marks, unmatched
+
+
+def _resolve_renames(
+    renames: Sequence[IndicatorRename],
+    by_year: dict[int, list[DivisionKey]],
+    node_lines: dict[Node, str],
+    lines: dict[str, DivisionLine],
+    confirmations: list[tuple[int, Issue]],
+) -> dict[str, tuple[tuple[int, str, str, str | None], ...]]:
+    """Indicator renames by line, newest first; a rename in a split-off division's first year crosses the split."""
+    out: dict[str, list[tuple[int, str, str, str | None]]] = defaultdict(list)
+    for rename in renames:
+        wanted = normalised_name(rename.division)
+        candidates = [
+            key
+            for key in by_year.get(rename.fiscal_year, [])
+            if (key.code and _same_code(key.code, rename.division)) or normalised_name(key.division) == wanted
+        ]
+        if len(candidates) != 1:
+            issue = make_issue(
+                "rename-row-unmatched",
+                field="所属",
+                found=rename.division,
+                quote=False,
+                line=rename.line,
+                year=year_label(rename.fiscal_year),
+                problem=f"{len(candidates)}件ある" if candidates else "見つからない",
+            )
+            confirmations.append((rename.fiscal_year, issue))
+            continue
+        line = node_lines[(rename.fiscal_year, candidates[0])]
+        division_line = lines[line]
+        crosses = division_line.names[0][0] == rename.fiscal_year and len(division_line.predecessors) == 1
+        predecessor = division_line.predecessors[0] if crosses else None
+        out[line].append(
+            (rename.fiscal_year, normalised_name(rename.old_name), normalised_name(rename.new_name), predecessor)
+        )
+    return {line: tuple(sorted(steps, key=lambda s: -s[0])) for line, steps in out.items()}
+
+
+# ---------------------------------------------------------------- what to confirm between two years
+
+
+def to_confirm(
+    identity: Identity,
+    last_indicators: pl.DataFrame,
+    this_indicators: pl.DataFrame,
+    *,
+    ratio: float = SIMILAR_RATIO,
+) -> list[Issue]:
+    """What a person must decide between last year and this year: the identity's own list (divisions appearing
+    without a lineage row, codes renamed without one, lineage rows matching nothing) for this year, plus indicator
+    names close to last year's but not equal, and one identity on two indicators of the same year.
+
+    Both indicator tables are annotated (`Identity.annotate`); each holds one fiscal year and one stage.
+    Divisions that disappear are continuity's ``division-missing``.
+    """
+    this_year = this_indicators["fiscal_year"].max() if this_indicators.height else None
+    out = identity.confirmations_of(this_year) if isinstance(this_year, int) else []
+    last_ids = set(last_indicators["indicator_id"].drop_nulls())
+    this_ids = set(this_indicators["indicator_id"].drop_nulls())
+    dropped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in last_indicators.filter(~pl.col("indicator_id").is_in(this_ids)).iter_rows(named=True):
+        dropped[row["division_id"]].append(row)
+    for row in this_indicators.filter(~pl.col("indicator_id").is_in(last_ids)).iter_rows(named=True):
+        name = normalised_name(row["name"] or "")
+        for old in dropped.get(row["division_id"], []):
+            score = difflib.SequenceMatcher(None, normalised_name(old["name"] or ""), name).ratio()
+            if score >= ratio:
+                out.append(
+                    make_issue(
+                        "indicator-name-similar",
+                        file=row["file"],
+                        sheet=row["sheet"],
+                        cell=row["name_cell"] or "",
+                        field="指標名",
+                        found=row["name"],
+                        quote=False,
+                        last_name=old["name"],
+                        where=where(old, "name_cell"),
+                    )
+                )
+    out.extend(_duplicates(this_indicators))
+    return out
+
+
+def _duplicates(indicators: pl.DataFrame) -> Iterable[Issue]:
+    for row in indicators.filter(pl.col("indicator_id").str.contains("#", literal=True)).iter_rows(named=True):
+        yield make_issue(
+            "indicator-identity-duplicate",
+            file=row["file"],
+            sheet=row["sheet"],
+            cell=row["name_cell"] or "",
+            field="指標名",
+            found=row["name"],
+            quote=False,
+        )
+
+
+def where(row: dict[str, Any], cell_column: str) -> str:
+    """Where a value of a history row came from: 平成27年度（2015年度）最終、file の sheet!cell."""
+    cell = row.get(cell_column)
+    location = f"{row['sheet']}!{cell}" if cell and row.get("sheet") else row.get("sheet") or ""
+    source = f"{row['file']} の {location}" if location else row["file"]
+    return f"{year_label(int(row['fiscal_year']))}{row.get('stage') or ''}、{source}"
