@@ -258,7 +258,7 @@ def test_what_to_confirm_between_two_years() -> None:
             ],
         )
     )
-    found = [(i.code, i.location, i.message) for i in to_confirm(identity, last, this)]
+    found = [(i.code, i.location, i.message) for i in to_confirm(identity, 2016, last, this)]
     assert found == [
         (
             "lineage-row-unmatched",

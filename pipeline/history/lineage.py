@@ -535,20 +535,20 @@ def _resolve_renames(
 
 def to_confirm(
     identity: Identity,
+    fiscal_year: int,
     last_indicators: pl.DataFrame,
     this_indicators: pl.DataFrame,
     *,
     ratio: float = SIMILAR_RATIO,
 ) -> list[Issue]:
-    """What a person must decide between last year and this year: the identity's own list (divisions appearing
-    without a lineage row, codes renamed without one, lineage rows matching nothing) for this year, plus indicator
-    names close to last year's but not equal, and one identity on two indicators of the same year.
+    """What a person must decide between last year and this year (``fiscal_year``): the identity's own list for this
+    year (divisions appearing without a lineage row, codes renamed without one, lineage and rename rows matching
+    nothing), indicator names close to last year's but not equal, and one identity on two indicators of one year.
 
     Both indicator tables are annotated (`Identity.annotate`); each holds one fiscal year and one stage.
     Divisions that disappear are continuity's ``division-missing``.
     """
-    this_year = this_indicators["fiscal_year"].max() if this_indicators.height else None
-    out = identity.confirmations_of(this_year) if isinstance(this_year, int) else []
+    out = identity.confirmations_of(fiscal_year)
     last_ids = set(last_indicators["indicator_id"].drop_nulls())
     this_ids = set(this_indicators["indicator_id"].drop_nulls())
     dropped: dict[str, list[dict[str, Any]]] = defaultdict(list)
