@@ -231,3 +231,60 @@ def test_the_first_recorded_year_has_nothing_to_compare(tmp_path: Path) -> None:
     assert result.warnings == ()
     assert result.to_confirm == ()
     assert result.indicators["division_id"].to_list() == ["2016:3103", "2016:3103", "2016:0101", "2016:0101"]
+
+
+def test_the_sample_merge_against_a_next_year_made_from_it(tmp_path: Path) -> None:
+    """The real merged tables of the sample inbox as 2015, and a 2016 当初 made from them with one renamed
+    division, one 年度当初値 that does not match, one new and one dropped indicator: exactly those warnings."""
+    from pipeline.api import merge_inbox
+    from pipeline.config import load_settings
+    from pipeline.history.trend import trend
+
+    inbox = Path(__file__).resolve().parent.parent / "inbox"
+    run = merge_inbox(
+        load_settings(None, inbox=inbox, outbox=tmp_path / "outbox", divisions=inbox / "所属名簿.csv"), dry_run=True
+    )
+    store.record_merge(tmp_path / "history", run.result)
+    last = run.result.tables
+    renamed = pl.when(pl.col("division") == "情報政策課").then(pl.lit("デジタル推進課")).otherwise(pl.col("division"))
+    divisions = last["divisions"].with_columns(division=renamed, stage=pl.lit("当初"))
+    indicators = (
+        last["indicators"]
+        .filter(pl.col("name") != "企業誘致・増設件数")  # dropped
+        .with_columns(
+            division=renamed,
+            stage=pl.lit("当初"),
+            start=pl.when(pl.col("name") == "UIJターンによる就職者数").then(1100.0).otherwise(pl.col("actual")),
+            actual=pl.lit(None, pl.Float64),
+        )
+    )
+    new = indicators.filter(pl.col("name") == "県内大学等卒業者の県内就職率").with_columns(
+        name=pl.lit("県外大学生の県内就職者数"),
+        row=pl.lit(29, pl.Int64),
+        name_cell=pl.lit("B29"),
+        start=pl.lit(None, pl.Float64),
+    )
+    indicators = pl.concat([indicators, new])
+    lineage = [
+        LineageRow(
+            2016, DivisionKey(None, "総務部", "情報政策課"), DivisionKey(None, "総務部", "デジタル推進課"), "改称"
+        )
+    ]
+    history = tmp_path / "history"
+    result = compare(
+        store.load(history, "divisions"), store.load(history, "indicators"), divisions, indicators, 2016, lineage
+    )
+    assert [(i.code, i.file, i.location, i.found) for i in result.warnings] == [
+        ("start-differs-from-last-actual", "商工労働部/就業支援課.xlsx", "政策1!H27", "1,100人"),
+        ("indicator-new", "商工労働部/就業支援課.xlsx", "政策1!B29", "県外大学生の県内就職者数"),
+        ("indicator-dropped", "商工労働部/企業立地課.xlsx", "基本情報!C7", "企業誘致・増設件数"),
+    ]
+    assert result.to_confirm == ()
+
+    store.record(history, {"divisions": divisions, "indicators": indicators}, 2016, "当初")
+    view = trend(store.load(history, "indicators"), result.identity)
+    renamed_rows = view.rows.filter(pl.col("division") == "デジタル推進課")
+    assert renamed_rows.height == last["indicators"].filter(pl.col("division") == "情報政策課").height
+    assert set(renamed_rows["continuity"]) == {"継続"}
+    assert set(renamed_rows["former_names"]) == {"総務部 情報政策課（平成27年度（2015年度）まで）"}
+    assert view.counts.continuing == 54 and view.counts.new == 1 and view.counts.dropped == 1
