@@ -28,6 +28,22 @@ from pipeline.layout import label_of
 from pipeline.model import DivisionKey, Issue, make_issue
 
 BLANK = "空欄"
+# The columns of the indicators tables the checks read (iterating rows of all 70-odd columns is what costs).
+_USED = (
+    "file",
+    "sheet",
+    "fiscal_year",
+    "stage",
+    "division_id",
+    "indicator_id",
+    "name",
+    "name_cell",
+    "unit",
+    *(f"{key}{part}" for key in ("start", "actual", "long_term_target") for part in ("", "_text", "_cell")),
+    "long_term_as_of",
+    "long_term_as_of_fiscal_year",
+    "long_term_as_of_cell",
+)
 
 
 @dataclass(frozen=True)
@@ -93,6 +109,8 @@ def check(
     """
     if last_divisions.is_empty():
         return []
+    indicators = indicators.select(c for c in _USED if c in indicators.columns)
+    last_indicators = last_indicators.select(c for c in _USED if c in last_indicators.columns)
     last_year = int(last_divisions["fiscal_year"][0])
     last_by_id = {row["indicator_id"]: row for row in last_indicators.iter_rows(named=True) if row["indicator_id"]}
     last_lines = set(last_divisions["division_id"].drop_nulls())

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import functools
 import io
 import re
 import unicodedata
@@ -172,6 +173,7 @@ def read_indicator_renames(path: Path) -> tuple[IndicatorRename, ...]:
 _BLANKS = re.compile(r"\s+")
 
 
+@functools.lru_cache(maxsize=65536)
 def normalised_name(text: str) -> str:
     """The form names are compared in: NFKC (全角 → 半角), every blank removed."""
     return _BLANKS.sub("", unicodedata.normalize("NFKC", text))
@@ -348,16 +350,46 @@ def _node_id(node: Node) -> str:
     return f"{year}:{key.code}" if key.code else f"{year}:{key.department}/{key.division}"
 
 
+class _Index:
+    """Items by division key, found with `matches` without comparing every pair (by code and by 所属名)."""
+
+    def __init__(self) -> None:
+        self._by_code: dict[str, list[int]] = defaultdict(list)
+        self._by_name: dict[str, list[int]] = defaultdict(list)
+        self.keys: list[DivisionKey] = []
+
+    @staticmethod
+    def _code(code: str) -> str:
+        return code.lstrip("0") if code.isdigit() else code
+
+    def add(self, key: DivisionKey) -> int:
+        position = len(self.keys)
+        self.keys.append(key)
+        if key.code:
+            self._by_code[self._code(key.code)].append(position)
+        self._by_name[normalised_name(key.division)].append(position)
+        return position
+
+    def find(self, key: DivisionKey) -> list[int]:
+        """Positions of the items that match ``key``, in the order they were added."""
+        candidates = set(self._by_name.get(normalised_name(key.division), ()))
+        if key.code:
+            candidates.update(self._by_code.get(self._code(key.code), ()))
+        return sorted(i for i in candidates if matches(self.keys[i], key))
+
+
 def _year_nodes(divisions: pl.DataFrame) -> dict[int, list[DivisionKey]]:
     """The divisions of each fiscal year (all stages), one key per division."""
-    out: dict[int, list[DivisionKey]] = defaultdict(list)
-    for year, code, department, division in divisions.select(
-        "fiscal_year", "division_code", "department", "division"
-    ).iter_rows():
+    indexes: dict[int, _Index] = defaultdict(_Index)
+    for year, code, department, division in (
+        divisions.select("fiscal_year", "division_code", "department", "division")
+        .unique(maintain_order=True)
+        .iter_rows()
+    ):
         key = DivisionKey(code or None, department or "", division or "")
-        if not any(matches(known, key) for known in out[year]):
-            out[year].append(key)
-    return dict(sorted(out.items()))
+        if not indexes[year].find(key):
+            indexes[year].add(key)
+    return {year: indexes[year].keys for year in sorted(indexes)}
 
 
 def resolve(
@@ -384,9 +416,12 @@ def resolve(
                 carried, year_marks, unmatched = _apply_rows(carried, [r for r in rows if r.fiscal_year == row_year])
                 confirmations.extend((year, issue) for issue in unmatched)
                 marks.extend(year_marks)
+        index = _Index()
+        for carried_entry in carried:
+            index.add(carried_entry.key)
         for node in nodes:
             key = node[1]
-            entry = next((c for c in carried if not c.matched and matches(c.key, key)), None)
+            entry = next((carried[i] for i in index.find(key) if not carried[i].matched), None)
             if entry is not None:
                 entry.matched = True
                 for origin in entry.origins:

@@ -70,13 +70,11 @@ def trend(indicators: pl.DataFrame, identity: Identity, *, min_streak: int = MIN
         return Trend((), pl.DataFrame(), pl.DataFrame(), Counts(None, 0, 0, 0, 0, 0, 0, 0, 0))
     latest = years[-1]
     previous = years[-2] if len(years) > 1 else None
-    by_id: dict[str, dict[int, dict[str, Any]]] = defaultdict(dict)
-    order: list[str] = []
-    for row in rows.sort("fiscal_year", descending=True, maintain_order=True).iter_rows(named=True):
+    by_id: dict[str, dict[int, dict[str, Any]]] = defaultdict(dict)  # in order of appearance, latest year first
+    needed = [c for c in _USED if c in rows.columns]
+    for row in rows.sort("fiscal_year", descending=True, maintain_order=True).select(needed).iter_rows(named=True):
         by_id[row["indicator_id"]].setdefault(row["fiscal_year"], row)
-        if row["indicator_id"] not in order:
-            order.append(row["indicator_id"])
-    out = [_row(indicator_id, by_id[indicator_id], years, identity, min_streak) for indicator_id in order]
+    out = [_row(indicator_id, by_year, years, identity, min_streak) for indicator_id, by_year in by_id.items()]
     frame = pl.DataFrame(out, schema=_schema(years), orient="row")
     return Trend(
         years,
@@ -84,6 +82,29 @@ def trend(indicators: pl.DataFrame, identity: Identity, *, min_streak: int = MIN
         frame.filter((pl.col("behind_streak") >= min_streak) & (pl.col("continuity") != DROPPED)),
         _counts(by_id, latest, previous),
     )
+
+
+# The columns of the indicators table the view reads.
+_USED = (
+    "indicator_id",
+    "division_id",
+    "fiscal_year",
+    "department",
+    "division",
+    "division_code",
+    "name",
+    "unit",
+    "direction",
+    "baseline",
+    "baseline_as_of",
+    "actual",
+    "target",
+    "target_text",
+    "long_term_target",
+    "long_term_target_text",
+    "long_term_as_of",
+    "status",
+)
 
 
 def _schema(years: Sequence[int]) -> dict[str, Any]:
