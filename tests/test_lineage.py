@@ -304,3 +304,12 @@ def test_what_to_confirm_between_two_years() -> None:
         "2015:総務部/人事課|時間外勤務時間",
         "2015:総務部/人事課|時間外勤務時間#2",
     ]
+
+
+def test_other_tables_get_the_division_id_only() -> None:
+    divisions = _divisions((2015, "総務部", "情報政策課", "0101"))
+    projects = table("projects", [{"file": "f.xlsx", "department": "総務部", "division": "情報政策課",
+                                   "division_code": "0101", "name": "電子県庁推進事業", "item_no": 1}])  # fmt: skip
+    annotated = resolve(divisions).annotate(projects, fiscal_year=2015)
+    assert annotated.columns[-1] == "division_id"
+    assert annotated["division_id"].to_list() == ["2015:0101"]

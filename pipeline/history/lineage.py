@@ -278,7 +278,7 @@ class Identity:
             line = step[2] or line
 
     def annotate(self, frame: pl.DataFrame, fiscal_year: int | None = None) -> pl.DataFrame:
-        """The table with ``division_id`` and, for indicators (a ``name`` column), ``indicator_id``.
+        """The table with ``division_id`` and, for the indicators table, ``indicator_id``.
 
         The year comes from the ``fiscal_year`` column, else ``fiscal_year``. The same indicator name twice in one
         division and record (two policies, or two merged predecessors) gets ``#2``, ``#3`` in row order.
@@ -290,7 +290,7 @@ class Identity:
             for year, (code, department, division) in zip(years, keys, strict=True)
         ]
         out = frame.with_columns(division_id=pl.Series(ids, dtype=pl.String))
-        if "name" not in frame.columns or "item_no" not in frame.columns:
+        if not {"name", "item_no", "actual"} <= set(frame.columns):  # not the indicators table
             return out
         stages = frame["stage"].to_list() if "stage" in frame.columns else [None] * frame.height
         seen: dict[tuple[Any, ...], int] = defaultdict(int)
