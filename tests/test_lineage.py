@@ -313,3 +313,24 @@ def test_other_tables_get_the_division_id_only() -> None:
     annotated = resolve(divisions).annotate(projects, fiscal_year=2015)
     assert annotated.columns[-1] == "division_id"
     assert annotated["division_id"].to_list() == ["2015:0101"]
+
+
+def test_merged_predecessors_with_the_same_indicator_name_are_listed() -> None:
+    divisions = _divisions(
+        (2015, "総務部", "人事課", None), (2015, "総務部", "職員課", None), (2016, "総務部", "人事企画課", None)
+    )
+    identity = resolve(
+        divisions, [_row(2016, "人事課", "人事企画課", "統合"), _row(2016, "職員課", "人事企画課", "統合")]
+    )
+    last = identity.annotate(
+        table(
+            "indicators",
+            [indicator(2015, "総務部", "人事課", "研修受講者数"), indicator(2015, "総務部", "職員課", "研修受講者数")],
+        )
+    )
+    this = identity.annotate(table("indicators", [indicator(2016, "総務部", "人事企画課", "研修受講者数")]))
+    assert last["indicator_id"].to_list() == ["2015:総務部/人事課|研修受講者数", "2015:総務部/人事課|研修受講者数#2"]
+    assert this["indicator_id"].to_list() == ["2015:総務部/人事課|研修受講者数"]
+    assert [(i.code, i.file, i.location) for i in to_confirm(identity, 2016, last, this)] == [
+        ("indicator-identity-duplicate", "総務部/職員課.xlsx", "政策1!B26")
+    ]

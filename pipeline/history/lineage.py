@@ -6,7 +6,8 @@ its 部局名 and 所属名), and through the rows of ``lineage.csv``:
 - 改称 (renamed) and 移管 (moved to another 部局): the new division continues the old one's line.
 - 統合 (merged, several rows with the same new division): the new division continues every old line, which become
   one line; each predecessor's indicators keep their own history under it (an indicator is its line plus its name).
-  Two predecessors with an indicator of the same name are listed for confirmation, not added up.
+  Two predecessors with an indicator of the same name are not added up: they are told apart by row order (``#2``)
+  and listed for confirmation.
 - 分割 (split, several rows with the same old division): each new division starts a new line at the split, linked
   to its predecessor; the predecessor's line ends, so its indicators end there (dropped) and the new divisions'
   indicators start there (new). An indicator continues across a split only when ``indicator_renames.csv`` says so:
@@ -313,7 +314,6 @@ class _Carried:
     key: DivisionKey
     origins: set[Node]
     from_lineage: bool = False
-    last_year: int = 0
     matched: bool = False
     rows: list[int] = field(default_factory=list)  # lineage.csv rows that made it
 
@@ -460,7 +460,7 @@ def resolve(
                 )
                 confirmations.append((year, issue))
         kept = [c for c in carried if not c.matched and not c.from_lineage]
-        carried = [_Carried(node[1], {node}, last_year=year) for node in nodes] + kept
+        carried = [_Carried(node[1], {node}) for node in nodes] + kept
         previous = year
 
     components: dict[Node, list[Node]] = defaultdict(list)
@@ -607,6 +607,7 @@ def to_confirm(
                         where=where(old, "name_cell"),
                     )
                 )
+    out.extend(_duplicates(last_indicators))  # e.g. two merged predecessors with the same indicator name
     out.extend(_duplicates(this_indicators))
     return out
 
