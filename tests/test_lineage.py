@@ -1,4 +1,4 @@
-"""Division and indicator identity across years: lineage.csv, indicator_renames.csv and the list to confirm."""
+"""Reading lineage.csv and indicator_renames.csv, and the division and indicator identity they give (identity)."""
 
 from __future__ import annotations
 
@@ -7,17 +7,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipeline.history.lineage import (
-    IndicatorRename,
-    LineageError,
-    LineageRow,
-    normalised_name,
-    read_indicator_renames,
-    read_lineage,
-    resolve,
-    to_confirm,
-    year_label,
-)
+from pipeline.history.identity import normalised_name, resolve, to_confirm, year_label
+from pipeline.history.lineage import IndicatorRename, LineageError, LineageRow, read_indicator_renames, read_lineage
 from pipeline.model import DivisionKey
 from tests.history_tables import division, indicator, table
 

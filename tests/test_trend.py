@@ -8,7 +8,8 @@ from typing import Any
 import polars as pl
 
 from pipeline.history import store
-from pipeline.history.lineage import LineageRow, resolve
+from pipeline.history.identity import resolve
+from pipeline.history.lineage import LineageRow
 from pipeline.history.trend import Counts, trend
 from pipeline.model import DivisionKey
 from tests.history_tables import division, indicator, table

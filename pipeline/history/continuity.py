@@ -12,10 +12,8 @@ from typing import Any
 
 import polars as pl
 
-from pipeline.history.lineage import (
+from pipeline.history.identity import (
     Identity,
-    IndicatorRename,
-    LineageRow,
     key_text,
     normalised_name,
     resolve,
@@ -23,6 +21,7 @@ from pipeline.history.lineage import (
     where,
     year_label,
 )
+from pipeline.history.lineage import IndicatorRename, LineageRow
 from pipeline.history.store import latest_of_year
 from pipeline.layout import label_of
 from pipeline.model import DivisionKey, Issue, make_issue

@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from pipeline.history.lineage import Identity, year_label
+from pipeline.history.identity import Identity, year_label
 from pipeline.history.store import STAGE_ORDER
 from pipeline.model import DivisionKey
 from pipeline.status import BEHIND, MET
