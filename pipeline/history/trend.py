@@ -60,10 +60,10 @@ def latest_stages(indicators: pl.DataFrame) -> pl.DataFrame:
 def trend(indicators: pl.DataFrame, identity: Identity, *, min_streak: int = MIN_STREAK) -> Trend:
     """The view over every year of ``indicators`` (the history's, with this year's rows, all stages).
 
-    ``indicators`` needs ``fiscal_year`` and ``stage``; identity keys are added when missing (`Identity.annotate`).
+    ``indicators`` needs ``fiscal_year`` and ``stage``; its identity keys are (re)computed with ``identity``, so the
+    history's rows and this year's annotated ones may be concatenated as they are.
     """
-    if "indicator_id" not in indicators.columns:
-        indicators = identity.annotate(indicators)
+    indicators = identity.annotate(indicators.drop("division_id", "indicator_id", strict=False))
     rows = latest_stages(indicators.filter(pl.col("indicator_id").is_not_null()))
     years = tuple(sorted(rows["fiscal_year"].unique().to_list()))
     if not years:
