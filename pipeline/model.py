@@ -149,6 +149,56 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
         "同じ所属のファイル（{other}）と保存日時が同じため、どちらを使うか決められません。どちらか一方を削除してください",
     ),
     "out-of-scope": ("warning", "{found}のファイルのため、今回（{scope}）の集計対象外です"),
+    # years: identity across years (pipeline.history.lineage), to confirm
+    "division-appeared": (
+        "warning",
+        "{year}に初めて現れた所属です（{found}）。前年度の所属の改称・統合・分割・移管であれば lineage.csv に行を追加してください。新設の所属であればこのままで構いません",
+    ),
+    "division-renamed-without-lineage": (
+        "warning",
+        "所属コードが同じため、前年度の「{last}」と同じ所属として扱いました（{year}は「{found}」）。改称・移管であれば lineage.csv に行を追加してください。別の所属であれば所属コードを確かめてください",
+    ),
+    "lineage-row-unmatched": (
+        "warning",
+        "lineage.csv {where}「{found}」に当たる所属が履歴にないため、この行を使えませんでした。所属コード・部局名・所属名を工程表の表記どおりに入力してください",
+    ),
+    "rename-row-unmatched": (
+        "warning",
+        "indicator_renames.csv {line}行目の所属「{found}」に当たる所属が{year}の履歴に{problem}ため、この行を使えませんでした。所属コードか、工程表の表記どおりの所属名を入力してください",
+    ),
+    "indicator-name-similar": (
+        "warning",
+        "指標名「{found}」は昨年度の「{last_name}」（{where}）と似ていますが同じではないため、別の指標として扱いました。同じ指標であれば indicator_renames.csv に行を追加してください",
+    ),
+    "indicator-identity-duplicate": (
+        "warning",
+        "同じ所属に同じ名前の指標「{found}」が複数あるため、年度間では表の順番で対応付けました。別の指標であれば指標名を区別してください",
+    ),
+    # years: continuity with last year (pipeline.history.continuity)
+    "start-differs-from-last-actual": (
+        "warning",
+        "年度当初値（{found}）が昨年度の実績値（{last}、{where}）と違います。訂正であればこのままで構いません。誤りであれば直してください",
+    ),
+    "long-term-target-changed": (
+        "warning",
+        "長期的目標値（{found}）が昨年度（{last}、{where}）から変わっています。計画の改定であればこのままで構いません。誤りであれば直してください",
+    ),
+    "long-term-year-changed": (
+        "warning",
+        "長期的目標値の時点（{found}）が昨年度（{last}、{where}）から変わっています。計画の改定であればこのままで構いません。誤りであれば直してください",
+    ),
+    "indicator-new": (
+        "warning",
+        "指標「{found}」は昨年度（{last_year}）の工程表にない指標です。昨年度の指標の名前を変えたものであれば、企画担当に知らせてください（indicator_renames.csv）",
+    ),
+    "indicator-dropped": (
+        "warning",
+        "昨年度の指標「{found}」（実績値: {last}、{where}）が今年度の工程表にありません。廃止した指標であればこのままで構いません。名前を変えた場合は企画担当に知らせてください（indicator_renames.csv）",
+    ),
+    "division-missing": (
+        "warning",
+        "昨年度（{where}）に提出した所属「{found}」の工程表が今年度はありません。未提出でなく、改称・統合・分割・移管・廃止であれば lineage.csv に行を追加してください",
+    ),
 }
 
 
