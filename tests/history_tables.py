@@ -6,8 +6,8 @@ from typing import Any
 
 import polars as pl
 
-from pipeline.flatten import columns
-from pipeline.status import with_status
+from pipeline.checks.status import with_status
+from pipeline.combine.flatten import columns
 
 _DTYPES = {"str": pl.String, "int": pl.Int64, "float": pl.Float64}
 

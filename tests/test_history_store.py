@@ -8,8 +8,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from pipeline.combine.merge import MergeResult
 from pipeline.history import store
-from pipeline.merge import MergeResult
 from tests.history_tables import division, indicator, table
 
 

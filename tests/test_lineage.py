@@ -7,7 +7,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipeline.history.identity import normalised_name, resolve, to_confirm, year_label
+from pipeline.contract.eras import fiscal_year_label as year_label
+from pipeline.history.identity import normalised_name, resolve, to_confirm
 from pipeline.history.lineage import IndicatorRename, LineageError, LineageRow, read_indicator_renames, read_lineage
 from pipeline.model import DivisionKey
 from tests.history_tables import division, indicator, table

@@ -12,6 +12,8 @@ from typing import Any
 
 import polars as pl
 
+from pipeline.contract.eras import fiscal_year_label
+from pipeline.contract.layout import label_of
 from pipeline.history.identity import (
     Identity,
     key_text,
@@ -19,11 +21,9 @@ from pipeline.history.identity import (
     resolve,
     to_confirm,
     where,
-    year_label,
 )
 from pipeline.history.lineage import IndicatorRename, LineageRow
 from pipeline.history.store import latest_of_year
-from pipeline.layout import label_of
 from pipeline.model import DivisionKey, Issue, make_issue
 
 BLANK = "空欄"
@@ -122,7 +122,14 @@ def check(
             out.extend(_value_changes(row, last))
         elif row["division_id"] in last_lines:
             out.append(
-                _issue(row, "indicator-new", "name", found=row["name"], last_year=year_label(last_year), field="指標名")
+                _issue(
+                    row,
+                    "indicator-new",
+                    "name",
+                    found=row["name"],
+                    last_year=fiscal_year_label(last_year),
+                    field="指標名",
+                )
             )
     division_row = {row["division_id"]: row for row in divisions.iter_rows(named=True)}
     for last in last_indicators.iter_rows(named=True):
@@ -182,7 +189,7 @@ def _value_changes(row: dict[str, Any], last: dict[str, Any]) -> Iterable[Issue]
             "long_term_as_of",
             found=row.get("long_term_as_of") or BLANK,
             last_row=last,
-            last=last.get("long_term_as_of") or year_label(int(last_year)),
+            last=last.get("long_term_as_of") or fiscal_year_label(int(last_year)),
         )
 
 

@@ -35,6 +35,7 @@ from typing import Any
 
 import polars as pl
 
+from pipeline.contract.eras import fiscal_year_label
 from pipeline.history.lineage import IndicatorRename, LineageRow
 from pipeline.model import DivisionKey, Issue, make_issue
 
@@ -70,15 +71,6 @@ def key_text(key: DivisionKey) -> str:
     """How a division is quoted in messages: 部局名 所属名（所属コード）."""
     name = " ".join(part for part in (key.department, key.division) if part)
     return f"{name}（{key.code}）" if key.code else name
-
-
-def year_label(year: int) -> str:
-    """The fiscal year in 和暦 and 西暦, e.g. 平成27年度（2015年度）, as everywhere in the outputs (design §7)."""
-    for era, first in (("令和", 2019), ("平成", 1989), ("昭和", 1926)):
-        if year >= first:
-            n = year - first + 1
-            return f"{era}{'元' if n == 1 else n}年度（{year}年度）"
-    return f"{year}年度"
 
 
 # ---------------------------------------------------------------- identity
@@ -308,7 +300,7 @@ def resolve(
                                 field="所属名",
                                 found=key_text(key),
                                 quote=False,
-                                year=year_label(year),
+                                year=fiscal_year_label(year),
                                 last=key_text(entry.key),
                             ),
                         )
@@ -319,7 +311,7 @@ def resolve(
                 split_from[node] = predecessors
             elif previous is not None:
                 issue = make_issue(
-                    "division-appeared", field="所属名", found=key_text(key), quote=False, year=year_label(year)
+                    "division-appeared", field="所属名", found=key_text(key), quote=False, year=fiscal_year_label(year)
                 )
                 confirmations.append((year, issue))
         for entry in carried:
@@ -423,7 +415,7 @@ def _resolve_renames(
                 found=rename.division,
                 quote=False,
                 line=rename.line,
-                year=year_label(rename.fiscal_year),
+                year=fiscal_year_label(rename.fiscal_year),
                 problem=f"{len(candidates)}件ある" if candidates else "見つからない",
             )
             confirmations.append((rename.fiscal_year, issue))
@@ -503,4 +495,4 @@ def where(row: dict[str, Any], cell_column: str) -> str:
     cell = row.get(cell_column)
     location = f"{row['sheet']}!{cell}" if cell and row.get("sheet") else row.get("sheet") or ""
     source = f"{row['file']} の {location}" if location else row["file"]
-    return f"{year_label(int(row['fiscal_year']))}{row.get('stage') or ''}、{source}"
+    return f"{fiscal_year_label(int(row['fiscal_year']))}{row.get('stage') or ''}、{source}"

@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.checks.normalise import clean_code, clean_text, parse_fiscal_year
 from pipeline.errors import PipelineError
 from pipeline.model import DivisionKey
-from pipeline.normalise import clean_code, clean_text, parse_fiscal_year
 
 LINEAGE_COLUMNS = ("年度", "旧所属コード", "旧部局名", "旧所属名", "新所属コード", "新部局名", "新所属名", "種別")
 RENAME_COLUMNS = ("年度", "所属", "旧指標名", "新指標名")

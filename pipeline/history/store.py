@@ -27,12 +27,12 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+from filelock import FileLock, Timeout
 
+from pipeline.combine.flatten import VALUE_TABLES
+from pipeline.combine.merge import MergeResult
+from pipeline.contract.layout import STAGES
 from pipeline.errors import PipelineError
-from pipeline.flatten import VALUE_TABLES
-from pipeline.layout import STAGES
-from pipeline.lock import _try_lock  # the OS lock of the outbox, reused for the history folder
-from pipeline.merge import MergeResult
 
 PART = "part-0.parquet"
 STAGING = ".staging"
@@ -198,12 +198,14 @@ def _fsync_dir(path: Path) -> None:
 @contextmanager
 def _history_lock(history_dir: Path) -> Iterator[None]:
     """Hold the history folder's lock, so that two recordings cannot interleave."""
-    handle = (history_dir / LOCK_NAME).open("a+b")
+    lock = FileLock(str(history_dir / LOCK_NAME), timeout=0)
     try:
-        if not _try_lock(handle):
-            raise HistoryError(
-                f"別の処理が履歴 {history_dir} に書き込み中です。終わるのを待ってからもう一度実行してください。"
-            )
+        lock.acquire()
+    except Timeout:
+        raise HistoryError(
+            f"別の処理が履歴 {history_dir} に書き込み中です。終わるのを待ってからもう一度実行してください。"
+        ) from None
+    try:
         yield
     finally:
-        handle.close()
+        lock.release()

@@ -13,10 +13,11 @@ from typing import Any
 
 import polars as pl
 
-from pipeline.history.identity import Identity, year_label
+from pipeline.checks.status import BEHIND, MET
+from pipeline.contract.eras import fiscal_year_label
+from pipeline.history.identity import Identity
 from pipeline.history.store import STAGE_ORDER
 from pipeline.model import DivisionKey
-from pipeline.status import BEHIND, MET
 
 CONTINUING, NEW, DROPPED = "継続", "新規", "廃止"
 MIN_STREAK = 2
@@ -141,10 +142,10 @@ def _row(
     last = by_year[last_year]
     line = identity.lines.get(last["division_id"])
     current = line.current if line else None
-    former = [f"{_name(key)}（{year_label(year)}まで）" for key, year in line.former_names()] if line else []
+    former = [f"{_name(key)}（{fiscal_year_label(year)}まで）" for key, year in line.former_names()] if line else []
     for predecessor in line.predecessors if line else ():
         before = identity.lines[predecessor]
-        former.append(f"分割前: {_name(before.current)}（{year_label(before.names[-1][0])}まで）")
+        former.append(f"分割前: {_name(before.current)}（{fiscal_year_label(before.names[-1][0])}まで）")
     streak = _behind_streak(by_year, years)
     present = set(by_year)
     continuity = (

@@ -12,6 +12,7 @@ from typing import Any
 
 from pipeline.combine.merge import MergeResult
 from pipeline.contract import layout
+from pipeline.contract.eras import fiscal_year_label
 
 NONE_LINE = "（該当なし）"
 
@@ -57,17 +58,6 @@ SUBMITTED = "提出済"
 NOT_SUBMITTED = "未提出"
 DELAYED_MARKS = ("△", "×")
 PROGRESS_MEANING = dict(layout.PROGRESS)
-
-
-def fiscal_year_label(year: int | None) -> str:
-    """The fiscal year in 和暦 and 西暦, e.g. ``令和7年度（2025年度）``, ``令和元年度（2019年度）``."""
-    if year is None:
-        return "年度不明"
-    for era, first in (("令和", 2019), ("平成", 1989), ("昭和", 1926)):
-        if year >= first:
-            n = year - first + 1
-            return f"{era}{'元' if n == 1 else n}年度（{year}年度）"
-    return f"{year}年度"
 
 
 def stage_label(stage: str | None) -> str:
