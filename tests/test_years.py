@@ -36,7 +36,7 @@ def test_two_years_merge_into_one_history_across_a_rename(tmp_path: Path, make_b
     )
     make_book(seed_entries(), "情報政策課.xlsx", tmp_path / "y1")
     merge_inbox(Settings(inbox=tmp_path / "y1", outbox=tmp_path / "out1", history=history))
-    path = make_book(_next_year(seed_entries()), "デジタル推進課.xlsx", tmp_path / "y2")
+    make_book(_next_year(seed_entries()), "デジタル推進課.xlsx", tmp_path / "y2")
     run = merge_inbox(Settings(inbox=tmp_path / "y2", outbox=tmp_path / "out2", history=history, lineage=lineage))
 
     assert store.records(history) == [(2015, "最終"), (2016, "最終")]
