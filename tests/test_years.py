@@ -60,7 +60,9 @@ def test_two_years_merge_into_one_history_across_a_rename(tmp_path: Path, make_b
     header = [c.value for c in trend[2]]
     assert header[4:7] == ["基準値", "平成27年度実績", "平成28年度実績"]
     row = next(
-        [c.value for c in r] for r in trend.iter_rows(min_row=3) if r[2].value and r[2].value.startswith("システム共同化")
+        [c.value for c in r]
+        for r in trend.iter_rows(min_row=3)
+        if r[2].value and r[2].value.startswith("システム共同化")
     )
     assert row[1] == "デジタル推進課" and row[5:7] == [6, 7]
     assert "情報政策課" in (row[header.index("旧名称")] or "")
