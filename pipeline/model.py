@@ -99,6 +99,14 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
         "warning",
         "1つのセルに複数の時点があります（{detail}）。指標ごとに1行ずつ分けて入力してください",
     ),
+    "missing-actual": (
+        "warning",
+        "今年度目標値があるのに今年度実績値が入力されていません（実績未記入）。最終評価では実績値を入力してください",
+    ),
+    "no-indicators": (
+        "warning",
+        "測定指標が入力されていません。測定指標を設けない政策は、指標名に「測定指標なし」と入力してください",
+    ),
     "invalid-fiscal-year": ("error", "年度として読めません。2015、H27、平成27年度、R7 のように入力してください"),
     "invalid-as-of": (
         "error",

@@ -603,6 +603,16 @@ def parse_budget(raw: str | None) -> Number | Qualitative | NotANumber | None:
     return _read_value(text, budget=True)
 
 
+# An indicator name that says the policy has no indicators on purpose.
+NO_INDICATOR_MARKERS = frozenset({"測定指標なし", "測定指標無し", "指標なし", "指標無し", "測定指標は設定しない"})
+
+
+def says_no_indicators(raw: str | None) -> bool:
+    """Whether an indicator name is 測定指標なし (or 指標なし): the policy has no indicators on purpose."""
+    text = clean_text(raw)
+    return text is not None and _SPACES.sub("", _nfkc(text)).rstrip("。.") in NO_INDICATOR_MARKERS
+
+
 def _unit_key(unit: str) -> str:
     key = _SPACES.sub("", _nfkc(unit)).casefold()
     if len(key) > 2 and key[0] in _BRACKETS and key[-1] == _BRACKETS[key[0]]:

@@ -86,6 +86,7 @@ class _Builder:
         self.locations: dict[str, str] = {}
         self._formula_errors: set[tuple[str, str]] = set()  # cells whose value is a formula's error
         self.fiscal_year: int | None = None  # the file's, once read: era-less 時点 are read in its era
+        self.declared_no_indicators: set[int] = set()  # policies whose indicator name says 測定指標なし
 
     def issue(self, code: str, cell: Cell, label: str, found: Any = "", **params: Any) -> None:
         where = (cell.sheet, cell.address)
@@ -323,7 +324,13 @@ def _policy(b: _Builder, raw: RawPolicy, index: int) -> dict[str, Any]:
             cell = raw.cells.get(spec.name)
             policy[spec.name] = b.convert(spec.kind, cell, spec.label, pointer) if cell else None
         elif spec.shape is layout.Shape.TABLE:
-            policy[spec.name] = _table(b, spec, raw.tables.get(spec.name, []), pointer)
+            rows = raw.tables.get(spec.name, [])
+            if spec.name == "indicators":
+                kept = [row for row in rows if not _says_no_indicators(row)]
+                if len(kept) < len(rows):
+                    b.declared_no_indicators.add(index)
+                rows = kept
+            policy[spec.name] = _table(b, spec, rows, pointer)
         elif spec.columns:
             plans: list[dict[str, Any]] = []
             label_col, mark_col = spec.columns
@@ -342,6 +349,12 @@ def _policy(b: _Builder, raw: RawPolicy, index: int) -> dict[str, Any]:
         else:
             policy[spec.name] = _list(b, raw.lists.get(spec.name, []), pointer, spec.label)
     return policy
+
+
+def _says_no_indicators(row: Row) -> bool:
+    """Whether an indicator row's name is 測定指標なし: the policy has no indicators on purpose."""
+    name = row.get("name")
+    return name is not None and not name.error and nz.says_no_indicators(name.text)
 
 
 def _anchor(raw_cells: Mapping[str, Cell], anchors: Mapping[str, Cell], name: str) -> Cell | None:
@@ -416,6 +429,22 @@ def _check_indicators(b: _Builder, record: dict[str, Any]) -> None:
                     found_year=long_term["fiscal_year"],
                     fiscal_year=year,
                 )
+
+
+def _check_final(b: _Builder, record: dict[str, Any]) -> None:
+    """At 最終, warnings for what a division should have written: an actual for every target (実績未記入), and an
+    indicator for every policy, or 測定指標なし where it has none on purpose."""
+    if record.get("stage") != "最終":
+        return
+    for pi, policy in enumerate(record["policies"]):
+        if not policy["indicators"] and pi not in b.declared_no_indicators:
+            cell = _cell_at(b, f"/policies/{pi}/indicators")
+            if cell is not None:
+                b.issue("no-indicators", cell, layout.label_of("indicators"))
+        for ii, ind in enumerate(policy["indicators"]):
+            cell = _cell_at(b, f"/policies/{pi}/indicators/{ii}/actual")
+            if ind["target"] is not None and ind["actual"] is None and cell is not None and not _has_issue(b, cell):
+                b.issue("missing-actual", cell, layout.label_of("indicators.actual"))
 
 
 def _cell_at(b: _Builder, pointer: str) -> Cell | None:
@@ -567,6 +596,7 @@ def validate_raw(
         b.issues.append(make_issue("no-policy-sheet", file=file))
     _check_required(b, record, raw, record.get("stage"))
     _check_indicators(b, record)
+    _check_final(b, record)
     _check_self_evaluation(b, record)
     if master is not None:
         _check_master(b, record, raw, master)

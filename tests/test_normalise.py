@@ -37,6 +37,7 @@ from pipeline.normalise import (
     parse_score,
     parse_stage,
     parse_value,
+    says_no_indicators,
     unit_factor,
     unit_matches,
 )
@@ -439,6 +440,22 @@ def test_format_number_groups_digits_and_drops_trailing_zeros() -> None:
         "0.001",
         "-6",
     ]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("測定指標なし", True),
+        ("　測定指標なし。", True),
+        ("測定指標無し", True),
+        ("指標なし", True),
+        ("測定指標", False),
+        ("なし", False),  # not applicable: a blank name, not a statement about the policy
+        (None, False),
+    ],
+)
+def test_says_no_indicators(raw: str | None, expected: bool) -> None:
+    assert says_no_indicators(raw) is expected
 
 
 # ---------------------------------------------------------------- fiscal years and 時点

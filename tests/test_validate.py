@@ -390,6 +390,32 @@ FAULTS: dict[str, tuple[Mutation, list[tuple[str, str, str, str, str]]]] = {
             )
         ],
     ),
+    "missing_actual_at_final": (
+        lambda e: _ind(e, 1).update(actual="なし"),
+        [
+            (
+                "政策1",
+                "L27",
+                "missing-actual",
+                "warning",
+                "政策1!L27「今年度実績値」: 今年度目標値があるのに今年度実績値が入力されていません（実績未記入）。"
+                "最終評価では実績値を入力してください",
+            )
+        ],
+    ),
+    "no_indicators_at_final": (
+        lambda e: _policy(e).update(indicators=[]),
+        [
+            (
+                "政策1",
+                "B25",
+                "no-indicators",
+                "warning",
+                "政策1!B25「測定指標」: 測定指標が入力されていません。測定指標を設けない政策は、指標名に「測定指標なし」と"
+                "入力してください",
+            )
+        ],
+    ),
     "long_term_before_year": (
         lambda e: _ind(e).update(long_term_as_of="H26"),
         [
@@ -695,7 +721,7 @@ def test_what_real_divisions_type_is_read_without_an_issue(
     _ind(seed).update(unit="部会", baseline="〇部会", start="０", target="二", actual="六部会", long_term_target="四")
     _ind(seed, 1).update(baseline_as_of="H26.4", target_as_of="2016年3月", actual_as_of="R4.3.31")
     second = copy.deepcopy(_policy(seed))
-    second.update(progress="○(予定どおり)", achievement=8)
+    second.update(indicators=[{"name": "測定指標なし"}], progress="○(予定どおり)", achievement=8)
     seed["policies"].append(second)
     [result] = validate_files([make_book(seed)])
     assert result.issues == ()
@@ -714,7 +740,7 @@ def test_what_real_divisions_type_is_read_without_an_issue(
         "2016-03",
         "2022-03",
     ]
-    assert other["progress"] == "○"
+    assert (other["indicators"], other["progress"]) == ([], "○")
 
 
 def test_values_reach_the_record_in_the_rows_unit_with_their_notes(
@@ -748,6 +774,28 @@ def test_values_reach_the_record_in_the_rows_unit_with_their_notes(
         ("L28", "value-note"),
         ("G39", "unit-converted"),
     ]
+
+
+def test_a_policy_that_says_it_has_no_indicators_gets_no_warning(
+    make_book: Callable[..., Path], seed: dict[str, Any]
+) -> None:
+    _policy(seed)["indicators"] = [{"name": "測定指標なし", "selection_reason": "数値化になじまないため"}]
+    [result] = validate_files([make_book(seed)])
+    assert result.issues == ()
+    assert result.record is not None and result.record["policies"][0]["indicators"] == []
+
+
+@pytest.mark.parametrize("stage", ["当初", "中間"])
+def test_missing_actuals_and_indicators_are_only_asked_for_at_the_final_stage(
+    make_book: Callable[..., Path], seed: dict[str, Any], stage: str
+) -> None:
+    seed["stage"] = stage
+    _ind(seed).update(actual=None)
+    second = copy.deepcopy(_policy(seed))
+    second["indicators"] = []
+    seed["policies"].append(second)
+    [result] = validate_files([make_book(seed)])
+    assert [i.code for i in result.issues if i.code in ("missing-actual", "no-indicators")] == []
 
 
 @pytest.fixture(scope="module")
