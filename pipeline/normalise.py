@@ -548,9 +548,9 @@ def _not_readable(text: str, notes: _Notes, *, budget: bool) -> Qualitative | No
     malformed = _MALFORMED.fullmatch(core)
     if malformed and _is_unit((malformed["unit"] or "").strip()):
         return NotANumber(_mistyped_hint(core, malformed["sign"], budget=budget))
-    if _ASCII_DIGIT.search(text):
-        return Qualitative(text, "text", _example(core, last=True) or _example(text, last=True))
-    return Qualitative(text, "words")
+    if _ASCII_DIGIT.search(core):
+        return Qualitative(text, "text", _example(core, last=True))
+    return Qualitative(text, "words")  # digits, if any, only in a note: 集計中（R4.6判明）
 
 
 def _mistyped_hint(core: str, sign: str | None, *, budget: bool) -> str:
@@ -650,6 +650,20 @@ def unit_factor(value_unit: str, indicator_unit: str) -> Decimal | None:
     with localcontext() as context:
         context.prec = _PRECISION
         return Decimal(from_size) / Decimal(to_size)
+
+
+_WORDS_AFTER_UNIT = re.compile(r"[\u3041-\u30ff\u4e00-\u9fff]")
+
+
+def split_unit_words(number: Number, unit: str) -> Number | None:
+    """The number in the row's `unit` with the words typed after it as a note ('100%達成' in a % row: 100 %, '達成');
+    None when its unit does not begin with the row's unit followed by words."""
+    wanted = _SPACES.sub("", _nfkc(unit)).casefold()
+    rest = number.unit[len(wanted) :]  # a typed unit is NFKC already, without blanks
+    if not wanted or not number.unit.casefold().startswith(wanted) or not _WORDS_AFTER_UNIT.match(rest):
+        return None
+    note = "、".join(n for n in (rest, number.note) if n)
+    return Number(number.exact, unit, note, number.approximate)
 
 
 def convert(number: Number, unit: str) -> Decimal | None:

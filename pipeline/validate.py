@@ -206,6 +206,8 @@ class _Builder:
         exact, told = reading.exact, False
         if reading.unit and unit.name:
             converted = nz.convert(reading, unit.name)
+            if converted is None and (split := nz.split_unit_words(reading, unit.name)) is not None:
+                reading, converted = split, split.exact  # 100%達成 in a % row
             if converted is None:
                 code = "budget-unit" if budget else "unit-mismatch"
                 self.issue(code, cell, label, found, value_unit=reading.unit, unit=unit.name, unit_source=unit.source)

@@ -38,6 +38,7 @@ from pipeline.normalise import (
     parse_stage,
     parse_value,
     says_no_indicators,
+    split_unit_words,
     unit_factor,
     unit_matches,
 )
@@ -238,7 +239,9 @@ VALUES: list[tuple[str, Number | tuple[str, str | None] | NotANumber]] = [
     ("百パーセント", Q("words")),
     ("限りなく100%に近付ける。", Q("text", "100%")),
     ("H27:6", Q("text", "6")),
-    ("全市町村で実施（19市町村）", Q("text", "19市町村")),
+    ("全市町村で実施（19市町村）", Q("words")),  # a number only in the note
+    ("集計中（R4.6判明）", Q("words")),
+    ("R2年度末68%", Q("text", "68%")),
     ("700億円の増", Q("relative", "700億円")),
     ("前年比10%増", Q("relative", "10%増")),
     ("前年度比10%削減", Q("relative", "10%削減")),
@@ -339,8 +342,8 @@ def test_any_text_in_a_value_cell_reads_as_a_value_a_text_or_a_mistyped_number(r
         elif isinstance(result, Qualitative):
             assert result.text == clean_text(raw)
             assert result.reason in QUALITATIVE_REASONS
-            if result.reason == "words":  # text with a digit is never read as mere words
-                assert not any(ch.isascii() and ch.isdigit() for ch in unicodedata.normalize("NFKC", raw))
+            if result.reason != "words":  # a number is what makes it more than words
+                assert any(ch.isascii() and ch.isdigit() for ch in unicodedata.normalize("NFKC", raw))
         elif isinstance(result, Number):
             assert result.exact.is_finite()
             assert isinstance(result.value, int | float)
@@ -421,6 +424,23 @@ def test_unit_matches(value_unit: str, indicator_unit: str | None, expected: boo
 )
 def test_unit_factor_is_exact_within_a_family(value_unit: str, indicator_unit: str, factor: Decimal | None) -> None:
     assert unit_factor(value_unit, indicator_unit) == factor
+
+
+@pytest.mark.parametrize(
+    ("raw", "unit", "expected"),
+    [
+        ("100%達成", "%", N(100, "%", "達成")),
+        ("6件実施", "件", N(6, "件", "実施")),
+        ("100％達成(見込み)", "％", N(100, "％", "達成、見込み")),
+        ("12件/年", "件", None),  # a rate is another unit
+        ("6m2", "m", None),
+        ("16施設", "%", None),
+    ],
+)
+def test_words_after_the_rows_unit_are_a_note(raw: str, unit: str, expected: Number | None) -> None:
+    number = parse_value(raw)
+    assert isinstance(number, Number)
+    assert split_unit_words(number, unit) == expected
 
 
 def test_convert_reads_a_value_in_its_rows_unit_exactly() -> None:

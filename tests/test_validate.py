@@ -198,6 +198,18 @@ FAULTS: dict[str, tuple[Mutation, list[tuple[str, str, str, str, str]]]] = {
             )
         ],
     ),
+    "words_after_the_unit": (
+        lambda e: _ind(e, 1).update(unit="%", actual="100%達成"),
+        [
+            (
+                "政策1",
+                "L27",
+                "value-note",
+                "warning",
+                "政策1!L27「今年度実績値」: 100% として読み取り、「達成」は注記として値に添えました（入力値: 「100%達成」）",
+            )
+        ],
+    ),
     "unit_mismatch_is_not_evaluable": (
         lambda e: _ind(e).update(actual="6件"),
         [
