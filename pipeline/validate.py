@@ -245,10 +245,12 @@ def _row_unit(spec: layout.Field, row: Row, readings: Mapping[str, Any]) -> RowU
     typed = nz.clean_text(unit_cell.text) if unit_cell is not None and not unit_cell.error else None
     if typed is not None:
         return RowUnit(typed)
-    for reading in readings.values():
-        if isinstance(reading, nz.Number) and reading.unit:
-            return RowUnit(reading.unit, "値から読み取り", inferred=True)
-    return RowUnit(None)
+    units = [reading.unit for reading in readings.values() if isinstance(reading, nz.Number) and reading.unit]
+    if not units:
+        return RowUnit(None)
+    # the first unit typed, or a shorter one it begins with: % rather than %達成
+    first = min((u for u in units if units[0].startswith(u)), key=len)
+    return RowUnit(first, "値から読み取り", inferred=True)
 
 
 def _row_record(b: _Builder, spec: layout.Field, row: Row, pointer: str) -> dict[str, Any]:

@@ -257,6 +257,26 @@ FAULTS: dict[str, tuple[Mutation, list[tuple[str, str, str, str, str]]]] = {
             ),
         ],
     ),
+    "unit_from_the_values_without_the_words_after_it": (
+        lambda e: _ind(e, 1).update(unit=None, target="80%達成", actual="85%"),
+        [
+            (
+                "政策1",
+                "D27",
+                "unit-inferred",
+                "warning",
+                "政策1!D27「単位」: 「単位」欄が空欄のため、値に付いている「%」をこの指標の単位として読み取りました。"
+                "「単位」欄にも「%」と入力してください",
+            ),
+            (
+                "政策1",
+                "J27",
+                "value-note",
+                "warning",
+                "政策1!J27「今年度目標値」: 80% として読み取り、「達成」は注記として値に添えました（入力値: 「80%達成」）",
+            ),
+        ],
+    ),
     "value_in_a_larger_unit": (
         lambda e: _ind(e).update(
             unit="人", baseline=9000, start=10000, target=11000, actual="1.2万人", long_term_target=15000
