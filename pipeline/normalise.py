@@ -1,9 +1,11 @@
 """Turn hand-typed Japanese cell text into typed values, keeping what cannot be read as data, not exceptions.
 
 Every function takes the cell content as text (None for a blank cell) and is pure.
-A value that cannot be read comes back as a small sentinel (`Invalid`, `NotANumber`
-with a Japanese hint, ...) so that the validator can report it with the original
-text; nothing is ever silently turned into 0 or None.
+Values are read as a careful human reads them (design §3): a number keeps its unit,
+its note and whether it is approximate (`Number`); text that is not one number is kept
+as typed with the reason (`Qualitative`); a value that cannot be read comes back as a
+small sentinel (`Invalid`, `NotANumber` with a Japanese hint, ...) so that the validator
+can report it with the original text; nothing is ever silently turned into 0 or None.
 """
 
 from __future__ import annotations
