@@ -62,7 +62,7 @@ def process_file(task: Task) -> FileResult:
         from pipeline.intake.preflight import preflight
 
         checked = preflight(data)
-        if any(i.severity == "error" for i in checked.issues):
+        if any(i.severity == "blocking" for i in checked.issues):
             return FileResult(**base, issues=_with_file(checked.issues, display))  # type: ignore[arg-type]
         from pipeline.checks.validate import validate_raw
         from pipeline.intake.read import read_submission
@@ -305,6 +305,7 @@ def _merge(
         stage=settings.stage,
         master=master,
         prepared=prepared,
+        strict=settings.strict,
     )
     merged = _judged(merged, settings)
     years = None

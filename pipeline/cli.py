@@ -104,13 +104,19 @@ def template(ctx: click.Context, output: Path | None, force: bool) -> None:
     default=None,
     help="指摘のあるファイルについて、該当セルに色とコメントを付け、先頭に「確認結果」シートを加えたコピーをこのフォルダに書き出します。",
 )
+@click.option("--strict", is_flag=True, help="誤った値（エラー）のあるファイルも不受理とする（年度末の最終集約用）。")
 @click.pass_context
 def validate(
-    ctx: click.Context, files: tuple[Path, ...], fmt: str, divisions: Path | None, annotate: Path | None
+    ctx: click.Context,
+    files: tuple[Path, ...],
+    fmt: str,
+    divisions: Path | None,
+    annotate: Path | None,
+    strict: bool,
 ) -> None:
-    """工程表ファイルを検証し、セルごとの指摘を表示します。
+    """工程表ファイルを検証し、ファイルごとの扱い（受理・受理（要修正）・不受理）とセルごとの指摘を表示します。
 
-    終了コード: 0 すべて受理、1 不受理のファイルあり、2 使い方の誤り。
+    終了コード: 0 すべて受理、1 不受理または要修正のファイルあり、2 使い方の誤り。
     """
     from pipeline.api import start_workers
 
@@ -121,8 +127,9 @@ def validate(
     _require_files(ctx, [*files, *([divisions] if divisions else [])])
     master = _load_master(divisions) if divisions else None
     results = _guard(ctx, lambda: api.validate_files(list(files), master=master, annotate_dir=annotate))
-    click.echo(report.render_json(results) if fmt == "json" else report.render_text(results))
-    ctx.exit(EXIT_OK if all(r.accepted for r in results) else EXIT_REJECTED)
+    text = report.render_json(results, strict=strict) if fmt == "json" else report.render_text(results, strict=strict)
+    click.echo(text)
+    ctx.exit(EXIT_OK if all(report.status_of(r) == "accepted" for r in results) else EXIT_REJECTED)
 
 
 @main.command(context_settings=CONTEXT)
@@ -165,6 +172,12 @@ def validate(
     default=None,
     help="指標名の変更の表（indicator_renames.csv: 年度, 所属, 旧指標名, 新指標名）。",
 )
+@click.option(
+    "--strict",
+    is_flag=True,
+    default=None,
+    help="誤った値（エラー）のあるファイルも不受理とする（年度末の最終集約用。設定ファイルの strict = true と同じ）。",
+)
 @click.option("--dry-run", is_flag=True, help="検証して集計対象を表示するだけで、何も書き出しません。")
 @click.option("--timings", is_flag=True, help="段階ごとの処理時間（準備・検証・集約・出力）を標準エラーに表示します。")
 @click.option(
@@ -185,6 +198,7 @@ def merge(
     no_history: bool,
     lineage: Path | None,
     renames: Path | None,
+    strict: bool | None,
     dry_run: bool,
     timings: bool,
     config: Path | None,
@@ -216,6 +230,7 @@ def merge(
             history=history,
             lineage=lineage,
             renames=renames,
+            strict=strict or None,
         )
         return replace(chosen, history=None) if no_history else chosen
 
@@ -238,8 +253,9 @@ def merge(
     click.echo(report.render_merge(run))
     if timings:
         click.echo(report.render_timings(run.timings), err=True)
-    rejected = run.result.fates.get("rejected", 0) + run.result.fates.get("unsupported", 0)
-    ctx.exit(EXIT_REJECTED if rejected else EXIT_OK)
+    fates = run.result.fates
+    troubled = sum(fates.get(fate, 0) for fate in ("rejected", "needs-correction", "unsupported"))
+    ctx.exit(EXIT_REJECTED if troubled else EXIT_OK)
 
 
 def _require_files(ctx: click.Context, paths: list[Path]) -> None:

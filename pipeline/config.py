@@ -22,6 +22,7 @@ KEYS = (
     "history",
     "lineage",
     "renames",
+    "strict",
 )
 
 
@@ -39,6 +40,7 @@ class Settings:
     history: Path | None = None  # the history store (design §10); None: this merge is not recorded or compared
     lineage: Path | None = None  # lineage.csv: renamed, merged and split divisions
     renames: Path | None = None  # indicator_renames.csv: indicators whose name changed
+    strict: bool = False  # a file with a wrong value is rejected too (the year's final merge), not 受理（要修正）
 
 
 def _bands(value: Any) -> tuple[tuple[str, float], ...]:
@@ -79,6 +81,10 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
             values["stage"] = parse_stage_option(str(section["stage"]))
         if "grade_bands" in section:
             values["grade_bands"] = _bands(section["grade_bands"])
+        if "strict" in section:
+            if not isinstance(section["strict"], bool):
+                raise ConfigError("strict は true または false で書いてください。")
+            values["strict"] = section["strict"]
         if "workers" in section:
             values["workers"] = int(section["workers"])
     settings = replace(Settings(), **values)

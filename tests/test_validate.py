@@ -36,12 +36,19 @@ FAULTS: dict[str, tuple[Mutation, list[tuple[str, str, str, str, str]]]] = {
         lambda e: e.update(department=None),
         [
             (
+                "",
+                "",
+                "unplaceable",
+                "blocking",
+                "部局名が読めないため、どの所属・年度・評価時点の工程表か決められず受理できません。部局名を正しく入力してください",
+            ),
+            (
                 "基本情報",
                 "C6",
                 "missing-field",
                 "error",
                 "基本情報!C6「部局名」: 入力が必要です。部局名を入力してください（例: 総務部）。",
-            )
+            ),
         ],
     ),
     "missing_head": (
@@ -99,24 +106,38 @@ FAULTS: dict[str, tuple[Mutation, list[tuple[str, str, str, str, str]]]] = {
         lambda e: e.update(stage="年度末"),
         [
             (
+                "",
+                "",
+                "unplaceable",
+                "blocking",
+                "評価時点が読めないため、どの所属・年度・評価時点の工程表か決められず受理できません。評価時点を正しく入力してください",
+            ),
+            (
                 "基本情報",
                 "C5",
                 "invalid-choice",
                 "error",
                 "基本情報!C5「評価時点」: 当初・中間・最終 のいずれかを選んでください（入力値: 「年度末」）",
-            )
+            ),
         ],
     ),
     "bad_fiscal_year": (
         lambda e: e.update(fiscal_year="来年度"),
         [
             (
+                "",
+                "",
+                "unplaceable",
+                "blocking",
+                "年度が読めないため、どの所属・年度・評価時点の工程表か決められず受理できません。年度を正しく入力してください",
+            ),
+            (
                 "基本情報",
                 "C4",
                 "invalid-fiscal-year",
                 "error",
                 "基本情報!C4「年度」: 年度として読めません。2015、H27、平成27年度、R7 のように入力してください（入力値: 「来年度」）",
-            )
+            ),
         ],
     ),
     "bad_phone": (
@@ -684,8 +705,10 @@ def test_every_fault_gives_its_exact_message_and_cell_in_one_run(make_book: Call
         found = [(i.sheet, i.cell, i.code, i.severity, i.message) for i in result.issues]
         assert found == expected, name
         assert all(i.file == str(result.display) for i in result.issues)
+        blocking = any(severity == "blocking" for *_rest, severity, _msg in expected)
         errors = any(severity == "error" for *_rest, severity, _msg in expected)
-        assert result.accepted is (not errors), name
+        assert result.accepted is (not blocking), name
+        assert result.needs_correction is (errors and not blocking), name
 
 
 def test_all_problems_of_one_file_are_reported_together(make_book: Callable[..., Path], seed: dict[str, Any]) -> None:
@@ -694,6 +717,7 @@ def test_all_problems_of_one_file_are_reported_together(make_book: Callable[...,
     _policy(seed).update(achievement=11)
     [result] = validate_files([make_book(seed)])
     assert [(i.sheet, i.cell, i.code) for i in result.issues] == [
+        ("", "", "unplaceable"),
         ("基本情報", "C5", "invalid-choice"),
         ("基本情報", "C6", "missing-field"),
         ("政策1", "E26", "invalid-choice"),

@@ -462,8 +462,8 @@ def test_overview_counts_per_department_total_and_chart(written: Path, book: Any
     ws = book["概要"]
     assert ws["A1"].value == "工程表 集約結果 平成27年度（2015年度） 最終（年度末）"
     assert ws["A2"].value == "受付フォルダ: inbox"
-    assert [c.value for c in ws[4]][:8] == ["確認したファイル", "受理", "不受理", "置換済み", "対象外", "形式対象外", "除外", "保留（書き込み中）"]  # fmt: skip
-    assert [c.value for c in ws[5]][:8] == [7, 3, 1, 1, 0, 1, 1, 0]
+    assert [c.value for c in ws[4]][:9] == ["確認したファイル", "受理", "受理（要修正）", "不受理", "置換済み", "対象外", "形式対象外", "除外", "保留（書き込み中）"]  # fmt: skip
+    assert [c.value for c in ws[5]][:9] == [7, 3, 0, 1, 1, 0, 1, 1, 0]
     assert [c.value for c in ws[7]][:9] == [3, 1, 4, 5, 2, 1, 1, 2, 1]
     assert [c.value for c in ws[9]] == [
         "部局名", "提出所属数", "対象所属数", "指標数", "目標未達", "実績未記入", "判定不可", "◎", "○", "△", "×",
@@ -785,12 +785,13 @@ def test_summary_json_keys_and_counts(written: Path) -> None:
     assert list(summary) == [
         "fiscal_year", "stage", "files", "divisions", "policies", "indicators", "behind_target", "missing_actual",
         "not_evaluable", "behind_trajectory", "progress_delayed", "evaluation_warnings", "not_submitted", "rejected",
-        "behind_target_indicators", "outputs",
+        "needs_correction", "behind_target_indicators", "outputs",
     ]  # fmt: skip
     assert (summary["fiscal_year"], summary["stage"]) == (2015, "最終")
     assert summary["files"] == {
         "seen": 7,
         "accepted": 3,
+        "needs_correction": 0,
         "rejected": 1,
         "superseded": 1,
         "out_of_scope": 0,
@@ -856,7 +857,7 @@ def test_behind_target_markdown(written: Path) -> None:
     lines = md.splitlines()
     assert lines[0] == "# 工程表 目標未達の要約 平成27年度（2015年度） 最終（年度末）"
     for expected in (
-        "- 確認したファイル: 7 件（受理 3、不受理 1、置換済み 1、対象外 0、形式対象外 1、除外 1、保留（書き込み中） 0）",
+        "- 確認したファイル: 7 件（受理 3、受理（要修正） 0、不受理 1、置換済み 1、対象外 0、形式対象外 1、除外 1、保留（書き込み中） 0）",
         "- 集約した所属: 3 所属",
         "- 測定指標: 5 件",
         "- 目標未達: 2 件",

@@ -19,6 +19,7 @@ BEHIND = "目標未達"
 MISSING_ACTUAL = "実績未記入"
 NOT_EVALUABLE = "判定不可"
 NOT_YET = "実績なし（評価前）"
+INPUT_ERROR = "入力エラー"  # a figure is wrong (design §4): shown as typed, never used in a rate, grade or count
 
 
 def _decreasing() -> pl.Expr:
@@ -66,7 +67,9 @@ def status_expr(stage: str) -> pl.Expr:
     qualitative = pl.col("target_text").is_not_null() | pl.col("actual_text").is_not_null()
     missing = MISSING_ACTUAL if stage == "最終" else NOT_YET
     return (
-        pl.when(qualitative)
+        pl.when(pl.col("value_error").is_not_null())
+        .then(pl.lit(INPUT_ERROR))
+        .when(qualitative)
         .then(pl.lit(NOT_EVALUABLE))
         .when(pl.col("target").is_null())
         .then(pl.lit(NOT_EVALUABLE))
@@ -112,7 +115,9 @@ def with_status(
     indicators: pl.DataFrame, stage: str, bands: Sequence[tuple[str, float]] = DEFAULT_GRADE_BANDS
 ) -> pl.DataFrame:
     """The indicators table with status, reason, 達成率, 評価区分 and the long-term trajectory flag."""
-    return (
+    if "value_error" not in indicators.columns:
+        indicators = indicators.with_columns(value_error=pl.lit(None, pl.String))
+    judged = (
         indicators.with_columns(
             behind=behind_expr(),
             status=status_expr(stage),
@@ -122,4 +127,9 @@ def with_status(
         )
         .with_columns(grade=grade_expr(bands), behind_trajectory=behind_trajectory_expr())
         .with_columns(pl.col("behind").fill_null(False), pl.col("behind_trajectory").fill_null(False))
+    )
+    wrong = pl.col("status") == INPUT_ERROR  # a wrong figure is never used in a rate, grade or flag
+    return judged.with_columns(
+        *(pl.when(wrong).then(None).otherwise(pl.col(c)).alias(c) for c in ("achievement_rate", "grade")),
+        *(pl.when(wrong).then(False).otherwise(pl.col(c)).alias(c) for c in ("behind", "behind_trajectory")),
     )

@@ -601,4 +601,15 @@ def validate_raw(
     if master is not None:
         _check_master(b, record, raw, master)
     _schema_issues(b, record)
+    _check_placeable(b, record)
     return Validated(record, b.locations, tuple(b.issues))
+
+
+# Without these a file cannot be placed: whose 工程表 it is, of which year and stage (design §4: blocking).
+_PLACING = ("department", "division", "fiscal_year", "stage")
+
+
+def _check_placeable(b: _Builder, record: dict[str, Any]) -> None:
+    missing = [layout.label_of(key) for key in _PLACING if record.get(key) in (None, "")]
+    if missing:
+        b.issues.append(make_issue("unplaceable", file=b.file, what="・".join(missing)))

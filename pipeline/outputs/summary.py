@@ -59,6 +59,7 @@ def summary_dict(result: MergeResult) -> dict[str, Any]:
             {"code": d.code, "department": d.department, "division": d.division} for d in result.not_submitted
         ],
         "rejected": rejected_files(result),
+        "needs_correction": rejected_files(result, "needs-correction"),
         "behind_target_indicators": behind_list,
         "outputs": output_names(result),
     }
