@@ -17,6 +17,7 @@ from pipeline.layout import (
     POLICY_NAMES,
     RELATED_PLAN_LABELS,
     SHEET_BASIC,
+    SHEET_EXAMPLE,
     SHEET_GUIDE,
     SHEET_META,
     SHEET_POLICY,
@@ -58,8 +59,8 @@ def _validation_at(ws: Any, cell: str) -> Any:
 
 
 def test_sheets_in_order_with_metadata_hidden(saved: Workbook) -> None:
-    assert saved.sheetnames == ["記入方法", "基本情報", "政策1", "管理情報"]
-    assert [ws.sheet_state for ws in saved] == ["visible", "visible", "visible", "hidden"]
+    assert saved.sheetnames == ["記入方法", "基本情報", "政策1", "記入例", "管理情報"]
+    assert [ws.sheet_state for ws in saved] == ["visible", "visible", "visible", "visible", "hidden"]
     assert saved[SHEET_META]["B1"].value == 1
     assert saved[SHEET_META]["A1"].value == "テンプレート版"
 
@@ -82,7 +83,7 @@ def test_policy_fields_are_sheet_scoped_on_policy1_with_exact_refs(saved: Workbo
     assert policy.defined_names["indicators"].attr_text == "'政策1'!$B$25:$R$35"
     assert policy.defined_names["policy_title"].attr_text == "'政策1'!$C$3"
     assert set(policy.defined_names) == POLICY_NAMES
-    for other in (SHEET_GUIDE, SHEET_BASIC, SHEET_META):
+    for other in (SHEET_GUIDE, SHEET_BASIC, SHEET_EXAMPLE, SHEET_META):
         assert dict(saved[other].defined_names) == {}
 
 
@@ -154,8 +155,8 @@ def test_labels_sections_and_titles_are_drawn(saved: Workbook) -> None:
         "2. 測定指標",
         "3. 目標を実現するための主要事業・主要制度",
         "4. 評価",
-        "取組と成果",
-        "課題と今後の取組",
+        "5. 取組と成果",
+        "6. 課題と今後の取組",
     ]
     assert [policy[f"B{row}"].value for row in (3, 5, 21, 22, 51, 52, 53)] == [
         "政策内容",
@@ -206,9 +207,10 @@ def test_wide_inputs_are_merged(saved: Workbook) -> None:
 
 def test_column_widths_and_row_heights(saved: Workbook) -> None:
     ws = saved[SHEET_POLICY]
-    assert (ws.column_dimensions["B"].width, ws.column_dimensions["R"].width) == (22, 18)
+    assert (ws.column_dimensions["B"].width, ws.column_dimensions["R"].width) == (15, 12)
     assert ws.row_dimensions[3].height == 30
-    assert ws.row_dimensions[53].height == 60
+    assert ws.row_dimensions[53].height == 50
+    assert ws.row_dimensions[25].height > ws.row_dimensions[38].height  # the indicator labels wrap in narrow columns
     assert saved[SHEET_BASIC].row_dimensions[12].height == 30
 
 
@@ -325,7 +327,7 @@ def test_write_template_replaces_atomically_without_leftovers(tmp_path: Path) ->
     target.write_bytes(b"old")
     assert write_template(target) == target
     assert [p.name for p in tmp_path.iterdir()] == [TEMPLATE_FILENAME]
-    assert openpyxl.load_workbook(target).sheetnames == ["記入方法", "基本情報", "政策1", "管理情報"]
+    assert openpyxl.load_workbook(target).sheetnames == ["記入方法", "基本情報", "政策1", "記入例", "管理情報"]
 
 
 def _content(wb: Workbook) -> dict[str, Any]:
