@@ -7,6 +7,7 @@ import os
 import secrets
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
+from copy import copy
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -522,14 +523,15 @@ def _merge_and_style(
     turning it into a number without its leading zero."""
     if ":" in ref and ref.split(":")[0] != ref.split(":")[1]:
         ws.merge_cells(ref)
-    for row in ws[ref] if ":" in ref else ((ws[ref],),):
-        for cell in row:
-            cell.font = font
-            cell.fill = fill
-            cell.alignment = align
-            cell.border = _BORDER
-            if kind in _TYPED_AS_TEXT:
-                cell.number_format = "@"
+    first, *rest = (cell for row in (ws[ref] if ":" in ref else ((ws[ref],),)) for cell in row)
+    first.font = font
+    first.fill = fill
+    first.alignment = align
+    first.border = _BORDER
+    if kind in _TYPED_AS_TEXT:
+        first.number_format = "@"
+    for cell in rest:  # the same style indexes: setting each part again would look every one up again
+        cell._style = copy(first._style)
     if value is not None:
         ws[ref.split(":")[0]].value = value
 
