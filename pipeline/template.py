@@ -331,7 +331,7 @@ def _draw_example(ws: Worksheet, entries: Mapping[str, Any]) -> None:
 
 def _write_example(ws: Worksheet, f: Field, value: Any) -> None:
     """Write one field's example value at its template position and make the rows tall enough to show it;
-    unused rows of a list or table are made short."""
+    unused rows of a list or table are made short and unmerged."""
     (first_col, first_row), (last_col, last_row) = _bounds(f.ref)
     if f.shape is Shape.CELL:
         if value is not None:
@@ -346,7 +346,11 @@ def _write_example(ws: Worksheet, f: Field, value: Any) -> None:
     rows: Sequence[Any] = value or ()
     body = first_row + (1 if f.shape is Shape.TABLE else 0)
     for row in range(body, last_row + 1):
-        ws.row_dimensions[row].height = _ROW_HEIGHT if row - body < len(rows) else _EXAMPLE_BLANK_ROW_HEIGHT
+        if row - body < len(rows):
+            ws.row_dimensions[row].height = _ROW_HEIGHT
+        else:
+            ws.row_dimensions[row].height = _EXAMPLE_BLANK_ROW_HEIGHT
+            _unmerge_blank_row(ws, row)
     for row, item in enumerate(rows, start=body):
         if f.shape is Shape.LIST:
             ws[f"{first_col}{row}"].value = item
@@ -358,6 +362,22 @@ def _write_example(ws: Worksheet, f: Field, value: Any) -> None:
                 ws[f"{col.letter}{row}"].value = cell_value
                 end = _shift_letter(col.letter, col.span - 1)
                 _fit_height(ws, row, str(cell_value), col.letter, end, _INPUT_FONT)
+
+
+def _unmerge_blank_row(ws: Worksheet, row: int) -> None:
+    """Split the merged areas of a blank row into cells that look the same (one outline, no inner borders).
+
+    openpyxl spends time on every merged area each time a workbook is opened (the tests open the template hundreds
+    of times), and a blank row has no text to wrap across its area.
+    """
+    for merged in [m for m in ws.merged_cells.ranges if m.min_row == m.max_row == row]:
+        style = copy(ws.cell(row=row, column=merged.min_col)._style)
+        ws.unmerge_cells(merged.coord)
+        for col in range(merged.min_col, merged.max_col + 1):
+            cell = ws.cell(row=row, column=col)
+            cell._style = copy(style)
+            edges = {"left": col == merged.min_col, "right": col == merged.max_col}
+            cell.border = Border(top=_THIN, bottom=_THIN, **{side: _THIN for side, edge in edges.items() if edge})
 
 
 def _moved(f: Field, rows: int) -> Field:
