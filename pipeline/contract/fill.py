@@ -17,6 +17,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.utils.cell import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
+from openpyxl.worksheet.pagebreak import Break, RowBreak
 from openpyxl.worksheet.worksheet import Worksheet
 
 from pipeline.contract.layout import BASIC_FIELDS, META_FIELDS, POLICY_FIELDS, SHEET_POLICY, Field, Shape
@@ -66,7 +67,8 @@ def fill_workbook(wb: Workbook, entries: Entries) -> None:
 
 
 def copy_policy_sheet(wb: Workbook, source: Worksheet, title: str, *, after: Worksheet | None = None) -> Worksheet:
-    """Copy a policy sheet as Excel's 移動またはコピー does: cells, styles, merges, validations, print setup, local names."""
+    """Copy a policy sheet as Excel's 移動またはコピー does: cells, styles, merges, validations, print setup and page
+    breaks, local names."""
     target = wb.copy_worksheet(source)
     target.title = title
     anchor = after if after is not None else source
@@ -80,6 +82,7 @@ def copy_policy_sheet(wb: Workbook, source: Worksheet, title: str, *, after: Wor
     target.print_area = source.print_area
     target.print_title_rows = source.print_title_rows
     target.print_title_cols = source.print_title_cols
+    target.row_breaks = RowBreak(brk=[Break(id=b.id) for b in source.row_breaks.brk])
     target.HeaderFooter = copy(source.HeaderFooter)
     target.views = copy(source.views)
     for view in target.views.sheetView:
@@ -127,6 +130,8 @@ def insert_rows_in_range(path: Path, sheet: str, name: str, at_offset: int, coun
         ws.row_dimensions[new_row] = dim
     if ws.print_area:
         ws.print_area = [_shifted(CellRange(r.coord), at, count).coord for r in ws._print_area.ranges]
+    # a manual page break after row `id` moves down with the rows below it
+    ws.row_breaks = RowBreak(brk=[Break(id=b.id + count if b.id >= at else b.id) for b in ws.row_breaks.brk])
     if at > 1:
         _format_like_row_above(ws, at, count)
     wb.save(Path(path))
