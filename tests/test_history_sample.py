@@ -9,10 +9,12 @@ from typing import Any
 import pytest
 
 from pipeline.api import merge_inbox, validate_files
+from pipeline.combine.merge import MergeResult
 from pipeline.config import Settings
 from pipeline.history import store
 from pipeline.history.continuity import compare
 from pipeline.history.lineage import read_lineage
+from pipeline.history.prefill import prefill
 from pipeline.model import FileResult
 from scripts import make_history_sample as sample
 
@@ -24,6 +26,10 @@ SECOND = SAMPLES / sample.FOLDER
 
 def _books(folder: Path) -> list[Path]:
     return sorted(folder.rglob("*.xlsx"))
+
+
+def _records_names(folder: Path) -> list[str]:
+    return [p.relative_to(folder).as_posix() for p in _books(folder)]
 
 
 def _records(folder: Path) -> dict[str, FileResult]:
@@ -82,13 +88,22 @@ def test_second_year_starts_from_last_years_actuals_but_once_and_drops_and_adds_
     assert continuing == 54
 
 
-def test_two_years_merged_give_exactly_the_three_continuity_warnings(tmp_path: Path) -> None:
-    history = tmp_path / "history"
-    first = merge_inbox(Settings(inbox=INBOX, outbox=tmp_path / "o1", divisions=INBOX / "所属名簿.csv"), dry_run=True)
-    store.record_merge(history, first.result)
-    second = merge_inbox(
-        Settings(inbox=SECOND, outbox=tmp_path / "o2", divisions=SECOND / "所属名簿.csv"), dry_run=True
-    ).result
+@pytest.fixture(scope="module")
+def two_years(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, MergeResult, MergeResult]:
+    """Both years merged (dry run) and recorded into one history."""
+    root = tmp_path_factory.mktemp("two-years")
+    history = root / "history"
+    merged = []
+    for folder in (INBOX, SECOND):
+        settings = Settings(inbox=folder, outbox=root / folder.name, divisions=folder / "所属名簿.csv")
+        result = merge_inbox(settings, dry_run=True).result
+        store.record_merge(history, result)
+        merged.append(result)
+    return history, merged[0], merged[1]
+
+
+def test_two_years_merged_give_exactly_the_three_continuity_warnings(two_years: Any) -> None:
+    history, _, second = two_years
     assert second.fiscal_year == 2016
 
     found = compare(
@@ -109,6 +124,30 @@ def test_two_years_merged_give_exactly_the_three_continuity_warnings(tmp_path: P
     # the renamed division is one identity across the years
     renamed = found.divisions.filter(division="デジタル推進課")["division_id"].to_list()
     assert renamed == found.last_divisions.filter(division="情報政策課")["division_id"].to_list()
+
+
+def test_prefill_after_two_years_gives_every_division_its_workbook_from_its_h28_actuals(
+    two_years: Any, tmp_path: Path
+) -> None:
+    history, _, second = two_years
+
+    done = prefill(history, fiscal_year=2017, lineage=read_lineage(SAMPLES / "lineage.csv"), outdir=tmp_path)
+
+    names = sorted(p.relative_to(tmp_path).as_posix() for p in done.files)
+    assert names == sorted(r.replace("情報政策課", "デジタル推進課") for r in _records_names(INBOX))
+    assert done.skipped == ()
+    results = {Path(r.display).relative_to(tmp_path).as_posix(): r for r in validate_files(list(done.files))}
+    last = {(r["division"], r["name"]): r for r in second.tables["indicators"].iter_rows(named=True)}
+    for name, result in results.items():
+        assert result.record is not None
+        for indicator in _indicators(result.record).values():
+            was = last[(result.record["division"], indicator["name"])]
+            expected = was["actual"] if was["actual"] is not None else was["actual_text"]
+            assert indicator["start"] == expected, (name, indicator["name"])
+    # expired long-term targets are the only errors: the division must set new ones, and prefill says so
+    errors = sorted((k, i.cell, i.code) for k, r in results.items() for i in r.errors)
+    assert {code for _, _, code in errors} <= {"long-term-before-fiscal-year"}
+    assert len(done.notes) == len(errors)
 
 
 def test_committed_samples_are_what_the_script_writes(tmp_path: Path) -> None:

@@ -40,6 +40,7 @@ from typing import Any
 
 import polars as pl
 
+from pipeline.checks.normalise import AsOf, parse_as_of
 from pipeline.combine.flatten import VALUE_TABLES
 from pipeline.contract import layout
 from pipeline.contract.eras import fiscal_year_label, short_fiscal_year
@@ -199,7 +200,9 @@ def plan(
     records = _records(tables)
     groups, notes = _follow_lineage(sources, lineage, fiscal_year)
     drafts = [_draft(new_key, group, kinds, records, fiscal_year, stage, renames) for new_key, group, kinds in groups]
-    return sorted(drafts, key=lambda d: (d.key.department, d.key.division, d.key.code or "")), skipped, notes
+    drafts.sort(key=lambda d: (d.key.department, d.key.division, d.key.code or ""))
+    notes += [note for draft in drafts for note in _expired_long_term(draft, fiscal_year)]
+    return drafts, skipped, notes
 
 
 # ---------------------------------------------------------------- lineage after the record
@@ -407,6 +410,19 @@ def _rename_indicators(
             for indicator in policy["indicators"]:
                 if indicator["name"] and normalised_name(indicator["name"]) == old:
                     indicator["name"] = rename.new_name
+
+
+def _expired_long_term(draft: Draft, fiscal_year: int) -> Iterable[str]:
+    """A note per carried 長期的目標値 whose year is before ``fiscal_year``: the division must set a new one (the
+    workbook says so as an error on the cell)."""
+    for policy in draft.entries["policies"]:
+        for indicator in policy["indicators"]:
+            as_of = parse_as_of(indicator["long_term_as_of"])
+            if isinstance(as_of, AsOf) and as_of.fiscal_year < fiscal_year:
+                yield (
+                    f"{key_text(draft.key)}「{indicator['name']}」: 長期的目標値の時点（{as_of.text}）が"
+                    f"{fiscal_year_label(fiscal_year)}より前です。新しい長期的目標値とその時点の入力が必要です。"
+                )
 
 
 # ---------------------------------------------------------------- writing
