@@ -18,6 +18,7 @@ from pipeline.history import store
 from pipeline.history.lineage import IndicatorRename, LineageRow
 from pipeline.history.prefill import STATE_FILE, PrefillError, plan, prefill
 from pipeline.model import DivisionKey
+from pipeline.outputs.lock import outbox_lock
 from scripts.seed import seed_entries
 from tests.history_tables import division, indicator, table
 
@@ -353,7 +354,7 @@ def test_a_division_last_seen_before_last_year_is_skipped_and_said_so(tmp_path: 
     assert [d.key.division for d in drafts] == ["税務課"]
     assert skipped == [
         "総務部 秘書課: 最新の記録が平成26年度（2014年度）最終で、平成27年度（2015年度）の記録がないため作りませんでした"
-        "（廃止でなければ、その記録から作るには履歴を確かめてください）"
+        "（廃止していなければ、平成27年度（2015年度）の工程表が集約・記録されているか確かめてください）"
     ]
 
 
@@ -416,3 +417,9 @@ def test_prefill_refuses_a_folder_holding_a_merges_outputs(history: Path, tmp_pa
 
     with pytest.raises(PrefillError, match="pipeline の別の出力"):
         prefill(history, fiscal_year=2016, outdir=tmp_path / "outbox")
+
+
+def test_prefill_while_another_writes_the_folder_is_refused(history: Path, tmp_path: Path) -> None:
+    with outbox_lock(tmp_path), pytest.raises(PrefillError, match="別の処理が出力先"):
+        prefill(history, fiscal_year=2016, outdir=tmp_path)
+    assert list(tmp_path.rglob("*.xlsx")) == []

@@ -47,7 +47,7 @@ from pipeline.contract.eras import fiscal_year_label, short_fiscal_year
 from pipeline.contract.fill import fill_template, insert_rows_in_range
 from pipeline.contract.layout import Kind, Shape
 from pipeline.contract.template import build_template
-from pipeline.errors import PipelineError
+from pipeline.errors import OutboxLocked, PipelineError
 from pipeline.history.identity import key_text, matches, normalised_name, resolve
 from pipeline.history.lineage import IndicatorRename, LineageRow
 from pipeline.history.store import STAGE_ORDER, load
@@ -136,7 +136,26 @@ def prefill(
 ) -> Prefilled:
     """Write one prefilled workbook per division for ``fiscal_year`` and ``stage`` into ``outdir``, all or none."""
     drafts, skipped, notes = plan(history_dir, fiscal_year=fiscal_year, stage=stage, lineage=lineage, renames=renames)
-    with outbox_lock(outdir), Publication(outdir, manifest=True) as publication:
+    try:
+        with outbox_lock(outdir):
+            return _publish(drafts, skipped, notes, fiscal_year, stage, outdir, force)
+    except OutboxLocked:
+        raise PrefillError(
+            f"別の処理が出力先 {outdir} に書き込み中です。終わるのを待ってからもう一度実行してください。"
+        ) from None
+
+
+def _publish(
+    drafts: Sequence[Draft],
+    skipped: Sequence[str],
+    notes: Sequence[str],
+    fiscal_year: int,
+    stage: str,
+    outdir: Path,
+    force: bool,
+) -> Prefilled:
+    """Write the drafts into one publication in ``outdir`` (its lock held), with the hash of each file."""
+    with Publication(outdir, manifest=True) as publication:
         names = _unique_names(drafts)
         _check_replaceable(outdir, set(names), force)
         hashes: dict[str, str] = {}
@@ -181,8 +200,8 @@ def plan(
         )
     identity = resolve(divisions.select("fiscal_year", "division_code", "department", "division"), lineage, renames)
     before = identity.annotate(before).with_columns(order=pl.col("stage").replace_strict(STAGE_ORDER, default=-1))
-    earlier_years = before.filter(pl.col("fiscal_year") < fiscal_year)["fiscal_year"]
-    floor = int(earlier_years.max()) if earlier_years.len() else fiscal_year  # type: ignore[arg-type]
+    # the latest fiscal year before the asked one (else the asked one): a division must have reported since then
+    floor = max((y for y in before["fiscal_year"].to_list() if y < fiscal_year), default=fiscal_year)
     latest = before.sort("fiscal_year", "order").group_by("division_id", maintain_order=True).last()
     sources: list[Source] = []
     skipped: list[str] = []
@@ -193,7 +212,7 @@ def plan(
             skipped.append(
                 f"{key_text(key)}: 最新の記録が{fiscal_year_label(source.fiscal_year)}{source.stage}で、"
                 f"{fiscal_year_label(floor)}の記録がないため作りませんでした"
-                "（廃止でなければ、その記録から作るには履歴を確かめてください）"
+                f"（廃止していなければ、{fiscal_year_label(floor)}の工程表が集約・記録されているか確かめてください）"
             )
             continue
         sources.append(source)
