@@ -423,3 +423,18 @@ def test_prefill_while_another_writes_the_folder_is_refused(history: Path, tmp_p
     with outbox_lock(tmp_path), pytest.raises(PrefillError, match="別の処理が出力先"):
         prefill(history, fiscal_year=2016, outdir=tmp_path)
     assert list(tmp_path.rglob("*.xlsx")) == []
+
+
+def test_what_prefill_tells_the_office(tmp_path: Path) -> None:
+    history = _small_history(tmp_path / "h", 2014, ("総務部", "秘書課", None))
+    _small_history(history, 2015, ("総務部", "情報政策課", None), ("総務部", "税務課", "1104"))
+    lineage = [_row(2016, ("総務部", "情報政策課"), ("総務部", "デジタル推進課"), "改称")]
+
+    done = prefill(history, fiscal_year=2016, lineage=lineage, outdir=tmp_path / "out")
+
+    assert done.lines() == [
+        f"平成28年度（2016年度）当初の工程表を 2 所属分、{tmp_path / 'out'} に書き出しました。",
+        "- 総務部 デジタル推進課: 改称（元: 総務部 情報政策課）",
+        "作らなかった所属: 総務部 秘書課: 最新の記録が平成26年度（2014年度）最終で、平成27年度（2015年度）の記録がないため"
+        "作りませんでした（廃止していなければ、平成27年度（2015年度）の工程表が集約・記録されているか確かめてください）",
+    ]

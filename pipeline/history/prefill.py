@@ -67,6 +67,17 @@ CLI_HELP = """履歴から、次の年度または次の評価時点の工程表
 
 例: pipeline prefill --history history --lineage lineage.csv --year H29 --outdir prefill/"""
 
+# The help of each option of `pipeline prefill`, for cli.py.
+OPTION_HELP = {
+    "history": "履歴フォルダ（pipeline merge --history で記録したもの）。",
+    "lineage": "所属の改称・統合・分割・移管の表（lineage.csv）。指定すると現在の所属名で作ります。",
+    "renames": "指標名の変更の表（indicator_renames.csv）。指定すると新しい指標名で作ります。",
+    "year": "作る工程表の年度（例: H29、2017、R7）。",
+    "stage": "作る工程表の評価時点（当初・中間・最終、既定: 当初）。",
+    "outdir": "書き出すフォルダ。<出力先>/<部局名>/<所属名>.xlsx に書き出します。",
+    "force": "出力先の、prefill が書き出していないファイルや編集されたファイルも上書き・削除します。",
+}
+
 STATE_FILE = ".prefill.json"  # beside the manifest: the sha256 of each workbook the last prefill wrote
 _STAGES_TEXT = "・".join(layout.STAGES)
 _CLEARED_NEXT_YEAR = ("target", "target_as_of", "actual", "actual_as_of")
@@ -115,10 +126,26 @@ class Prefilled:
 
     fiscal_year: int
     stage: str
+    outdir: Path
     files: tuple[Path, ...]
     drafts: tuple[Draft, ...]
     skipped: tuple[str, ...] = ()  # divisions not written, and why (Japanese)
-    notes: tuple[str, ...] = ()  # lineage rows that matched nothing, …
+    notes: tuple[str, ...] = ()  # lineage rows that matched nothing, expired long-term targets
+
+    def lines(self) -> list[str]:
+        """What to tell the office, in Japanese: the files written, the divisions skipped, what to check."""
+        out = [
+            f"{fiscal_year_label(self.fiscal_year)}{self.stage}の工程表を {len(self.files)} 所属分、"
+            f"{self.outdir} に書き出しました。"
+        ]
+        renamed = [d for d in self.drafts if d.kinds]
+        out += [
+            f"- {key_text(d.key)}: {'・'.join(dict.fromkeys(d.kinds))}（元: {'、'.join(key_text(s.key) for s in d.sources)}）"
+            for d in renamed
+        ]
+        out += [f"作らなかった所属: {line}" for line in self.skipped]
+        out += [f"確認: {line}" for line in self.notes]
+        return out
 
 
 # ---------------------------------------------------------------- the command's one call
@@ -167,7 +194,7 @@ def _publish(
         state.write_text(json.dumps(hashes, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
         published = publication.commit()
     files = tuple(p for p in published if p.name != STATE_FILE)
-    return Prefilled(fiscal_year, stage, files, tuple(drafts), tuple(skipped), tuple(notes))
+    return Prefilled(fiscal_year, stage, outdir, files, tuple(drafts), tuple(skipped), tuple(notes))
 
 
 # ---------------------------------------------------------------- what to write (no files written)
