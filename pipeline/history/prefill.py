@@ -65,6 +65,7 @@ CLI_HELP = """履歴から、次の年度または次の評価時点の工程表
 --lineage の改称・統合・分割・移管を反映し、現在の所属名で <出力先>/<部局名>/<所属名>.xlsx に書き出します。
 出力先にある、以前の prefill が書き出していないファイルや、書き出した後に編集されたファイルは上書きしません。
 
+\b
 例: pipeline prefill --history history --lineage lineage.csv --year H29 --outdir prefill/"""
 
 # The help of each option of `pipeline prefill`, for cli.py.
