@@ -336,6 +336,21 @@ def test_rename_twice_across_a_missing_year_is_followed(tmp_path: Path) -> None:
     assert (draft.key.division, draft.kinds, draft.entries["fiscal_year"]) == ("デジタル推進課", ("改称", "改称"), 2017)
 
 
+def test_lineage_rows_of_recorded_years_are_the_historys_and_raise_no_note(tmp_path: Path) -> None:
+    history = _small_history(tmp_path / "h", 2015, ("総務部", "情報政策課", None))
+    _small_history(history, 2016, ("総務部", "情報戦略課", None))
+    _small_history(history, 2017, ("総務部", "デジタル推進課", None))
+    lineage = [
+        _row(2016, ("総務部", "情報政策課"), ("総務部", "情報戦略課"), "改称", 2),
+        _row(2017, ("総務部", "情報戦略課"), ("総務部", "デジタル推進課"), "改称", 3),
+    ]
+
+    drafts, skipped, notes = plan(history, fiscal_year=2018, lineage=lineage)
+
+    assert [(d.key.division, d.kinds, d.sources[0].fiscal_year) for d in drafts] == [("デジタル推進課", (), 2017)]
+    assert (skipped, notes) == ([], [])
+
+
 def test_indicator_renames_of_the_new_year_rename_the_prefilled_indicator(tmp_path: Path) -> None:
     history = _small_history(tmp_path / "h", 2015, ("総務部", "税務課", "1104"))
     renames = [IndicatorRename(2016, "1104", "税務課の指標", "県税収入率", 2)]

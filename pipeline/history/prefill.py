@@ -244,7 +244,7 @@ def plan(
             )
             continue
         sources.append(source)
-    records = _records(tables)
+    records = _records(tables, sources)
     groups, notes = _follow_lineage(sources, lineage, fiscal_year)
     drafts = [_draft(new_key, group, kinds, records, fiscal_year, stage, renames) for new_key, group, kinds in groups]
     drafts.sort(key=lambda d: (d.key.department, d.key.division, d.key.code or ""))
@@ -264,6 +264,8 @@ def _follow_lineage(
     notes: list[str] = []
     years = sorted({r.fiscal_year for r in lineage if r.fiscal_year <= fiscal_year})
     for year in years:
+        if all(max(s.fiscal_year for s in group) >= year for _, group, _ in groups):
+            continue  # rows of a year the history holds: identity.resolve followed them (and lists what to confirm)
         rows = [r for r in lineage if r.fiscal_year == year]
         used: set[int] = set()
         out: list[tuple[DivisionKey, list[Source], tuple[str, ...]]] = []
@@ -311,14 +313,22 @@ def _gather(
 _RecordKey = tuple[int, str, str]  # (fiscal year, stage, file)
 
 
-def _records(tables: dict[str, pl.DataFrame]) -> dict[str, dict[_RecordKey, list[dict[str, Any]]]]:
-    """Each table's rows by record (fiscal year, stage, file), in sheet order."""
+def _records(
+    tables: dict[str, pl.DataFrame], sources: Sequence[Source]
+) -> dict[str, dict[_RecordKey, list[dict[str, Any]]]]:
+    """The rows of each source record (fiscal year, stage, file) in each table, in sheet order."""
+    wanted = pl.DataFrame(
+        [(s.fiscal_year, s.stage, s.file) for s in sources],
+        schema={"fiscal_year": pl.Int64, "stage": pl.String, "file": pl.String},
+        orient="row",
+    )
     out: dict[str, dict[_RecordKey, list[dict[str, Any]]]] = {}
     for table, frame in tables.items():
         by_record: dict[_RecordKey, list[dict[str, Any]]] = defaultdict(list)
         if "file" in frame.columns:
             order = [c for c in ("policy_no", "item_no") if c in frame.columns]
-            for row in (frame.sort(order) if order else frame).iter_rows(named=True):
+            rows = frame.join(wanted, on=["fiscal_year", "stage", "file"], how="semi")
+            for row in (rows.sort(order) if order else rows).iter_rows(named=True):
                 by_record[(row["fiscal_year"], row["stage"], row["file"])].append(row)
         out[table] = by_record
     return out
