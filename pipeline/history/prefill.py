@@ -344,7 +344,7 @@ def _draft(
     renames: Sequence[IndicatorRename],
 ) -> Draft:
     """The entries of one division's workbook from its source records (several after 統合)."""
-    parts = [_entries(records, s, fiscal_year, stage) for s in sources]
+    parts = [_entries(records, s, fiscal_year) for s in sources]
     first = parts[0]
     entries: dict[str, Any] = {
         "fiscal_year": fiscal_year,
@@ -366,9 +366,10 @@ def _draft(
 
 
 def _entries(
-    records: dict[str, dict[_RecordKey, list[dict[str, Any]]]], source: Source, fiscal_year: int, stage: str
+    records: dict[str, dict[_RecordKey, list[dict[str, Any]]]], source: Source, fiscal_year: int
 ) -> dict[str, Any]:
-    """Template entries of one recorded submission, carried to ``fiscal_year`` and ``stage`` (module docstring)."""
+    """Template entries of one recorded submission carried to ``fiscal_year``: to the next year when the record is
+    of an earlier one, else to the next stage (module docstring). Columns an older history lacks read as blank."""
     record = (source.fiscal_year, source.stage, source.file)
     next_year = source.fiscal_year < fiscal_year
     division = records["divisions"][record][0]
@@ -382,11 +383,11 @@ def _entries(
     for row in records["policies"].get(record, []):
         number = row["policy_no"]
         policy: dict[str, Any] = {
-            "sheet": row["sheet"],
-            "policy_title": row["policy_title"],
-            "goals": _lines(row["goals"]),
-            **_related_plans(row["related_plans"], row["related_plans_note"]),
-            "long_term_goal": row["long_term_goal"],
+            "sheet": row.get("sheet"),
+            "policy_title": row.get("policy_title"),
+            "goals": _lines(row.get("goals")),
+            **_related_plans(row.get("related_plans"), row.get("related_plans_note")),
+            "long_term_goal": row.get("long_term_goal"),
             "indicators": [_carry_indicator(i, source.fiscal_year, next_year) for i in items["indicators"][number]],
             "projects": [{**p, "budget": None} if next_year else p for p in items["projects"][number]],
             "results": [] if next_year else items["results"][number],
@@ -395,9 +396,9 @@ def _entries(
         }
         policies.append(policy)
     return {
-        "head": division["head"],
-        "phone": division["phone"],
-        "missions": _lines(division["missions"]),
+        "head": division.get("head"),
+        "phone": division.get("phone"),
+        "missions": _lines(division.get("missions")),
         "policies": policies,
     }
 
