@@ -144,6 +144,27 @@ def validate(
 )
 @click.option("--year", default=None, help="集計する年度（例: 2015、H27、R7）。既定: 受付フォルダで最も多い年度。")
 @click.option("--stage", default=None, help="集計する評価時点（当初・中間・最終）。既定: 最も多い評価時点。")
+@click.option(
+    "--history",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="年度をまたぐ履歴の保存先（Parquet）。前年度と比べた継続性の確認と指標の推移も出力します。",
+)
+@click.option(
+    "--no-history", is_flag=True, help="試しの実行: 履歴と比べず、記録もしません（設定ファイルの history も無視）。"
+)
+@click.option(
+    "--lineage",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="所属の改称・統合・分割の表（lineage.csv: 年度, 旧所属コード, 旧部局名, 旧所属名, 新所属コード, 新部局名, 新所属名, 種別）。",
+)
+@click.option(
+    "--renames",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="指標名の変更の表（indicator_renames.csv: 年度, 所属, 旧指標名, 新指標名）。",
+)
 @click.option("--dry-run", is_flag=True, help="検証して集計対象を表示するだけで、何も書き出しません。")
 @click.option("--timings", is_flag=True, help="段階ごとの処理時間（準備・検証・集約・出力）を標準エラーに表示します。")
 @click.option(
@@ -160,6 +181,10 @@ def merge(
     divisions: Path | None,
     year: str | None,
     stage: str | None,
+    history: Path | None,
+    no_history: bool,
+    lineage: Path | None,
+    renames: Path | None,
     dry_run: bool,
     timings: bool,
     config: Path | None,
@@ -174,21 +199,27 @@ def merge(
     from pipeline.api import start_workers
 
     start_workers()  # the workers' fork server loads the readers while this process loads the rest
+    from dataclasses import replace
+
     from pipeline import api
     from pipeline.config import load_settings, parse_stage_option, parse_year_option
     from pipeline.outputs import report
 
     def settings() -> Any:
-        return load_settings(
+        chosen = load_settings(
             config,
             inbox=inbox,
             outbox=outbox,
             divisions=divisions,
             fiscal_year=parse_year_option(year) if year else None,
             stage=parse_stage_option(stage) if stage else None,
+            history=history,
+            lineage=lineage,
+            renames=renames,
         )
+        return replace(chosen, history=None) if no_history else chosen
 
-    _require_files(ctx, [divisions] if divisions else [])
+    _require_files(ctx, [p for p in (divisions, lineage, renames) if p])
     chosen = _guard(ctx, settings)
     bar: Any = None
     if sys.stderr.isatty():

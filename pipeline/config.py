@@ -11,7 +11,18 @@ from pipeline.constants import CONFIG_FILE, DEFAULT_GRADE_BANDS, DEFAULT_INBOX, 
 from pipeline.contract import layout
 from pipeline.errors import ConfigError
 
-KEYS = ("inbox", "outbox", "divisions", "fiscal_year", "stage", "grade_bands", "workers")
+KEYS = (
+    "inbox",
+    "outbox",
+    "divisions",
+    "fiscal_year",
+    "stage",
+    "grade_bands",
+    "workers",
+    "history",
+    "lineage",
+    "renames",
+)
 
 
 @dataclass(frozen=True)
@@ -25,6 +36,9 @@ class Settings:
     stage: str | None = None
     grade_bands: tuple[tuple[str, float], ...] = DEFAULT_GRADE_BANDS
     workers: int | None = None
+    history: Path | None = None  # the history store (design §10); None: this merge is not recorded or compared
+    lineage: Path | None = None  # lineage.csv: renamed, merged and split divisions
+    renames: Path | None = None  # indicator_renames.csv: indicators whose name changed
 
 
 def _bands(value: Any) -> tuple[tuple[str, float], ...]:
@@ -56,7 +70,7 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
                 f"設定ファイル {path} に不明な項目があります: {', '.join(unknown)}（使える項目: {', '.join(KEYS)}）"
             )
         base = path.parent
-        for key in ("inbox", "outbox", "divisions"):
+        for key in ("inbox", "outbox", "divisions", "history", "lineage", "renames"):
             if key in section:
                 values[key] = base / str(section[key])
         if "fiscal_year" in section:

@@ -42,11 +42,71 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "missing-row": ("error", "1行以上入力してください"),
     "not-a-number": ("error", "数値を入力してください。{what}"),
     "negative-number": ("error", "0以上の数値を入力してください"),
+    "budget-unit": (
+        "error",
+        "予算額に金額ではない単位「{value_unit}」が付いています。{unit}単位の金額を数値で入力してください",
+    ),
+    # values read as a careful reader reads them: accepted, for the division to confirm
     "qualitative-value": (
         "warning",
         "数値でないため達成状況を判定できません（判定不可）。数値で表せる場合は数値を入力してください",
     ),
-    "unit-mismatch": ("error", "単位が「単位」欄（{unit}）と違います。{unit_hint}"),
+    "value-in-text": (
+        "warning",
+        "文章の中の数値は判定に使えません（判定不可）。判定するには「{example}」のように数値と単位だけを入力してください"
+        "（補足は「{example}（見込み）」のように括弧で添えられます）",
+    ),
+    "relative-value": (
+        "warning",
+        "増減で書かれているため判定できません（判定不可）。判定するには、増減後に到達する値を数値で入力してください",
+    ),
+    "several-values": (
+        "warning",
+        "1つのセルに複数の測定値があるため判定できません（判定不可）。測定値ごとに指標を1行ずつ分けて入力してください",
+    ),
+    "fraction-value": (
+        "warning",
+        "分数のため判定できません（判定不可）。判定するには割合（{example}）か件数を数値で入力してください",
+    ),
+    "unit-mismatch": (
+        "warning",
+        "単位「{value_unit}」が指標の単位「{unit}」（{unit_source}）と違うため、この値は判定できません（判定不可）。"
+        "「{unit}」で入力するか、単位ごとに指標の行を分けてください",
+    ),
+    "unit-inferred": (
+        "warning",
+        "「単位」欄が空欄のため、値に付いている「{unit}」をこの指標の単位として読み取りました。"
+        "「単位」欄にも「{unit}」と入力してください",
+    ),
+    "unit-converted": (
+        "warning",
+        "{value}{unit} として読み取りました（{value_unit}から{unit}に換算）。違う場合は{unit}単位の数値で入力してください",
+    ),
+    "approximate-value": (
+        "warning",
+        "概数を {value}{unit} として読み取り、判定に使いました。確定した値があれば数値で入力してください",
+    ),
+    "value-note": ("warning", "{value}{unit} として読み取り、「{note}」は注記として値に添えました"),
+    "budget-not-a-number": (
+        "warning",
+        "予算額が数値でないため、予算の合計に含めていません。金額が決まっていれば千円単位の数値で入力してください",
+    ),
+    "era-inferred": (
+        "warning",
+        "元号のない年を「{read_as}」（{as_of}）として読み取りました。違う場合は元号を付けて入力してください",
+    ),
+    "several-as-of": (
+        "warning",
+        "1つのセルに複数の時点があります（{detail}）。指標ごとに1行ずつ分けて入力してください",
+    ),
+    "missing-actual": (
+        "warning",
+        "今年度目標値があるのに今年度実績値が入力されていません（実績未記入）。最終評価では実績値を入力してください",
+    ),
+    "no-indicators": (
+        "warning",
+        "測定指標が入力されていません。測定指標を設けない政策は、指標名に「測定指標なし」と入力してください",
+    ),
     "invalid-fiscal-year": ("error", "年度として読めません。2015、H27、平成27年度、R7 のように入力してください"),
     "invalid-as-of": (
         "error",

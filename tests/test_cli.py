@@ -59,7 +59,7 @@ def test_validate_accepts_the_seed(make_book: Callable[..., Path], seed: dict[st
 def test_validate_rejects_with_sorted_messages_and_exit_1(make_book: Callable[..., Path], seed: dict[str, Any]) -> None:
     good = make_book(seed, "good.xlsx")
     seed["department"] = None
-    seed["policies"][0]["indicators"][0]["actual"] = "六"
+    seed["policies"][0]["indicators"][0]["actual"] = "6,,0"
     seed["policies"][0]["indicators"][1]["target"] = "未定"
     bad = make_book(seed, "bad.xlsx")
     result = invoke(["validate", str(good), str(bad)])
@@ -67,7 +67,8 @@ def test_validate_rejects_with_sorted_messages_and_exit_1(make_book: Callable[..
     assert result.output.splitlines()[2:7] == [
         f"■ {bad}: 不受理（エラー 2 件、警告 1 件）",
         "  エラー [missing-field] 基本情報!C6「部局名」: 入力が必要です。部局名を入力してください（例: 総務部）。",
-        "  エラー [not-a-number] 政策1!L26「今年度実績値」: 数値を入力してください。算用数字で入力してください（例: 6）（入力値: 「六」）",
+        "  エラー [not-a-number] 政策1!L26「今年度実績値」: 数値を入力してください。桁区切りのカンマは3桁ごとに付けるか、"
+        "付けずに入力してください（例: 1,234 または 1234）（入力値: 「6,,0」）",
         "  警告 [qualitative-value] 政策1!J27「今年度目標値」: 数値でないため達成状況を判定できません（判定不可）。"
         "数値で表せる場合は数値を入力してください（入力値: 「未定」）",
         "",
@@ -123,7 +124,7 @@ def test_validate_annotate_writes_a_marked_copy_named_after_the_file(
 ) -> None:
     from openpyxl import load_workbook
 
-    seed["policies"][0]["indicators"][0]["actual"] = "六"
+    seed["policies"][0]["indicators"][0]["actual"] = "6,,0"
     bad = make_book(seed, "情報政策課.xlsx")
     good = make_book(seed_ok(), "good.xlsx")
     before = bad.read_bytes()

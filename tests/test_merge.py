@@ -199,7 +199,7 @@ def test_mixed_inbox_every_file_has_its_fate(make_book: Callable[..., Path], tmp
     set_saved_at(new, "2016-03-02T09:00:00Z")
     os.utime(new, (1_600_000_000, 1_600_000_000))  # the workbook's own saved time wins over the file's mtime
     bad = _division(seed, "教育委員会", "小中学校課", "6001")
-    bad["policies"][0]["indicators"][0]["actual"] = "六"
+    bad["policies"][0]["indicators"][0]["actual"] = "6,,0"
     make_book(bad, "教育委員会/小中学校課.xlsx", inbox)
     other_year = _division(seed, "教育委員会", "高等学校課", "6002")
     other_year["fiscal_year"] = "H28"

@@ -20,7 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl.utils import get_column_letter
 
-from pipeline.intake.preflight import Limits, Preflight, preflight
+from pipeline.intake.grid import Limits
+from pipeline.intake.preflight import Preflight, preflight
 from pipeline.model import CATALOGUE
 from tests import hostile
 

@@ -7,7 +7,7 @@ import gc
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 import xlsxwriter
@@ -59,13 +59,22 @@ def is_large(result: MergeResult) -> bool:
     return sum(frame.height for frame in result.tables.values()) > CONSTANT_MEMORY_ROWS
 
 
-def write_workbook(result: MergeResult, path: Path, *, inbox_label: str = "", tmpdir: Path | None = None) -> Path:
+def write_workbook(
+    result: MergeResult,
+    path: Path,
+    *,
+    inbox_label: str = "",
+    tmpdir: Path | None = None,
+    years: YearView | None = None,
+) -> Path:
     """consolidated.xlsx: ten sheets for executives; user text only ever written as strings."""
     with _collector_paused():
-        return _write_workbook(result, path, inbox_label, tmpdir)
+        return _write_workbook(result, path, inbox_label, tmpdir, years)
 
 
-def _write_workbook(result: MergeResult, path: Path, inbox_label: str, tmpdir: Path | None) -> Path:
+def _write_workbook(
+    result: MergeResult, path: Path, inbox_label: str, tmpdir: Path | None, years: YearView | None
+) -> Path:
     options: dict[str, Any] = {
         # Each sheet is written row by row, top to bottom. For a large merge each row goes to a temporary file
         # as soon as the next one starts, so memory stays flat however many rows (strings inline, not shared);
@@ -86,6 +95,10 @@ def _write_workbook(result: MergeResult, path: Path, inbox_label: str, tmpdir: P
     overview_sheet(book, styles, result, scope, inbox_label)
     for spec in DATA_SHEETS:
         spec.write(book, styles, result, scope)
+    if years is not None:
+        from pipeline.outputs import years as year_sheets
+
+        year_sheets.write_sheets(book, styles, years, scope)
     book.close()
     if options["constant_memory"]:
         # xlsxwriter's sheets hold bound methods of their workbook: a cycle, freed only by the collector, that
@@ -94,3 +107,7 @@ def _write_workbook(result: MergeResult, path: Path, inbox_label: str, tmpdir: P
         del book, styles
         gc.collect()
     return path
+
+
+if TYPE_CHECKING:
+    from pipeline.history.years import YearView
