@@ -14,7 +14,8 @@ What changes from H27 to H28 (exactly these, so each continuity check shows once
 - Every other indicator continues: 年度当初値 = last 実績 (its 時点 the 実績's, else H27), this year's target = last
   実績 plus last year's planned step (目標値 − 当初値), this year's 実績 = last 実績 plus last year's achieved step
   (実績値 − 当初値), so an indicator behind target last year is behind again (two years in a row) and one that met
-  it meets it again; 間伐実施面積, without an 実績 last year, keeps its 当初値 and reports its target.
+  it meets it again; 間伐実施面積, without an 実績 last year, keeps its 当初値 and target and again has no 実績
+  (実績未記入 both years).
   基準値 and 長期的目標値 with their 時点 do not change; 時点 of targets and actuals move one year on.
 """
 
@@ -109,8 +110,7 @@ def _continued(row: dict[str, Any]) -> dict[str, Any]:
     out["start_as_of"] = (row.get("actual_as_of") or "H27") if row.get("actual") is not None else row.get("start_as_of")
     out["target_as_of"] = _next_year_text(row.get("target_as_of"))
     out["actual_as_of"] = _next_year_text(row.get("actual_as_of"))
-    if row.get("actual") is None:  # no 実績 last year: keep the 当初値, report the target
-        out["actual"] = row.get("target")
+    if row.get("actual") is None:  # no 実績 last year: the same 当初値 and target, and again no 実績
         return out
     out["start"] = actual if actual is not None else row["actual"]
     if actual is None or start is None:

@@ -180,7 +180,9 @@ def test_next_year_carries_the_plan_and_starts_from_last_years_actuals(history: 
     assert [rate[k] for k in ("target", "target_as_of", "actual", "actual_as_of")] == [None] * 4
     assert (drill["start"], drill["target"], drill["actual"]) == ("全ての水防管理団体で実施した", None, None)
     assert drill["start_as_of"]["text"] == "H27"  # no 時点 typed for the actual: last year
-    assert first["projects"] == [{"number": "1", "name": "河川改修事業", "budget": None, "summary": "改修工事"}]
+    assert [{k: p[k] for k in ("number", "name", "budget", "summary")} for p in first["projects"]] == [
+        {"number": "1", "name": "河川改修事業", "budget": None, "summary": "改修工事"}
+    ]
     for policy in record["policies"]:
         assert (policy["progress"], policy["achievement"], policy["evaluation_reason"]) == (None, None, None)
         assert (policy["results"], policy["challenges"]) == ([], [])

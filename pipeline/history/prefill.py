@@ -476,7 +476,7 @@ def _expired_long_term(draft: Draft, fiscal_year: int) -> Iterable[str]:
     for policy in draft.entries["policies"]:
         for indicator in policy["indicators"]:
             as_of = parse_as_of(indicator["long_term_as_of"])
-            if isinstance(as_of, AsOf) and as_of.fiscal_year < fiscal_year:
+            if isinstance(as_of, AsOf) and as_of.fiscal_year is not None and as_of.fiscal_year < fiscal_year:
                 yield (
                     f"{key_text(draft.key)}「{indicator['name']}」: 長期的目標値の時点（{as_of.text}）が"
                     f"{fiscal_year_label(fiscal_year)}より前です。新しい長期的目標値とその時点の入力が必要です。"
