@@ -10,7 +10,7 @@ from typing import Any
 import openpyxl
 import pytest
 
-from pipeline.contract.fill import fill_template, insert_rows_in_range
+from pipeline.contract.fill import fill_template, insert_rows_in_range, type_into
 from pipeline.contract.template import TEMPLATE_FILENAME, write_template
 
 # The real example (総務部 情報政策課, FY H27), typed as a division would. Not scripts.seed.seed_entries():
@@ -230,6 +230,20 @@ def test_policy_sheet_title_can_be_chosen_and_names_follow_it(tmp_path: Path) ->
     assert _names(wb["情報化"])["goals"] == "'情報化'!$C$5:$C$14"
     assert _names(wb["政策2"])["goals"] == "'政策2'!$C$5:$C$14"
     assert wb["情報化"]["C3"].value == "政策その1"
+
+
+def test_typing_into_a_filled_workbook_writes_only_what_is_given(tmp_path: Path) -> None:
+    path = fill_template(_policies(2), tmp_path / "filled.xlsx")
+
+    type_into(path, {"head": "山田花子", "policies": [{"indicators": [None, {"actual": 3}]}, {"progress": "△"}]})
+
+    wb = openpyxl.load_workbook(path)
+    assert wb["基本情報"]["C9"].value == "山田花子"
+    assert wb.sheetnames == ["記入方法", "基本情報", "政策1", "政策2", "管理情報"]
+    assert [wb["政策1"][f"{c}27"].value for c in "BL"] == ["共同化が実現したシステム数", 3]
+    assert (wb["政策1"]["L26"].value, wb["政策1"]["C51"].value, wb["政策2"]["C51"].value) == (6, "◎（予定以上）", "△")
+    with pytest.raises(ValueError, match="3 policies given but the workbook has 2 policy sheets"):
+        type_into(path, {"policies": [{}, {}, {}]})
 
 
 def test_a_prebuilt_template_gives_the_same_workbook(tmp_path: Path) -> None:

@@ -66,6 +66,32 @@ def fill_workbook(wb: Workbook, entries: Entries) -> None:
                 _write_field(wb, ws, _POLICY_FIELDS[name], value)
 
 
+def type_into(path: Path, entries: Entries) -> Path:
+    """Type values into a filled workbook through its names, as a division updates a prefilled 工程表; saves in place.
+
+    Only what ``entries`` gives is written: workbook fields, and per policy (matched to the workbook's policy sheets
+    in order) its fields; a table row given as a mapping writes only its keys, a row given as None is left alone.
+    """
+    wb = load_workbook(path)
+    unknown = set(entries) - set(_WORKBOOK_FIELDS) - {"policies"}
+    if unknown:
+        raise ValueError(f"unknown entries: {sorted(unknown)}; expected defined names or 'policies'")
+    for name, value in entries.items():
+        if name != "policies":
+            _write_field(wb, None, _WORKBOOK_FIELDS[name], value)
+    sheets = [ws for ws in wb.worksheets if "policy_title" in ws.defined_names]
+    policies: Sequence[Entries] = entries.get("policies") or ()
+    if len(policies) > len(sheets):
+        raise ValueError(f"{len(policies)} policies given but the workbook has {len(sheets)} policy sheets")
+    for ws, policy in zip(sheets, policies, strict=False):
+        for name, value in policy.items():
+            if name not in _POLICY_FIELDS:
+                raise ValueError(f"unknown policy entry {name!r}; expected {sorted(_POLICY_FIELDS)}")
+            _write_field(wb, ws, _POLICY_FIELDS[name], value)
+    wb.save(Path(path))
+    return Path(path)
+
+
 def copy_policy_sheet(wb: Workbook, source: Worksheet, title: str, *, after: Worksheet | None = None) -> Worksheet:
     """Copy a policy sheet as Excel's 移動またはコピー does: cells, styles, merges, validations, print setup and page
     breaks, local names."""
