@@ -85,6 +85,7 @@ _XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 _INPUT_RGB, _INPUT_EDGE = "FFF2CC", ("thin", "808080")  # the template's input look, given back to fixed cells
 _MARKS = {"error": (_ERROR_RGB, _ERROR_EDGE_RGB), "warning": (_WARNING_RGB, _WARNING_EDGE_RGB)}
 _MARK_PAIRS = frozenset(_MARKS.values())
+_MARK_EDGES = frozenset(edge for _, edge in _MARKS.values())
 _SIDES = ("left", "right", "top", "bottom")
 
 _ATTRIBUTE = re.compile(r"([\w:.\-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
@@ -669,22 +670,35 @@ class _List:
         self.added: list[str] = []
         self._keys: dict[object, int] | None = None
         self.thorough = False
+        self.meaning: Callable[[str], object] = _canon  # what entries are compared by, when thorough
+
+    def _key(self, item: str) -> object:
+        return self.meaning(item) if self.thorough else item
 
     def index(self, item: str) -> int:
         """The index of an equal entry, appending this one when there is none.
 
         Entries are compared as written; after ``compare_thoroughly()`` (a copy annotated before, perhaps
-        re-saved by Excel or openpyxl, which write the same entry differently) by their tags and attributes.
+        re-saved by Excel or openpyxl, which write the same entry differently) by what they mean.
         """
+        keys = self._known()
+        key = self._key(item)
+        if key not in keys:
+            keys[key] = len(self.items) + len(self.added)
+            self.added.append(item)
+        return keys[key]
+
+    def first_equal(self, index: int) -> int:
+        """The first entry equal to this one (openpyxl keeps duplicates apart: two fills 'none' at 0 and 7)."""
+        item = self.get(index)
+        return index if item is None else self._known().get(self._key(item), index)
+
+    def _known(self) -> dict[object, int]:
         if self._keys is None:
             self._keys = {}
             for i, existing in enumerate(self.items):
-                self._keys.setdefault(_canon(existing) if self.thorough else existing, i)
-        key = _canon(item) if self.thorough else item
-        if key not in self._keys:
-            self._keys[key] = len(self.items) + len(self.added)
-            self.added.append(item)
-        return self._keys[key]
+                self._keys.setdefault(self._key(existing), i)
+        return self._keys
 
     def get(self, index: int) -> str | None:
         all_items = self.items + self.added
@@ -696,13 +710,31 @@ class _List:
         return f"{start}{self.inner}{''.join(self.added)}</{self.p}{self.name}>"
 
 
+_DEFAULTS = frozenset({("pivotButton", "0"), ("quotePrefix", "0"), ("patternType", "none")})
+_FLAGS = frozenset({"b", "i", "strike", "outline", "shadow", "condense", "extend"})
+
+
 def _canon(element: str) -> tuple[object, ...]:
-    """An element's tags, attributes sorted and prefixes dropped, so that equal styles written differently compare
-    equal."""
-    return tuple(
-        (m[1], m[2].rpartition(":")[2], tuple(sorted(_ATTRIBUTE.findall(m[3]))) if m[3] else (), m[4])
-        for m in _TAG.finditer(element)
-    )
+    """What a style entry means rather than how it is written, so that an entry re-saved by openpyxl or Excel (other
+    attribute and child order, ``<b val="1"/>`` for ``<b/>``, alpha in colours, defaults and apply flags written or
+    left out) is found again instead of appended once more."""
+    tags = []
+    for closing, name, attributes, empty in _TAG.findall(element):
+        local = name.rpartition(":")[2]
+        items = []
+        for key, double, single in _ATTRIBUTE.findall(attributes):
+            value = double or single
+            value = {"true": "1", "false": "0"}.get(value, value)
+            if key.startswith("apply") or (key, value) in _DEFAULTS:
+                continue
+            if key == "val" and ((local in _FLAGS and value == "1") or (local == "u" and value == "single")):
+                continue
+            items.append((key, value[-6:].upper() if key == "rgb" else value))
+        tags.append((closing, local, tuple(sorted(items)), empty))
+    inner = tags[1:-1] if len(tags) > 1 and tags[-1][0] == "/" else tags[1:]
+    if all(tag[3] for tag in inner):  # children without children of their own (a font's, an xf's): order is free
+        inner = sorted(inner)
+    return (tags[0], *inner) if tags else ()
 
 
 class _Styles:
@@ -820,17 +852,37 @@ class _Styles:
         """Find equal entries however they are written (before any is looked up)."""
         for entries in (self.fonts, self.fills, self.borders, self.xfs):
             entries.thorough = True
+        self.xfs.meaning = self._xf_meaning
+
+    def _xf_meaning(self, item: str) -> object:
+        """A cell format's meaning, its font, fill and border compared by theirs."""
+        head, *rest = _canon(item)
+        assert isinstance(head, tuple)
+        closing, name, attributes, empty = head
+        lists = {"fontId": self.fonts, "fillId": self.fills, "borderId": self.borders}
+        attributes = tuple(
+            (key, str(lists[key].first_equal(int(value)))) if key in lists and value.isdigit() else (key, value)
+            for key, value in attributes
+        )
+        return ((closing, name, attributes, empty), *rest)
 
     def marked_formats(self) -> frozenset[int]:
-        """The cell formats that carry a mark (a fill and border pair no division applies by hand)."""
-        fills = dict(enumerate(self._fill_colours()))
-        edges = dict(enumerate(self._edges()))
+        """The cell formats that carry a mark: a mark's fill with its edge colour (a pair no division applies by
+        hand), or no fill and only mark edges (a merged area's inner cells once openpyxl or Excel re-saved the copy)."""
+        fills = self._fill_colours()
+        edges = self._edges()
         found = set()
         for i, item in enumerate(self.xfs.items):
             tag = item.split(">", 1)[0]
-            fill = fills.get(int(_attr(tag, "fillId") or 0))
-            edge = edges.get(int(_attr(tag, "borderId") or 0))
-            if fill is not None and edge and edge[0] and (fill, edge[0][1]) in _MARK_PAIRS:
+            fill_id, border_id = int(_attr(tag, "fillId") or 0), int(_attr(tag, "borderId") or 0)
+            fill = fills[fill_id] if fill_id < len(fills) else None
+            drawn = {edge for edge in (edges[border_id] if border_id < len(edges) else ()) if edge is not None}
+            if not drawn or any(style != "medium" for style, _ in drawn):
+                continue
+            colours = {rgb for _, rgb in drawn}
+            if (fill is not None and any((fill, rgb) in _MARK_PAIRS for rgb in colours)) or (
+                fill is None and colours <= _MARK_EDGES
+            ):
                 found.add(i)
         return frozenset(found)
 
@@ -1163,6 +1215,12 @@ def _comment(package: _Package, part: str, text: str, p: str, notes: dict[tuple[
         final[cell] = _Comment(cell, AUTHOR, _clean(note), None)
         changed.add(cell)
     ordered = [final[cell] for cell in sorted(final)]
+    if not ordered:  # the last pipeline comment went: the sheet has no comments part, as before the first round
+        if comments_part is not None:
+            package.remove(comments_part)
+            _set_override(package, comments_part, None)
+            _remove_rel(package, part, next(rel.id for rel in rels if rel.target == comments_part))
+        return _shapes(package, part, text, p, ordered, changed)
     if comments_part is None:
         comments_part = package.free("xl/comments{}.xml")
         _set_override(package, comments_part, _CT_COMMENTS)
@@ -1215,11 +1273,18 @@ def _write_comments(text: str, p: str, authors: list[str], comments: list[_Comme
     return text
 
 
-_SHAPE = re.compile(r"<v:shape(?=[\s>])[^>]*>.*?</v:shape\s*>", re.S)
+_VML_NS = {"v": "urn:schemas-microsoft-com:vml", "o": "urn:schemas-microsoft-com:office:office"}
+_VML_NS["x"] = "urn:schemas-microsoft-com:office:excel"
+# Any prefix: openpyxl writes ns0/ns1/ns2 where Excel writes o/v/x.
+_SHAPE = re.compile(r"<([\w.\-]+):shape(?=[\s>])[^>]*>.*?</\1:shape\s*>", re.S)
 _SHAPE_ID = re.compile(r"_x0000_s(\d+)")
-_SHAPETYPE_202 = (
-    '<v:shapetype id="_x0000_t202" coordsize="21600,21600" o:spt="202" path="m,l,21600r21600,l21600,xe">'
-    '<v:stroke joinstyle="miter"/><v:path gradientshapeok="t" o:connecttype="rect"/></v:shapetype>'
+_ROW = re.compile(r"<(?:[\w.\-]+:)?Row>\s*(\d+)\s*</(?:[\w.\-]+:)?Row>")
+_COLUMN = re.compile(r"<(?:[\w.\-]+:)?Column>\s*(\d+)\s*</(?:[\w.\-]+:)?Column>")
+_IDMAP = re.compile(r"<(?:[\w.\-]+:)?idmap\s[^>]*>")
+_EMPTY_VML = (
+    '<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office"'
+    ' xmlns:x="urn:schemas-microsoft-com:office:excel">'
+    '<o:shapelayout v:ext="edit"><o:idmap v:ext="edit" data="{block}"/></o:shapelayout></xml>'
 )
 
 
@@ -1227,8 +1292,7 @@ def _note_cell(shape: str) -> tuple[int, int] | None:
     """The cell (1-based) of a VML comment shape, or None for another shape (a form control, a picture)."""
     if not re.search(r"ObjectType\s*=\s*[\"']Note[\"']", shape):
         return None
-    row = re.search(r"<x:Row>\s*(\d+)\s*</x:Row>", shape)
-    col = re.search(r"<x:Column>\s*(\d+)\s*</x:Column>", shape)
+    row, col = _ROW.search(shape), _COLUMN.search(shape)
     return None if row is None or col is None else (int(row[1]) + 1, int(col[1]) + 1)
 
 
@@ -1237,45 +1301,52 @@ def _shapes(
 ) -> str:
     """Give every comment a VML box: the sheet's drawing keeps its other shapes, the changed comments get new boxes."""
     drawing = re.search(rf"<{re.escape(p)}legacyDrawing\s[^>]*>", text)
-    rels = {rel.id: rel for rel in _rels(package, part)}
     r = _ns_prefix(text, _REL_NS)
-    vml_part = None
+    rel = None
     if drawing is not None and r is not None:
-        rel = rels.get(_attrs(drawing[0]).get(f"{r}:id", ""))
-        vml_part = rel.target if rel and package.has(rel.target) else None
+        rel = next((x for x in _rels(package, part) if x.id == _attr(drawing[0], f"{r}:id")), None)
+    vml_part = rel.target if rel is not None and package.has(rel.target) else None
     if vml_part is None:
+        if not comments:
+            return text
         block = 1 + max((int(n) for v in package.parts(".vml") for n in _idmaps(package.text(v))), default=0)
-        vml = (
-            '<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office"'
-            ' xmlns:x="urn:schemas-microsoft-com:office:excel">'
-            f'<o:shapelayout v:ext="edit"><o:idmap v:ext="edit" data="{block}"/></o:shapelayout></xml>'
-        )
+        vml = _EMPTY_VML.format(block=block)
         changed = {c.cell for c in comments}
     else:
         vml = package.text(vml_part)
-        if "urn:schemas-microsoft-com:vml" not in vml or not re.search(r"xmlns:x\s*=", vml):
-            raise PatchError(f"{vml_part} does not use the usual VML prefixes")
         block = int(next(iter(_idmaps(vml)), "1"))
+    vml, prefixes = _declare_vml_prefixes(vml)
     present: set[tuple[int, int]] = set()
+    commented = {c.cell for c in comments}
 
     def keep(match: re.Match[str]) -> str:
         cell = _note_cell(match[0])
-        if cell is not None and (cell in changed or cell not in {c.cell for c in comments}):
+        if cell is not None and (cell in changed or cell not in commented):
             return ""
         if cell is not None:
             present.add(cell)
         return match[0]
 
     vml = _SHAPE.sub(keep, vml)
+    if vml_part is not None and rel is not None and drawing is not None and not _SHAPE.search(vml):
+        # No shape left (the pipeline's comments were the only ones): the drawing goes, as before the first round.
+        package.remove(vml_part)
+        _remove_rel(package, part, rel.id)
+        return text[: drawing.start()] + text[drawing.end() :]
     next_id = max([block * 1024, *(int(n) for n in _SHAPE_ID.findall(vml))]) + 1
     shapes = []
     for comment in comments:
         if comment.cell in present:
             continue
-        shapes.append(_shape(next_id, comment))
+        shapes.append(_shape(next_id, comment, prefixes))
         next_id += 1
     if shapes and "_x0000_t202" not in vml:
-        shapes.insert(0, _SHAPETYPE_202)
+        v, o = prefixes["v"], prefixes["o"]
+        shapes.insert(
+            0,
+            f'<{v}:shapetype id="_x0000_t202" coordsize="21600,21600" {o}:spt="202" path="m,l,21600r21600,l21600,xe">'
+            f'<{v}:stroke joinstyle="miter"/><{v}:path gradientshapeok="t" {o}:connecttype="rect"/></{v}:shapetype>',
+        )
     end = vml.rfind("</xml>")
     if end < 0:
         raise PatchError("VML drawing without </xml>")
@@ -1293,26 +1364,47 @@ def _shapes(
     return _insert_legacy_drawing(text, p, f'<{p}legacyDrawing{declare} {r or "r"}:id="{rid}"/>')
 
 
+def _declare_vml_prefixes(vml: str) -> tuple[str, dict[str, str]]:
+    """The prefixes the drawing binds to the VML, Office and Excel namespaces, declaring those it lacks on its root."""
+    prefixes: dict[str, str] = {}
+    missing = []
+    for usual, namespace in _VML_NS.items():
+        found = _ns_prefix(vml, namespace)
+        if found is None:
+            found = usual if not re.search(rf"xmlns:{usual}\s*=", vml) else f"pl{usual}"
+            missing.append(f' xmlns:{found}="{namespace}"')
+        prefixes[usual] = found
+    if missing:
+        root = re.search(r"<xml(?=[\s>])[^>]*?(/?)>", vml)
+        if root is None or root[1]:
+            raise PatchError("VML drawing without its <xml> root")
+        at = root.end() - 1
+        vml = vml[:at] + "".join(missing) + vml[at:]
+    return vml, prefixes
+
+
 def _idmaps(vml: str) -> list[str]:
     found = []
-    for match in re.finditer(r"<o:idmap\s[^>]*>", vml):
-        found += re.findall(r"\d+", _attrs(match[0]).get("data", ""))
+    for match in _IDMAP.finditer(vml):
+        found += re.findall(r"\d+", _attr(match[0], "data"))
     return found
 
 
-def _shape(shape_id: int, comment: _Comment) -> str:
+def _shape(shape_id: int, comment: _Comment, prefixes: dict[str, str]) -> str:
     """A hidden comment box beside its cell, sized for its text."""
+    v, o, x = prefixes["v"], prefixes["o"], prefixes["x"]
     row, col = comment.cell[0] - 1, comment.cell[1] - 1
     height = _comment_height(comment.text)
     anchor = f"{col + 1}, 15, {max(row - 1, 0)}, 10, {col + 8}, 15, {row + 2 + height // 20}, 4"
     return (
-        f'<v:shape id="_x0000_s{shape_id}" type="#_x0000_t202" style="position:absolute;margin-left:59.25pt;'
+        f'<{v}:shape id="_x0000_s{shape_id}" type="#_x0000_t202" style="position:absolute;margin-left:59.25pt;'
         f'margin-top:1.5pt;width:{_COMMENT_WIDTH_PX}px;height:{height}px;z-index:1;visibility:hidden"'
-        ' fillcolor="#ffffe1" o:insetmode="auto"><v:fill color2="#ffffe1"/>'
-        '<v:shadow on="t" color="black" obscured="t"/><v:path o:connecttype="none"/>'
-        '<v:textbox style="mso-direction-alt:auto"><div style="text-align:left"></div></v:textbox>'
-        f'<x:ClientData ObjectType="Note"><x:MoveWithCells/><x:SizeWithCells/><x:Anchor>{anchor}</x:Anchor>'
-        f"<x:AutoFill>False</x:AutoFill><x:Row>{row}</x:Row><x:Column>{col}</x:Column></x:ClientData></v:shape>"
+        f' fillcolor="#ffffe1" {o}:insetmode="auto"><{v}:fill color2="#ffffe1"/>'
+        f'<{v}:shadow on="t" color="black" obscured="t"/><{v}:path {o}:connecttype="none"/>'
+        f'<{v}:textbox style="mso-direction-alt:auto"><div style="text-align:left"></div></{v}:textbox>'
+        f'<{x}:ClientData ObjectType="Note"><{x}:MoveWithCells/><{x}:SizeWithCells/><{x}:Anchor>{anchor}</{x}:Anchor>'
+        f"<{x}:AutoFill>False</{x}:AutoFill><{x}:Row>{row}</{x}:Row><{x}:Column>{col}</{x}:Column></{x}:ClientData>"
+        f"</{v}:shape>"
     )
 
 
