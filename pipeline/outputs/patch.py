@@ -1188,7 +1188,7 @@ def _comment(package: _Package, part: str, text: str, p: str, notes: dict[tuple[
     rels = _rels(package, part)
     comments_part = next((rel.target for rel in rels if rel.type == _RT_COMMENTS and package.has(rel.target)), None)
     existing = package.text(comments_part) if comments_part else ""
-    if not notes and AUTHOR not in existing:
+    if not notes and AUTHOR not in existing and not any(marker in existing for marker in _OWN_MARKERS):
         return text
     cp = _root_prefix(existing, "comments") if existing else ""
     authors, comments = _read_comments(existing, cp) if existing else ([], [])
@@ -1196,7 +1196,7 @@ def _comment(package: _Package, part: str, text: str, p: str, notes: dict[tuple[
     kept: list[_Comment] = []
     division: dict[tuple[int, int], _Comment] = {}
     for comment in comments:
-        if comment.author == AUTHOR:
+        if _is_own(comment):
             changed.add(comment.cell)
             original = _ORIGINAL_COMMENT_RE.search(comment.text)
             if original is not None:
@@ -1228,6 +1228,15 @@ def _comment(package: _Package, part: str, text: str, p: str, notes: dict[tuple[
         existing = f'{_XML_DECLARATION}<comments xmlns="{_MAIN_NS}"><authors/><commentList/></comments>'
     package.put(comments_part, _write_comments(existing, cp, authors, ordered))
     return _shapes(package, part, text, p, ordered, changed)
+
+
+# A pipeline comment starts with a severity label: LibreOffice re-saves comments without their author.
+_OWN_MARKERS = tuple(f"【{label}】" for label in SEVERITY_LABELS.values())
+
+
+def _is_own(comment: _Comment) -> bool:
+    """Whether a comment is the pipeline's: by its author, or by its first line when the author was lost."""
+    return comment.author == AUTHOR or (not comment.author.strip() and comment.text.startswith(_OWN_MARKERS))
 
 
 def _read_comments(text: str, p: str) -> tuple[list[str], list[_Comment]]:
