@@ -584,8 +584,8 @@ class _Book:
             start, body = match[1], match["body"] or ""
             if f"{SHEET_RESULTS}!" in body or quoted in body:
                 return ""
-            local = _attrs(start).get("localSheetId")
-            if local is None or not local.strip().isdigit():
+            local = _attr(start, "localSheetId")
+            if not local.strip().isdigit():
                 return match[0]
             index = new_index(int(local))
             return "" if index is None else _set_attr(start, "localSheetId", str(index)) + match[0][len(start) :]
@@ -643,10 +643,23 @@ class _Book:
             if sheet.part is None or not self.package.has(sheet.part):
                 continue
             sheet_text = self.package.text(sheet.part)
-            if "tabSelected" in sheet_text:
-                edited = re.sub(r"\stabSelected\s*=\s*[\"'](?:1|true)[\"']", "", sheet_text)
-                if edited != sheet_text:
-                    self.package.put(sheet.part, edited)
+            edited = _deselect(sheet_text)
+            if edited != sheet_text:
+                self.package.put(sheet.part, edited)
+
+
+def _deselect(text: str) -> str:
+    """A sheet's XML with its sheet views' tabSelected removed (found by a plain search: sheets are large)."""
+    position = text.find("tabSelected")
+    while position >= 0:
+        start, end = text.rfind("<", 0, position), text.find(">", position)
+        tag = text[start : end + 1]
+        if start >= 0 and end >= 0 and re.match(r"<(?:[\w.\-]+:)?sheetView\s", tag):
+            tag = _set_attr(tag, "tabSelected", None)
+            text = text[:start] + tag + text[end + 1 :]
+            end = start + len(tag)
+        position = text.find("tabSelected", end)
+    return text
 
 
 def _first_tab(tag: str) -> str:
@@ -982,7 +995,9 @@ def _merged_ranges(text: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
     for first_col, first_row, last_col, last_row in _MERGE_REF.findall(text, start - 10):
         a = (int(first_row), _column(first_col))
         b = (int(last_row), _column(last_col)) if last_row else a
-        found.append(((min(a[0], b[0]), min(a[1], b[1])), (max(a[0], b[0]), max(a[1], b[1]))))
+        if a[0] > b[0] or a[1] > b[1]:  # written bottom-right first
+            a, b = (min(a[0], b[0]), min(a[1], b[1])), (max(a[0], b[0]), max(a[1], b[1]))
+        found.append((a, b))
     return found
 
 
@@ -1029,7 +1044,7 @@ def _restyle(text: str, p: str, styles: _Styles, targets: dict[tuple[int, int], 
     end = text.find(f"</{p}sheetData>", data.end())
     if end < 0:
         raise PatchError("sheetData without its end tag")
-    column_styles = _column_styles(text[: data.start()], p)
+    column_styles = _ColumnStyles(text[: data.start()], p)
     by_row: dict[int, dict[int, str]] = {}
     for (row, col), severity in targets.items():
         by_row.setdefault(row, {})[col] = severity
@@ -1048,19 +1063,21 @@ def _restyle(text: str, p: str, styles: _Styles, targets: dict[tuple[int, int], 
         bounds.extend((row, col) for col in by_row[row])
         return f'<{p}row r="{row}">{cells}</{p}row>'
 
-    # Only start tags are matched: a row's cells are read only when the row changes.
-    for match in _start(p, "row").finditer(text, data.end(), end):
+    # Only start tags are matched (writers put r first): a row is read further only when it changes.
+    for match in _row_start(p).finditer(text, data.end(), end):
         start = match[0]
-        number = _attr(start, "r")
+        number = match[1] or _attr(start, "r")
         row = int(number) if number.isdigit() else implicit + 1
         implicit = row
+        while pending and pending[0] < row:
+            out += [text[position : match.start()], new_row(pending.pop(0))]
+            position = match.start()
+        if not cleared and row not in by_row and number.isdigit():
+            continue
         empty = start.endswith("/>")
         close = match.end() if empty else text.find(row_end, match.end(), end)
         if close < 0:
             raise PatchError("row without its end tag")
-        while pending and pending[0] < row:
-            out += [text[position : match.start()], new_row(pending.pop(0))]
-            position = match.start()
         wanted = by_row.get(row, {})
         if pending and pending[0] == row:
             pending.pop(0)
@@ -1090,6 +1107,11 @@ def _restyle(text: str, p: str, styles: _Styles, targets: dict[tuple[int, int], 
     return _widen_dimension(text, p, bounds) if bounds else text
 
 
+@cache
+def _row_start(p: str) -> re.Pattern[str]:
+    return re.compile(rf"<{re.escape(p)}row(?=[\s/>])(?:\s+r\s*=\s*[\"'](\d+)[\"'])?[^>]*>")
+
+
 def _cleared_positions(text: str, start: int, end: int, clear: frozenset[int]) -> list[int]:
     """Where cells with a marked format stand in sheetData (sorted), to tell the rows that need clearing."""
     if not clear:
@@ -1106,7 +1128,7 @@ def _restyle_row(
     wanted: dict[int, str],
     clear: frozenset[int],
     base: int | None,
-    column_styles: dict[int, int],
+    column_styles: _ColumnStyles,
 ) -> tuple[str, list[int]]:
     """A row's cells with new formats, and the columns of the cells inserted."""
     pending = sorted(wanted)
@@ -1143,16 +1165,22 @@ def _restyle_row(
     return "".join(out), inserted
 
 
-def _column_styles(head: str, p: str) -> dict[int, int]:
-    """Column number -> the cell format of its <col style>, for cells the row does not hold yet."""
-    found: dict[int, int] = {}
-    for match in _start(p, "col").finditer(head):
-        attrs = _attrs(match[0])
-        if "style" in attrs and attrs.get("min", "").isdigit() and attrs.get("max", "").isdigit():
-            low, high = int(attrs["min"]), min(int(attrs["max"]), 16_384)
-            if high - low < 1_000:  # a style over whole column blocks: only the few marked cells need it
-                found.update(dict.fromkeys(range(low, high + 1), int(attrs["style"])))
-    return found
+class _ColumnStyles:
+    """The cell formats of <col style> ranges: what a cell the row does not hold yet looks like."""
+
+    def __init__(self, head: str, p: str) -> None:
+        self.head, self.p = head, p
+        self._ranges: list[tuple[int, int, int]] | None = None  # read when a cell is inserted, which is rare
+
+    def get(self, column: int, default: int) -> int:
+        if self._ranges is None:
+            self._ranges = []
+            for match in _start(self.p, "col").finditer(self.head):
+                tag = match[0]
+                low, high, style = _attr(tag, "min"), _attr(tag, "max"), _attr(tag, "style")
+                if low.isdigit() and high.isdigit() and style.isdigit():
+                    self._ranges.append((int(low), int(high), int(style)))
+        return next((style for low, high, style in self._ranges if low <= column <= high), default)
 
 
 def _widen_dimension(text: str, p: str, cells: list[tuple[int, int]]) -> str:
@@ -1422,13 +1450,12 @@ _AFTER_LEGACY = ("legacyDrawingHF", "drawingHF", "picture", "oleObjects", "contr
 
 
 def _insert_legacy_drawing(text: str, p: str, element: str) -> str:
-    end = _end(p, "worksheet").search(text)
-    if end is None:
+    end = text.rfind(f"</{p}worksheet")
+    if end < 0:
         raise PatchError("worksheet without its end tag")
-    tail = _end(p, "sheetData").search(text)
-    start = tail.end() if tail else 0
-    positions = [m.start() for name in _AFTER_LEGACY if (m := _start(p, name).search(text, start))]
-    position = min(positions, default=_top_level_ext_list(text, p, end.start()))
+    start = max(text.rfind(f"</{p}sheetData>"), 0)
+    after = re.compile(rf"<{re.escape(p)}(?:{'|'.join(_AFTER_LEGACY)})(?=[\s/>])").search(text, start)
+    position = after.start() if after else _top_level_ext_list(text, p, end)
     return text[:position] + element + text[position:]
 
 
