@@ -92,6 +92,7 @@ _ATTRIBUTE = re.compile(r"([\w:.\-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 _TAG = re.compile(r"<(/?)([\w:.\-]+)((?:\s+[\w:.\-]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*)\s*(/?)>")
 _TEXT = re.compile(r"<(?:\w+:)?t(?:\s[^>]*)?>(.*?)</(?:\w+:)?t\s*>|<(?:\w+:)?t\s*/>", re.S)
 _PHONETIC = re.compile(r"<(?:\w+:)?rPh[\s>].*?</(?:\w+:)?rPh\s*>", re.S)
+_WORKSHEETS_HEADINGS = frozenset({"Worksheets", "ワークシート"})  # app.xml's first heading, as Excel writes it
 _CELL_REF = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d{1,7})")
 
 
@@ -617,17 +618,22 @@ class _Book:
             return
         text = self.package.text(app)
         titles = re.search(r"<(\w+:)?TitlesOfParts>\s*<(\w+:)?vector\b([^>]*)>", text)
-        pairs = re.search(r"<(?:\w+:)?HeadingPairs>.*?<(?:\w+:)?i4>(\d+)</(?:\w+:)?i4>", text, re.S)
-        if titles is None or pairs is None or f">{SHEET_RESULTS}<" in text:
+        pairs = re.search(
+            r"<(?:\w+:)?HeadingPairs>\s*<(?:\w+:)?vector\b[^>]*>\s*<(?:\w+:)?variant>\s*<(?:\w+:)?lpstr>([^<]*)<.*?"
+            r"<(?:\w+:)?i4>(\d+)</(?:\w+:)?i4>",
+            text,
+            re.S,
+        )
+        if titles is None or pairs is None or pairs[1] not in _WORKSHEETS_HEADINGS or f">{SHEET_RESULTS}<" in text:
             return
         vt = titles[2] or ""
         size = _attrs(titles[3]).get("size", "0")
         start = _set_attr(titles[0][titles.start(2) - titles.start() - 1 :], "size", str(int(size) + 1))
         head = titles[0][: titles.start(2) - titles.start() - 1]
         text = (
-            text[: pairs.start(1)]
-            + str(int(pairs[1]) + 1)
-            + text[pairs.end(1) : titles.start()]
+            text[: pairs.start(2)]
+            + str(int(pairs[2]) + 1)
+            + text[pairs.end(2) : titles.start()]
             + head
             + start
             + f"<{vt}lpstr>{SHEET_RESULTS}</{vt}lpstr>"
@@ -1238,6 +1244,8 @@ def _comment(package: _Package, part: str, text: str, p: str, notes: dict[tuple[
             final[cell] = restored
     for cell, note in notes.items():
         own = division.get(cell)
+        if own is not None and own.author.startswith("tc="):
+            continue  # a threaded comment (Excel 365) stays: its thread would no longer match a replaced note
         if own is not None:
             note += "\n\n" + _ORIGINAL_COMMENT.format(author=own.author) + "\n" + own.text
         final[cell] = _Comment(cell, AUTHOR, _clean(note), None)
