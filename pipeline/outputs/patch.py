@@ -445,7 +445,7 @@ def _add_rel(package: _Package, part: str, rel_type: str, target: str) -> str:
     while f"rId{n}" in taken:
         n += 1
     rid = f"rId{n}"
-    relative = posixpath.relpath(target, posixpath.dirname(part) or ".")
+    relative = _relative(target, posixpath.dirname(part))
     prefix = _root_prefix(text, "Relationships")
     entry = f'<{prefix}Relationship Id="{rid}" Type="{rel_type}" Target="{_esc(relative)}"/>'
     text, count = re.subn(rf"</{re.escape(prefix)}Relationships\s*>", lambda m: entry + m[0], text, count=1)
@@ -457,6 +457,15 @@ def _add_rel(package: _Package, part: str, rel_type: str, target: str) -> str:
         )
     package.put(rels_part, text)
     return rid
+
+
+def _relative(target: str, folder: str) -> str:
+    """The path of a part relative to a folder of the package (posixpath.relpath asks the OS for its cwd)."""
+    to, base = target.split("/"), folder.split("/") if folder else []
+    common = 0
+    while common < min(len(to) - 1, len(base)) and to[common] == base[common]:
+        common += 1
+    return "/".join([".."] * (len(base) - common) + to[common:])
 
 
 def _remove_rel(package: _Package, part: str, rid: str) -> None:
