@@ -138,6 +138,7 @@ class _Package:
     """The zip's members: the original bytes, and the parts edited as text, added or removed."""
 
     def __init__(self, data: bytes) -> None:
+        self.data = data
         self.zip = zipfile.ZipFile(io.BytesIO(data))
         self.infos = self.zip.infolist()
         self.names = {info.filename.lower(): info.filename for info in self.infos}  # part names ignore case
@@ -198,11 +199,13 @@ class _Package:
 
     def save(self) -> bytes:
         """The new zip: untouched members copied as they were compressed, edited and new ones deflated."""
-        if any(info.flag_bits & 0x1 or info.file_size >= 0xFFFFFFFF for info in self.infos) or len(self.infos) > 60_000:
-            return self._save_with_zipfile()  # encrypted or ZIP64 members: let zipfile work it out
+        unusual = any(
+            info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+            for info in self.infos
+        )
+        if unusual or len(self.data) >= 0xFFFFFFFF or len(self.infos) >= 0xFFFF:
+            return self._save_with_zipfile()  # encryption, other methods, ZIP64: let zipfile work it out
         writer = _ZipWriter()
-        raw = self.zip.fp
-        assert raw is not None
         for info in self.infos:
             name = info.filename
             if name in self.removed:
@@ -210,10 +213,10 @@ class _Package:
             if name in self.changed:
                 writer.add(name, info.date_time, self._encoded(name))
                 continue
-            raw.seek(info.header_offset + 26)
-            name_length, extra_length = struct.unpack("<HH", raw.read(4))
-            raw.seek(info.header_offset + 30 + name_length + extra_length)
-            writer.copy(info, raw.read(info.compress_size))
+            # The member's compressed bytes follow its local header (30 bytes, its name and extra field).
+            name_length, extra_length = struct.unpack_from("<HH", self.data, info.header_offset + 26)
+            start = info.header_offset + 30 + name_length + extra_length
+            writer.copy(info, self.data[start : start + info.compress_size])
         for name in self.added:
             if name not in self.removed:
                 writer.add(name, (1980, 1, 1, 0, 0, 0), self._encoded(name))
