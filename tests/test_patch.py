@@ -672,3 +672,29 @@ def test_text_that_looks_like_a_formula_or_holds_control_characters_stays_text(
     assert rows[1][1] == "a&b<c>.xlsx"
     assert rows[7][3:] == ("=SUM(A1:A2)", "schema", "=1+1 & <b>")
     assert wb[SHEET_BASIC]["C7"].comment.text == "【エラー】bad\ufffdchar"
+
+
+def test_names_on_or_into_an_earlier_results_sheet_go_with_it(tmp_path: Path) -> None:
+    first = patch_workbook(_hand_made(), HAND_ISSUES, filename="hand.xlsx")
+    parts = _members(first)
+    parts["xl/workbook.xml"] = parts["xl/workbook.xml"].replace(
+        b"</definedNames>",
+        "<definedName name=\"一覧\">'確認結果'!$A$9</definedName>"
+        '<definedName name="旧">旧確認結果!$A$1</definedName>'
+        '<definedName name="_xlnm._FilterDatabase" localSheetId="0" hidden="1">確認結果!$A$8:$F$9</definedName>'
+        '<definedName name="範囲" localSheetId="0">$A$1</definedName></definedNames>'.encode(),
+    )
+    edited = io.BytesIO()
+    with zipfile.ZipFile(edited, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+
+    second = patch_workbook(edited.getvalue(), HAND_ISSUES[:1], filename="hand.xlsx")
+
+    names = re.findall(r"<definedName [^>]*>[^<]*</definedName>", _members(second)["xl/workbook.xml"].decode())
+    assert names == [
+        '<definedName name="_xlnm.Print_Area" localSheetId="2">空!$A$1:$B$2</definedName>',
+        '<definedName name="合計" localSheetId="1">計算!$B$4</definedName>',
+        '<definedName name="旧">旧確認結果!$A$1</definedName>',
+    ]
+    assert _load(second).sheetnames == [SHEET_RESULTS, "計算", "空"]

@@ -92,6 +92,8 @@ _ATTRIBUTE = re.compile(r"([\w:.\-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 _TAG = re.compile(r"<(/?)([\w:.\-]+)((?:\s+[\w:.\-]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*)\s*(/?)>")
 _TEXT = re.compile(r"<(?:\w+:)?t(?:\s[^>]*)?>(.*?)</(?:\w+:)?t\s*>|<(?:\w+:)?t\s*/>", re.S)
 _PHONETIC = re.compile(r"<(?:\w+:)?rPh[\s>].*?</(?:\w+:)?rPh\s*>", re.S)
+# A reference into 確認結果 (not into a sheet whose name merely ends so, like 旧確認結果).
+_INTO_RESULTS = re.compile(rf"(?<![\w.'\]]){SHEET_RESULTS}!|'{SHEET_RESULTS}'!")
 _WORKSHEETS_HEADINGS = frozenset({"Worksheets", "ワークシート"})  # app.xml's first heading, as Excel writes it
 _CELL_REF = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d{1,7})")
 
@@ -591,11 +593,10 @@ class _Book:
 
     def _renumber(self, new_index: Callable[[int], int | None]) -> None:
         """Give sheet-scoped names their sheet's new index; drop names of a dropped sheet or pointing into 確認結果."""
-        quoted = f"'{SHEET_RESULTS}'!"
 
         def renumber(match: re.Match[str]) -> str:
             start, body = match[1], match["body"] or ""
-            if f"{SHEET_RESULTS}!" in body or quoted in body:
+            if SHEET_RESULTS in body and _INTO_RESULTS.search(unescape(body)):
                 return ""
             local = _attr(start, "localSheetId")
             if not local.strip().isdigit():
