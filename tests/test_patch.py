@@ -12,6 +12,7 @@ import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import fastexcel
 import pytest
@@ -103,6 +104,8 @@ def _assert_only_marked_parts_change(original: bytes, patched: bytes, sheets: se
     old, new = _members(original), _members(patched)
     for name in set(old) - allowed:
         assert new[name] == old[name], name
+    for name in changed | added:  # what the copy wrote is well-formed XML (the test's own files: safe to parse)
+        ElementTree.fromstring(new[name])
 
 
 def _marked_sheets(issues: Any, selected: set[str] | None = None) -> set[str]:

@@ -2,22 +2,28 @@
 
 `pipeline.annotate` loads the workbook with openpyxl and saves it again, which costs ~200 ms and drops
 what openpyxl does not model (shapes, form controls, threaded comments, chart extensions). Here the copy
-is the division's own zip with a few parts edited as text, every other part copied as it was:
+is the division's own zip with a few parts edited as text, every other member copied as it was
+compressed:
 
 - ``xl/styles.xml``: mark fills, borders and cell formats appended (each derived from the cell's own
-  format, so number formats, fonts and alignment survive), plus the formats of the 確認結果 sheet; an
-  equal entry already there (a re-annotated copy) is reused, so the list does not grow with each round;
-- each marked worksheet: the ``s`` of its marked cells (cells missing from ``sheetData`` inserted in
-  row and column order) and a ``legacyDrawing`` when it had none; its comments part and VML drawing,
-  merged with the comments and shapes the division already has;
-- the 確認結果 sheet put first: ``workbook.xml`` (its ``sheet``, ``localSheetId`` of sheet-scoped names
-  shifted, the first tab active), the workbook's relationships, ``[Content_Types].xml``,
-  ``docProps/app.xml`` titles; a sheet selected in the division's tab bar is deselected.
+  format, so number formats, fonts, alignment and protection survive), plus the formats of the 確認結果
+  sheet; an equal entry already there is reused, so re-annotating does not make the lists grow;
+- each marked worksheet: the ``s`` of its marked cells (every cell of a merged area; cells missing from
+  ``sheetData`` inserted in row and column order) and a ``legacyDrawing`` when it had none; its comments
+  part and VML drawing, merged with the comments, form controls and shapes the division already has
+  (a division comment on a marked cell is kept inside the pipeline's and given back once the cell is
+  fixed, as annotate does; a threaded comment is left alone);
+- the 確認結果 sheet put first: ``workbook.xml`` (its ``sheet``, the ``localSheetId`` of sheet-scoped names
+  shifted, the first tab active), the workbook's relationships, ``[Content_Types].xml`` and the titles
+  of ``docProps/app.xml``; a sheet selected in the division's tab bar is deselected;
+- a macro-enabled workbook becomes a plain one (the copy is always .xlsx), its VBA project left out.
 
-Re-annotating a copy replaces the pipeline's own 確認結果 sheet, comments (told by their author) and
-marks (told by their fill and border colours, as annotate does). Parts are edited with regular
-expressions on their text, never through an XML parser, so no entity is ever expanded; the package
-has passed preflight before it gets here. The 確認結果 sheet says what annotate's says, in the same words.
+Re-annotating a copy replaces the pipeline's own 確認結果 sheet, its comments (told by their author, or by
+their 【エラー】/【警告】 label when LibreOffice dropped the author) and its marks (told by their fill and
+border colours, as annotate does: fixed cells get the template's input look back). Parts are edited with
+regular expressions on their text, never through an XML parser, so no entity is ever expanded; the
+package has passed preflight before it gets here. The 確認結果 sheet says what annotate's says, in the same
+words: its texts and helpers are imported from there.
 """
 
 from __future__ import annotations
