@@ -162,6 +162,20 @@ def _assert_marked(data: bytes, issues: list[Issue], *, author: str | None = AUT
     return wb
 
 
+def _fill_id(data: bytes, sheet: str, address: str) -> str:
+    """The fillId of a cell's format, read from the XML (openpyxl gives a merged area's inner cells no fill)."""
+    parts = _members(data)
+    xml = parts[_sheet_parts(data)[sheet]].decode()
+    cell = re.search(rf'<c r="{address}"[^>]*?\ss="(\d+)"', xml)
+    assert cell is not None, address
+    formats = re.search(r"<cellXfs[^>]*>(.*?)</cellXfs>", parts["xl/styles.xml"].decode(), re.S)
+    assert formats is not None
+    xf = re.findall(r"<xf [^>]*>", formats[1])[int(cell[1])]
+    found = re.search(r'fillId="(\d+)"', xf)
+    assert found is not None
+    return found[1]
+
+
 def _png() -> bytes:
     """A 2×2 red PNG."""
 
@@ -701,3 +715,26 @@ def test_names_on_or_into_an_earlier_results_sheet_go_with_it(tmp_path: Path) ->
         '<definedName name="旧">旧確認結果!$A$1</definedName>',
     ]
     assert _load(second).sheetnames == [SHEET_RESULTS, "計算", "空"]
+
+
+def test_an_error_and_a_warning_on_one_merged_cell_make_the_area_red_with_both_messages(
+    make_book: Callable[..., Path], seed: dict[str, Any]
+) -> None:
+    source = make_book(seed)
+    issues = [
+        make_issue("qualitative-value", sheet=SHEET_BASIC, cell="C6", field="部局名", found="総務部"),
+        make_issue("missing-field", sheet=SHEET_BASIC, cell="E6", field="部局名", what="部局名を入力してください。"),
+    ]
+    patched = patch_workbook(source.read_bytes(), issues, filename=source.name)
+    wb = _load(patched)
+    ws = wb[SHEET_BASIC]
+    assert "C6:F6" in {m.coord for m in ws.merged_cells.ranges}
+    assert _rgb(ws["C6"]) == ERROR_FILL  # openpyxl reads a merged area's fill from its first cell only
+    assert {_fill_id(patched, SHEET_BASIC, c) for c in ("C6", "D6", "E6", "F6")} == {
+        _fill_id(patched, SHEET_BASIC, "C6")
+    }
+    edges = [ws["C6"].border.left, ws["D6"].border.top, ws["E6"].border.bottom, ws["F6"].border.right]
+    assert {(side.style, str(side.color.rgb)[-6:]) for side in edges} == {("medium", "9C0006")}
+    assert ws["C6"].comment.text == _note([issues[1], issues[0]])
+    assert [ws.cell(row=r, column=1).comment for r in range(1, 20)] == [None] * 19
+    assert [(r[1], r[2]) for r in _results(wb)[7:]] == [(SHEET_BASIC, "E6"), (SHEET_BASIC, "C6")]
