@@ -25,7 +25,7 @@ from pipeline.annotate import AUTHOR, HEADERS, HOW_TO_RESUBMIT, SHEET_RESULTS, a
 from pipeline.api import validate_files
 from pipeline.layout import SHEET_BASIC
 from pipeline.model import Issue, make_issue
-from pipeline.outputs.patch import patch_workbook
+from pipeline.outputs.patch import patch_file, patch_workbook
 from tests.test_annotate import EXPECTED_ROWS, _faulty
 
 ERROR_FILL, WARNING_FILL, INPUT_FILL = "FFC7CE", "FFEB9C", "FFF2CC"
@@ -738,3 +738,21 @@ def test_an_error_and_a_warning_on_one_merged_cell_make_the_area_red_with_both_m
     assert ws["C6"].comment.text == _note([issues[1], issues[0]])
     assert [ws.cell(row=r, column=1).comment for r in range(1, 20)] == [None] * 19
     assert [(r[1], r[2]) for r in _results(wb)[7:]] == [(SHEET_BASIC, "E6"), (SHEET_BASIC, "C6")]
+
+
+def test_patch_file_writes_an_xlsx_from_the_bytes_given_and_never_over_the_original(
+    tmp_path: Path, make_book: Callable[..., Path], seed: dict[str, Any]
+) -> None:
+    source = make_book(seed)
+    data = source.read_bytes()
+    issue = make_issue("missing-field", sheet=SHEET_BASIC, cell="C9", field="所属長名", what="x")
+    moved = tmp_path / "gone" / "book.xlsm"  # the caller's bytes are enough: the path only names the file
+
+    copy = patch_file(moved, [issue], tmp_path / "out" / "book.xlsm", data=data)
+
+    assert copy == tmp_path / "out" / "book.xlsx" and [p.name for p in copy.parent.iterdir()] == ["book.xlsx"]
+    wb = load_workbook(copy)
+    assert wb[SHEET_RESULTS]["B2"].value == "book.xlsm" and _rgb(wb[SHEET_BASIC]["C9"]) == ERROR_FILL
+    with pytest.raises(ValueError, match="overwrite"):
+        patch_file(source, [issue], source)
+    assert source.read_bytes() == data

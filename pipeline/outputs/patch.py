@@ -31,8 +31,10 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import io
+import os
 import posixpath
 import re
+import secrets
 import struct
 import zipfile
 import zlib
@@ -40,6 +42,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from html import unescape
+from pathlib import Path
 
 # The texts and helpers of the 確認結果 sheet and the comments are annotate's, so both copies say the same.
 # The underscored ones should become public (or move to a light module beside this one) in the restructure.
@@ -69,7 +72,7 @@ from pipeline.errors import PipelineError
 from pipeline.model import Issue
 from pipeline.template import FONT_NAME
 
-__all__ = ["PatchError", "patch_workbook"]
+__all__ = ["PatchError", "patch_file", "patch_workbook"]
 
 _MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -137,6 +140,25 @@ def patch_workbook(data: bytes, issues: Sequence[Issue], *, filename: str, now: 
         return package.save()
     except (KeyError, ValueError, IndexError, zipfile.BadZipFile, UnicodeDecodeError) as error:
         raise PatchError(f"{type(error).__name__}: {error}") from error
+
+
+def patch_file(source: Path, issues: Sequence[Issue], target: Path, *, data: bytes | None = None) -> Path:
+    """Write the patched copy of ``source`` (or of ``data``, its bytes already read) to ``target`` as .xlsx, atomically;
+    annotate's signature, so that the worker can call either."""
+    source, target = Path(source), Path(target).with_suffix(".xlsx")
+    if target.resolve() == source.resolve():
+        raise ValueError(f"refusing to overwrite the original workbook {source}")
+    copy = patch_workbook(source.read_bytes() if data is None else data, issues, filename=source.name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # A hidden name in the same folder, so that the rename is atomic and a crash leaves no half-written copy.
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        temporary.write_bytes(copy)
+        temporary.replace(target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return target
 
 
 # --- the package ------------------------------------------------------------------------------------------
