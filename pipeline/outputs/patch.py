@@ -929,6 +929,9 @@ class _Styles:
     def marked_formats(self) -> frozenset[int]:
         """The cell formats that carry a mark: a mark's fill with its edge colour (a pair no division applies by
         hand), or no fill and only mark edges (a merged area's inner cells once openpyxl or Excel re-saved the copy)."""
+        text = self.package.text(self.part).upper()
+        if not any(rgb in text for rgb in _MARK_EDGES):
+            return frozenset()  # a workbook never annotated: no need to read every fill and border
         fills = self._fill_colours()
         edges = self._edges()
         found = set()
