@@ -370,6 +370,9 @@ def test_division_comments_are_kept_and_restored_when_fixed(
     vml = "".join(v.decode() for k, v in _members(first).items() if k.endswith(".vml"))
     assert len(re.findall(r'ObjectType="Note"', vml)) == 2  # one box per comment, none doubled
 
+    again = _load(patch_workbook(first, [issue], filename=source.name))[SHEET_BASIC]
+    assert again["C9"].comment.text == marked["C9"].comment.text  # the division's note kept once, not nested
+
     second = patch_workbook(first, [], filename=source.name)
     restored = _load(second)[SHEET_BASIC]
     assert (restored["C9"].comment.author, restored["C9"].comment.text) == ("山田", "4月に異動予定")
