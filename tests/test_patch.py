@@ -80,14 +80,19 @@ def _rels_of(part: str) -> str:
 
 def _allowed(patched: bytes, sheets: set[str]) -> set[str]:
     """Parts a copy may change or add: the workbook's, app.xml, 確認結果, the given sheets' and their comments and
-    drawings."""
+    VML drawings."""
     new, where = _members(patched), _sheet_parts(patched)
     allowed = WORKBOOK_PARTS | {"docProps/app.xml", where[SHEET_RESULTS]}
     for name in sheets:
         part = where[name]
         allowed |= {part, _rels_of(part)}
-        for target in re.findall(r'Target="([^"]+\.(?:xml|vml))"', new.get(_rels_of(part), b"").decode()):
-            folder = posixpath.dirname(part)
+        rels = new.get(_rels_of(part), b"").decode()
+        for rel in re.findall(r"<Relationship [^>]*>", rels):
+            kind, target = re.search(r'Type="[^"]*/(\w+)"', rel), re.search(r'Target="([^"]+)"', rel)
+            assert kind and target
+            if kind[1] not in ("comments", "vmlDrawing"):  # drawings, charts, images, tables: never touched
+                continue
+            target, folder = target[1], posixpath.dirname(part)
             allowed.add(target[1:] if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target)))
     return allowed
 
