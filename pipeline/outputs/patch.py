@@ -96,6 +96,7 @@ _MARKS = {"error": (_ERROR_RGB, _ERROR_EDGE_RGB), "warning": (_WARNING_RGB, _WAR
 _MARK_PAIRS = frozenset(_MARKS.values())
 _MARK_EDGES = frozenset(edge for _, edge in _MARKS.values())
 _SIDES = ("left", "right", "top", "bottom")
+_MAX_MARKED_AREA = 1_000  # cells of a merged area given the mark's border (beyond it only the first cell is)
 
 _ATTRIBUTE = re.compile(r"([\w:.\-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 _TAG = re.compile(r"<(/?)([\w:.\-]+)((?:\s+[\w:.\-]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*)\s*(/?)>")
@@ -1067,8 +1068,11 @@ def _patch_sheet(
     targets: dict[tuple[int, int], str] = {}
     for area in areas.values():
         severity = "error" if any(issue.severity == "error" for issue in area.issues) else "warning"
-        for row in range(area.first[0], area.last[0] + 1):
-            for col in range(area.first[1], area.last[1] + 1):
+        last = area.last
+        if (last[0] - area.first[0] + 1) * (last[1] - area.first[1] + 1) > _MAX_MARKED_AREA:
+            last = area.first  # a huge merged area: Excel paints it with its first cell's fill alone
+        for row in range(area.first[0], last[0] + 1):
+            for col in range(area.first[1], last[1] + 1):
                 targets[(row, col)] = severity
     if targets or clear:
         text = _restyle(text, p, styles, targets, clear)
