@@ -104,6 +104,7 @@ _TEXT = re.compile(r"<(?:\w+:)?t(?:\s[^>]*)?>(.*?)</(?:\w+:)?t\s*>|<(?:\w+:)?t\s
 _PHONETIC = re.compile(r"<(?:\w+:)?rPh[\s>].*?</(?:\w+:)?rPh\s*>", re.S)
 # A reference into 確認結果 (not into a sheet whose name merely ends so, like 旧確認結果).
 _INTO_RESULTS = re.compile(rf"(?<![\w.'\]]){SHEET_RESULTS}!|'{SHEET_RESULTS}'!")
+_LOCAL_SHEET_ID = re.compile(r"(\slocalSheetId\s*=\s*[\"'])(\d+)([\"'])")
 _WORKSHEETS_HEADINGS = frozenset({"Worksheets", "ワークシート"})  # app.xml's first heading, as Excel writes it
 _CELL_REF = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d{1,7})")
 
@@ -650,7 +651,15 @@ class _Book:
             index = new_index(int(local))
             return "" if index is None else _set_attr(start, "localSheetId", str(index)) + match[0][len(start) :]
 
-        self.package.put(self.part, _element(self.p, "definedName").sub(renumber, self.text))
+        def shift(match: re.Match[str]) -> str:
+            index = new_index(int(match[2]))
+            assert index is not None
+            return f"{match[1]}{index}{match[3]}"
+
+        if SHEET_RESULTS in self.text or any(new_index(i) is None for i in range(len(self.sheets) + 1)):
+            self.package.put(self.part, _element(self.p, "definedName").sub(renumber, self.text))
+        else:  # nothing to drop: only the indices move (a plain substitution, names are many in a template)
+            self.package.put(self.part, _LOCAL_SHEET_ID.sub(shift, self.text))
 
     def add_results_sheet(self, xml: str) -> None:
         """Put the 確認結果 sheet first: its part, relationship, content type, entry in workbook.xml and app.xml."""
