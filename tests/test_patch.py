@@ -764,3 +764,20 @@ def test_patch_file_writes_an_xlsx_from_the_bytes_given_and_never_over_the_origi
     with pytest.raises(ValueError, match="overwrite"):
         patch_file(source, [issue], source)
     assert source.read_bytes() == data
+
+
+def test_a_copy_annotated_by_openpyxl_is_reannotated_by_patching(
+    tmp_path: Path, faulty: tuple[Path, tuple[Issue, ...]]
+) -> None:
+    source, issues = faulty
+    annotated = annotate(source, issues, tmp_path / "annotated.xlsx").read_bytes()
+    remaining = [i for i in issues if i.sheet != SHEET_BASIC]
+
+    patched = patch_workbook(annotated, remaining, filename=source.name)
+
+    wb = _assert_marked(patched, remaining)
+    assert wb.sheetnames.count(SHEET_RESULTS) == 1 and len(_results(wb)[7:]) == len(remaining)
+    for address in ("C4", "C6", "C10"):
+        cell = wb[SHEET_BASIC][address]
+        assert (_rgb(cell), cell.comment, cell.border.left.style) == (INPUT_FILL, None, "thin"), address
+    assert wb["政策1"]["L26"].comment.text.count("【エラー】") == 1
