@@ -38,6 +38,7 @@ WORKER_MODULES = (
     "pipeline.intake.read",
     "pipeline.checks.validate",
     "pipeline.combine.flatten",
+    "pipeline.outputs.patch",
     "fastexcel",
     "polars",
 )
@@ -106,14 +107,25 @@ def _reader_error(exc: Exception) -> bool:
 def _annotate(
     source: Path, issues: tuple[Issue, ...], target: Path, data: bytes
 ) -> tuple[str | None, tuple[Issue, ...]]:
-    """Write the annotated copy from the bytes already read; a failure is a warning, never a rejection."""
-    from pipeline.outputs.feedback import annotate
-
+    """Write the feedback copy from the bytes already read; a failure is a warning, never a rejection."""
     try:
-        return str(annotate(source, issues, target, data=data)), ()
+        return str(feedback_copy(source, issues, target, data)), ()
     except Exception as exc:
         detail = f"{type(exc).__name__}: {str(exc)[:120]}"
         return None, (make_issue("feedback-failed", file=issues[0].file, detail=detail),)
+
+
+def feedback_copy(source: Path, issues: Sequence[Issue], target: Path, data: bytes) -> Path:
+    """The division's workbook with its issues marked: the package patched (milliseconds, every other part kept
+    byte for byte), or, for a package that cannot be patched faithfully, re-saved with openpyxl."""
+    from pipeline.outputs.patch import PatchError, patch_file
+
+    try:
+        return patch_file(source, issues, target, data=data)
+    except PatchError:
+        from pipeline.outputs.feedback import annotate
+
+        return annotate(source, issues, target, data=data)
 
 
 def _with_file(issues: Sequence[Issue], display: str) -> tuple[Issue, ...]:
@@ -346,7 +358,6 @@ def _with_continuity_feedback(
     import polars as pl
 
     from pipeline.intake.receive import Received, receive
-    from pipeline.outputs.feedback import annotate
     from pipeline.outputs.names import feedback_name
 
     by_file: dict[str, list[Issue]] = {}
@@ -367,7 +378,7 @@ def _with_continuity_feedback(
         )
         issues = tuple(sorted((*result.issues, *extra), key=sort_key))
         scratch = publication.scratch / f"continuity-{len(placed)}.xlsx"
-        annotate(Path(seen.path), issues, scratch, data=received.data)
+        feedback_copy(Path(seen.path), issues, scratch, received.data)
         scratch.replace(publication.path(name))
         placed[display] = name
     submissions = merged.tables["submissions"]

@@ -239,7 +239,7 @@ def test_typing_into_a_filled_workbook_writes_only_what_is_given(tmp_path: Path)
 
     wb = openpyxl.load_workbook(path)
     assert wb["基本情報"]["C9"].value == "山田花子"
-    assert wb.sheetnames == ["記入方法", "基本情報", "政策1", "政策2", "管理情報"]
+    assert wb.sheetnames == ["記入方法", "基本情報", "政策1", "政策2", "記入例", "管理情報"]
     assert [wb["政策1"][f"{c}27"].value for c in "BL"] == ["共同化が実現したシステム数", 3]
     assert (wb["政策1"]["L26"].value, wb["政策1"]["C51"].value, wb["政策2"]["C51"].value) == (6, "◎（予定以上）", "△")
     with pytest.raises(ValueError, match="3 policies given but the workbook has 2 policy sheets"):
