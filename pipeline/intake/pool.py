@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import signal
 import sys
 import time
 from collections import deque
@@ -44,17 +45,22 @@ Handler = Callable[[Task], FileResult]
 
 
 def _worker_main(conn: Connection, memory_mb: int, handler: Handler) -> None:
-    """Worker loop: receive a task, send back its FileResult, until told to stop."""
+    """Worker loop: receive a task, send back its FileResult, until told to stop or the main process is gone.
+
+    Ctrl-C reaches every process of the console's group: a worker ignores it and leaves the main process to stop
+    the pool, so that an interrupt prints one message and no worker tracebacks.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.setdefault("POLARS_MAX_THREADS", "1")
     _limit_memory(memory_mb)
     while True:
         try:
             task = conn.recv()
-        except (EOFError, OSError):
+            if task is None:
+                return
+            conn.send(handler(task))
+        except (EOFError, OSError):  # the main process stopped (interrupted): nothing left to report to
             return
-        if task is None:
-            return
-        conn.send(handler(task))
 
 
 # The start method of the worker processes: None chooses forkserver where it exists (fast, and safe with threaded
@@ -121,6 +127,12 @@ class _Worker:
         self.conn.close()
 
 
+def worker_count(asked: int | None, tasks: int) -> int:
+    """How many workers to start: as asked (default: one per CPU), never more than the CPUs or the tasks."""
+    cpus = os.cpu_count() or 1
+    return max(1, min(asked or cpus, cpus, tasks))
+
+
 def run_isolated(
     tasks: Sequence[Task],
     *,
@@ -137,7 +149,7 @@ def run_isolated(
     if not tasks:
         return
     ctx = _context()
-    count = max(1, min(workers or os.cpu_count() or 1, len(tasks)))
+    count = worker_count(workers, len(tasks))
     pool = [_Worker(ctx, memory_mb, handler) for _ in range(count)]
     pending = list(enumerate(tasks))
     pending.reverse()  # a stack: pop() gives the next task in order
