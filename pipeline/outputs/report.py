@@ -9,6 +9,8 @@ from typing import Any
 from pipeline.model import FileResult, sort_key
 
 SEVERITY_JA = {"error": "エラー", "warning": "警告"}
+# Marks that every Japanese console can show (cp932 has no ✗ or ✓).
+REJECTED_MARK = "×"
 
 
 def status_of(result: FileResult) -> str:
@@ -93,7 +95,7 @@ def render_merge(run: Any) -> str:
         lines.append("")
         lines.append("受理できなかったファイル:")
         for row in problem.iter_rows(named=True):
-            lines.append(f"  ✗ {printable(row['file'])}（{row['status_ja']}）: {row['note'] or ''}")
+            lines.append(f"  {REJECTED_MARK} {printable(row['file'])}（{row['status_ja']}）: {row['note'] or ''}")
     lines.append("")
     if run.dry_run:
         lines.append("（--dry-run のため、何も書き出していません）")
