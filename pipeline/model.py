@@ -149,6 +149,27 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
         "同じ所属のファイル（{other}）と保存日時が同じため、どちらを使うか決められません。どちらか一方を削除してください",
     ),
     "out-of-scope": ("warning", "{found}のファイルのため、今回（{scope}）の集計対象外です"),
+    # division identity (code and names together) and resubmissions
+    "division-code-conflict": (
+        "error",
+        "所属コード「{division_code}」は所属名簿では {roster} のコードですが、このファイルの所属は {found} です。所属コードと所属名を名簿どおりに入力してください",
+    ),
+    "division-code-shared": (
+        "error",
+        "所属コード「{division_code}」のファイルが、別の所属名（{others}）でも提出されています（このファイル: {found}）。どちらの所属のコードかを確かめて、所属コードか所属名を直してください",
+    ),
+    "division-codes-differ": (
+        "error",
+        "同じ所属（{found}）のファイルが、別の所属コード（{others}）でも提出されています。正しい所属コードに直してください",
+    ),
+    "duplicate-copy": (
+        "warning",
+        "内容がまったく同じファイル（{other}）があるため、このファイルは使いませんでした（重複したコピー）",
+    ),
+    "future-saved-time": (
+        "warning",
+        "ブックの保存日時（{found}）が未来になっています。新旧の判断には{basis}を使いました。パソコンの日付と時刻の設定を確認してください",
+    ),
 }
 
 

@@ -149,7 +149,10 @@ def seed_ok() -> dict[str, Any]:
     ("args", "expected"),
     [
         (["validate"], "エラー: 引数 FILES... を指定してください。"),
-        (["merj"], "エラー: コマンド「merj」はありません（もしかして: merge）。使えるコマンド: template、validate、merge"),
+        (
+            ["merj"],
+            "エラー: コマンド「merj」はありません（もしかして: merge）。使えるコマンド: template、validate、merge",
+        ),
         (["merge", "--yaer", "R7"], "エラー: オプション「--yaer」はありません（もしかして: --year、--stage）。"),
         (["merge", "--year"], "エラー: オプション「--year」には値を指定してください。"),
         (

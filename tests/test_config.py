@@ -119,7 +119,10 @@ def test_a_bad_pipeline_toml_in_the_working_folder_is_exit_2_in_japanese(
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(main, ["merge"], prog_name="pipeline")
     assert result.exit_code == 2
-    assert result.output == f"エラー: 設定ファイル pipeline.toml {expected}" + (
-        "" if setup != "sjis" else "メモ帳などで文字コードを UTF-8 にして保存し直してください。"
-    ) + "\n"
+    assert (
+        result.output
+        == f"エラー: 設定ファイル pipeline.toml {expected}"
+        + ("" if setup != "sjis" else "メモ帳などで文字コードを UTF-8 にして保存し直してください。")
+        + "\n"
+    )
     assert "予期しない問題" not in result.output

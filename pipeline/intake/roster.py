@@ -7,10 +7,11 @@ import io
 from pathlib import Path
 
 from pipeline.checks.normalise import clean_code, clean_text
+from pipeline.constants import ROSTER_COLUMNS
 from pipeline.errors import MasterError
 from pipeline.model import DivisionKey, Master
 
-COLUMNS = ("所属コード", "部局名", "所属名")
+COLUMNS = ROSTER_COLUMNS
 
 __all__ = ["COLUMNS", "Master", "MasterError", "load_master"]
 
