@@ -91,6 +91,9 @@ def hostile_inbox(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[
         expected[kind.name] = kind.code
     (inbox / "計画.ods").write_bytes(hostile.build("ods-named-xlsx", base))
     expected["計画.ods"] = "unsupported-format"
+    settled = time.time() - 3600  # written long ago: a truncated or empty file is broken, not still being copied
+    for path in inbox.iterdir():
+        os.utime(path, (settled, settled))
     (inbox / "コピー中.xlsx").write_bytes(base + b"\0" * 4096)  # a pre-allocated copy still in progress
     expected["コピー中.xlsx"] = "in-transit"
     return inbox, expected
