@@ -366,7 +366,7 @@ def test_merge_closing_summary_on_the_sample_inbox(tmp_path: Path) -> None:
     assert result.exit_code == 0
     lines = result.output.splitlines()
     assert lines[:4] == [
-        "集計対象: 2015年度・最終",
+        "集計対象: 平成27年度（2015年度）・最終",
         "ファイル: 受理 18",
         "所属: 18　指標: 55　目標未達: 7　実績未記入: 1",
         "未提出: 2 所属（福祉保健部 子育て王国推進課、県土整備部 技術企画課）",

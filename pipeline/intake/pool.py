@@ -79,13 +79,30 @@ def _context(preload: Sequence[str] = ()) -> Any:
     return ctx
 
 
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore Ctrl-C while starting a process: an ignored signal stays ignored in the child from its first
+    instruction (the fork server while it imports the readers, a spawned worker while it starts), so that an
+    interrupt never prints a traceback from them; the main process alone handles it."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def warm_up(preload: Sequence[str] = ()) -> None:
     """Start the fork server now, so that it imports ``preload`` while the caller does other work."""
     ctx = _context(preload)
     if ctx.get_start_method() == "forkserver":
         from multiprocessing import forkserver
 
-        forkserver.ensure_running()
+        with _sigint_ignored():
+            forkserver.ensure_running()
 
 
 # Tasks in flight per worker: the next file is already in the pipe when one finishes, so a
@@ -97,7 +114,11 @@ class _Worker:
     def __init__(self, ctx: Any, memory_mb: int, handler: Handler) -> None:
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(target=_worker_main, args=(child, memory_mb, handler), daemon=True)
-        self.process.start()
+        if ctx.get_start_method() == "forkserver":
+            self.process.start()  # forked by the server, which ignores Ctrl-C (and may take a while to be ready)
+        else:
+            with _sigint_ignored():
+                self.process.start()
         child.close()
         self.queue: deque[tuple[int, Task]] = deque()
         self.started = 0.0  # when the task at the head of the queue began, roughly
