@@ -238,3 +238,22 @@ def test_a_cp932_console_never_fails_on_what_it_cannot_show(
     assert merged.returncode == 1, err
     assert "Traceback" not in err
     assert "  × 壊れた?.xlsx（不受理）" in out
+
+
+def test_template_refuses_to_overwrite_a_filled_workbook_without_force(
+    make_book: Callable[..., Path], seed: dict[str, Any], tmp_path: Path
+) -> None:
+    filled = make_book(seed, "提出済.xlsx")
+    before = filled.read_bytes()
+    result = invoke(["template", "-o", str(filled)])
+    assert result.exit_code == 2
+    assert result.output == (
+        f"エラー: {filled} には入力済みの工程表があります。上書きしません。別のファイル名を指定するか、"
+        "上書きしてよい場合は --force を付けてください。\n"
+    )
+    assert filled.read_bytes() == before
+    blank = tmp_path / "blank.xlsx"
+    assert invoke(["template", "-o", str(blank)]).exit_code == 0
+    assert invoke(["template", "-o", str(blank)]).exit_code == 0  # an empty template is replaced without asking
+    assert invoke(["template", "-o", str(filled), "--force"]).exit_code == 0
+    assert filled.read_bytes() != before
