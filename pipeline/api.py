@@ -68,6 +68,11 @@ def process_file(task: Task) -> FileResult:
         raw = read_submission(data, file=display, notes=checked.cells)
         validated = validate_raw(raw, file=display, master=task.master)
         issues = tuple(sorted((*_with_file(checked.issues, display), *validated.issues), key=sort_key))
+        if task.master is not None and validated.record is not None:  # code and names against the roster together
+            from pipeline.combine.identity import identify
+
+            conflict = identify([(display, validated.record)], task.master).conflicts.get(display)
+            issues = (*issues, conflict) if conflict is not None else issues
         feedback = None
         if task.annotate_to and validated.record is not None and issues:
             feedback, problem = _annotate(Path(os.fsdecode(task.path)), issues, Path(task.annotate_to), data)

@@ -257,3 +257,17 @@ def test_template_refuses_to_overwrite_a_filled_workbook_without_force(
     assert invoke(["template", "-o", str(blank)]).exit_code == 0  # an empty template is replaced without asking
     assert invoke(["template", "-o", str(filled), "--force"]).exit_code == 0
     assert filled.read_bytes() != before
+
+
+def test_validate_with_a_roster_reports_another_divisions_code(
+    make_book: Callable[..., Path], seed: dict[str, Any], tmp_path: Path
+) -> None:
+    roster = tmp_path / "名簿.csv"
+    roster.write_text("所属コード,部局名,所属名\n1102,総務部,人事企画課\n", encoding="utf-8")
+    path = make_book({**seed, "department": "総務部", "division": "財政課", "division_code": "1102"}, "財政課.xlsx")
+    result = invoke(["validate", "--divisions", str(roster), str(path)])
+    assert result.exit_code == 1
+    assert (
+        "  エラー [division-code-conflict] 所属コード「1102」は所属名簿では 総務部 人事企画課 のコードですが、"
+        "このファイルの所属は 総務部 財政課 です。所属コードと所属名を名簿どおりに入力してください"
+    ) in result.output.splitlines()
