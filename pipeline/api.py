@@ -68,7 +68,8 @@ def process_file(task: Task) -> FileResult:
         raw = read_submission(data, file=display, notes=checked.cells)
         validated = validate_raw(raw, file=display, master=task.master)
         issues = tuple(sorted((*_with_file(checked.issues, display), *validated.issues), key=sort_key))
-        if task.master is not None and validated.record is not None:  # code and names against the roster together
+        unknown = any(i.code == "unknown-division" for i in issues)
+        if task.master is not None and validated.record is not None and not unknown:  # code and names together
             from pipeline.combine.identity import identify
 
             conflict = identify([(display, validated.record)], task.master).conflicts.get(display)
