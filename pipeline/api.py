@@ -68,6 +68,8 @@ def process_file(task: Task) -> FileResult:
         raw = read_submission(data, file=display, notes=checked.cells)
         validated = validate_raw(raw, file=display, master=task.master)
         issues = tuple(sorted((*_with_file(checked.issues, display), *validated.issues), key=sort_key))
+        if validated.record is None and any(i.code == "not-a-template" for i in issues) and _is_roster(data):
+            return FileResult(**base, issues=(make_issue("roster-in-inbox", file=display),))  # type: ignore[arg-type]
         unknown = any(i.code == "unknown-division" for i in issues)
         if task.master is not None and validated.record is not None and not unknown:  # code and names together
             from pipeline.combine.identity import identify
@@ -91,6 +93,20 @@ def process_file(task: Task) -> FileResult:
         code = "file-unreadable" if _reader_error(exc) else "internal-error"
         detail = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
         return FileResult(**base, issues=(make_issue(code, file=display, detail=detail),))  # type: ignore[arg-type]
+
+
+def _is_roster(data: bytes) -> bool:
+    """Whether a workbook that is not a 工程表 is the division roster: its first row names the roster's columns."""
+    import fastexcel
+
+    from pipeline.constants import ROSTER_COLUMNS
+
+    try:
+        sheet = fastexcel.read_excel(data).load_sheet(0, header_row=None, n_rows=1)
+        first = {str(v).strip() for v in sheet.to_polars().row(0) if v is not None}
+    except Exception:  # whatever it is, it is not a readable roster
+        return False
+    return all(column in first for column in ROSTER_COLUMNS[1:])
 
 
 def _flattened(result: FileResult) -> FileResult:

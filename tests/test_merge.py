@@ -708,3 +708,23 @@ def test_os_files_notes_and_a_roster_in_the_inbox_do_not_fail_the_run(
         ("所属名簿.csv", "除外", "所属名簿（提出物ではありません）"),
         ("連絡メモ.txt", "対象外", "工程表ではないファイル（拡張子「.txt」）のため、読み込みの対象外です"),
     ]
+
+
+def test_a_roster_workbook_in_the_inbox_is_not_a_submission(make_book: Callable[..., Path], tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    inbox = tmp_path / "inbox"
+    make_book(seed_entries(), "情報政策課.xlsx", inbox)
+    book = Workbook()
+    book.active.append(["所属コード", "部局名", "所属名"])
+    book.active.append(["1101", "総務部", "情報政策課"])
+    book.save(inbox / "所属名簿.xlsx")
+    result = CliRunner().invoke(
+        main, ["merge", "--inbox", str(inbox), "--outbox", str(tmp_path / "out")], prog_name="pipeline"
+    )
+    assert result.exit_code == 0, result.output
+    subs = pl.read_parquet(tmp_path / "out" / "tables" / "submissions.parquet")
+    assert subs.select("file", "status_ja", "note").rows() == [
+        ("情報政策課.xlsx", "受理", ""),
+        ("所属名簿.xlsx", "除外", "所属名簿のため、提出物としては読み込みませんでした"),
+    ]

@@ -105,6 +105,8 @@ def _decide_fates(
     for i, r in enumerate(results):
         if r.in_transit:
             fates.append("in-transit")
+        elif any(issue.code == "roster-in-inbox" for issue in r.issues):
+            fates.append("skipped")  # the roster kept in the inbox, as a workbook: not a submission
         elif not r.accepted or r.record is None:
             fates.append("rejected")
         elif (r.record.get("fiscal_year"), r.record.get("stage")) != (year, stage):
