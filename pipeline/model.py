@@ -169,7 +169,7 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "roster-in-inbox": ("warning", "所属名簿のため、提出物としては読み込みませんでした"),
     "future-saved-time": (
         "warning",
-        "ブックの保存日時（{found}）が未来になっています。新旧の判断には{basis}を使いました。パソコンの日付と時刻の設定を確認してください",
+        "ブックの保存日時（{found}）が未来になっています。{decision}パソコンの日付と時刻の設定を確認してください",
     ),
 }
 

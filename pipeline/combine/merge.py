@@ -129,10 +129,13 @@ def _decide_fates(
             continue
         times[i], future = _saved_time(results[i], now)
         if future:
-            basis = (
-                "ファイルの更新日時" if times[i] != _UNKNOWN_TIME else "（更新日時も未来のため）ほかのファイルの日時"
+            decision = (
+                "新旧の判断にはファイルの更新日時を使いました。"
+                if times[i] != _UNKNOWN_TIME
+                else "ファイルの更新日時も未来のため、同じ所属のファイルのうち最も古いものとして扱いました。"
             )
-            issue = make_issue("future-saved-time", file=display, found=results[i].saved_at, basis=basis, quote=False)
+            stamp = results[i].saved_at
+            issue = make_issue("future-saved-time", file=display, found=stamp, decision=decision, quote=False)
             updated[i] = _with_issue(updated[i], issue)
         groups[identities.keys[display]].append(i)
     for members in groups.values():
