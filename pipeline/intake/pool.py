@@ -127,7 +127,10 @@ class _Worker:
         if not self.queue:
             self.started = time.monotonic()
         self.queue.append((index, task))
-        self.conn.send(task)
+        # a worker that has just died (on the file before this one) has no pipe left: its sentinel tells, and the
+        # tasks it never started are given to its replacement
+        with contextlib.suppress(OSError):
+            self.conn.send(task)
 
     def finished(self) -> None:
         self.queue.popleft()
