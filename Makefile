@@ -8,10 +8,15 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: demo test lint bench template inbox samples clean
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+# The package's own files: the install is redone when any of them changes.
+SOURCES := $(shell find pipeline schemas -type f \( -name '*.py' -o -name '*.json' -o -name 'py.typed' \) 2>/dev/null)
+
+# A regular install (not editable), as users get it: `pipeline` in the venv is the package built from the
+# sources, with the schema inside it. The tests import the repository's own package (tests/conftest.py).
+$(STAMP): pyproject.toml $(SOURCES)
+	test -x $(BIN)/python || { $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --quiet --upgrade pip; }
+	$(BIN)/python -m pip install --quiet '.[test]'
+	rm -rf build  # setuptools' in-tree build folder
 	$(BIN)/python -m compileall -q pipeline  # bytecode now: some shells set PYTHONDONTWRITEBYTECODE
 	touch $(STAMP)
 

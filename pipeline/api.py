@@ -71,6 +71,14 @@ def process_file(task: Task) -> FileResult:
         raw = read_submission(data, file=display, notes=checked.cells)
         validated = validate_raw(raw, file=display, master=task.master)
         issues = tuple(sorted((*_with_file(checked.issues, display), *validated.issues), key=sort_key))
+        if validated.record is None and any(i.code == "not-a-template" for i in issues) and _is_roster(data):
+            return FileResult(**base, issues=(make_issue("roster-in-inbox", file=display),))  # type: ignore[arg-type]
+        unknown = any(i.code == "unknown-division" for i in issues)
+        if task.master is not None and validated.record is not None and not unknown:  # code and names together
+            from pipeline.combine.identity import identify
+
+            conflict = identify([(display, validated.record)], task.master).conflicts.get(display)
+            issues = (*issues, conflict) if conflict is not None else issues
         feedback = None
         if task.annotate_to and validated.record is not None and issues:
             feedback, problem = _annotate(Path(os.fsdecode(task.path)), issues, Path(task.annotate_to), data)
@@ -88,6 +96,20 @@ def process_file(task: Task) -> FileResult:
         code = "file-unreadable" if _reader_error(exc) else "internal-error"
         detail = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
         return FileResult(**base, issues=(make_issue(code, file=display, detail=detail),))  # type: ignore[arg-type]
+
+
+def _is_roster(data: bytes) -> bool:
+    """Whether a workbook that is not a 工程表 is the division roster: its first row names the roster's columns."""
+    import fastexcel
+
+    from pipeline.constants import ROSTER_COLUMNS
+
+    try:
+        sheet = fastexcel.read_excel(data).load_sheet(0, header_row=None, n_rows=1)
+        first = {str(v).strip() for v in sheet.to_polars().row(0) if v is not None}
+    except Exception:  # whatever it is, it is not a readable roster
+        return False
+    return all(column in first for column in ROSTER_COLUMNS[1:])
 
 
 def _flattened(result: FileResult) -> FileResult:
@@ -150,9 +172,52 @@ def write_template(path: Path, *, force: bool = False) -> Path:
     return path
 
 
+def _refuse_filled(path: Path, sources: Sequence[Path]) -> None:
+    """Refuse to replace a workbook that holds a division's input: one of the files validated (the folder is its
+    own), or any filled workbook but an earlier annotated copy."""
+    if not path.is_file():
+        return
+    source = any(s.is_file() and path.samefile(s) for s in sources)
+    if source or (not _is_annotated_copy(path) and _has_input(path)):
+        raise UsageProblem(
+            f"{path} には入力済みの工程表があります。上書きしません。--annotate に別のフォルダを指定するか、上書きしてよい場合は --force を付けてください。"
+        )
+
+
+def _is_annotated_copy(path: Path) -> bool:
+    """Whether a workbook is an annotated copy the pipeline wrote (its first sheet is 確認結果)."""
+    import zipfile
+
+    from pipeline.outputs.feedback import SHEET_RESULTS
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            book = archive.read("xl/workbook.xml")
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return False
+    return f'name="{SHEET_RESULTS}"'.encode() in book
+
+
+def workbooks_in(paths: Sequence[Path]) -> list[Path]:
+    """The files named, with each folder replaced by the workbooks under it (as `pipeline merge` finds them)."""
+    from pipeline.intake.discover import discover
+
+    found: list[Path] = []
+    for path in paths:
+        if not path.is_dir():
+            found.append(path)
+            continue
+        books = [Path(f.path) for f in discover(path) if f.kind == "workbook"]
+        if not books:
+            raise UsageProblem(f"フォルダ {path} に工程表ファイル（.xlsx / .xlsm）がありません。")
+        found.extend(books)
+    return found
+
+
 def _has_input(path: Path) -> bool:
-    """Whether a workbook holds anything typed into the template's names (or is not a template at all)."""
-    result = process_file(Task(str(path), path.name))
+    """Whether a workbook holds anything typed into the template's names (or is not a template at all); read in
+    an isolated worker like every other workbook."""
+    [(_index, result)] = list(run_isolated([Task(str(path), path.name)], workers=1, handler=process_file))
     record = result.record
     if record is None:
         return path.stat().st_size > 0  # not a readable template: someone's file, keep it
@@ -167,11 +232,13 @@ def validate_files(
     master: Master | None = None,
     workers: int | None = None,
     annotate_dir: Path | None = None,
+    force: bool = False,
 ) -> list[FileResult]:
     """Validate workbooks, each in an isolated worker; results in the order of ``paths``.
 
     With ``annotate_dir``, every file with issues also gets an annotated copy there, named after the file, all
-    published together when every file is done.
+    published together when every file is done; a workbook there that holds a division's input (the file itself,
+    when the folder is its own) is refused unless ``force``.
     """
     publication = None
     if annotate_dir is not None:
@@ -196,6 +263,8 @@ def validate_files(
         for i, result in enumerate(done):
             if result.feedback:
                 name = _unique(f"{portable_name(Path(paths[i]).stem) or '工程表'}.xlsx", taken)
+                if not force:
+                    _refuse_filled(publication.root / name, paths)
                 Path(result.feedback).replace(publication.path(name))
                 done[i] = replace(result, feedback=str(publication.root / name))
         publication.commit()
@@ -230,12 +299,17 @@ class MergeRun:
 
 
 def merge_inbox(settings: Settings, *, dry_run: bool = False, progress: Progress | None = None) -> MergeRun:
-    """Validate every workbook in the inbox, merge the accepted ones and write the outputs (unless dry run)."""
+    """Validate every workbook in the inbox, merge the accepted ones and write the outputs (unless dry run).
+
+    Refused before anything is read: an outbox that is the inbox, lies inside it or holds submissions. A run with
+    nothing to merge (no accepted file of the chosen year and stage) writes nothing and raises NothingToDo.
+    """
     from pipeline.outputs.lock import outbox_lock
 
     inbox = settings.inbox
     if not inbox.is_dir():
         raise NothingToDo(f"受付フォルダ {inbox} がありません。--inbox で工程表の置き場所を指定してください。")
+    check_outbox(inbox, settings.outbox)
     master = None
     if settings.divisions is not None:
         from pipeline.intake.roster import load_master
@@ -243,11 +317,73 @@ def merge_inbox(settings: Settings, *, dry_run: bool = False, progress: Progress
         master = load_master(settings.divisions)
     if dry_run:
         return _merge(settings, master, progress, None)
-    with outbox_lock(settings.outbox):
-        from pipeline.outputs.publish import Publication
+    created = not settings.outbox.exists()
+    try:
+        with outbox_lock(settings.outbox):
+            from pipeline.outputs.publish import Publication
 
-        with Publication(settings.outbox, manifest=True) as publication:
-            return _merge(settings, master, progress, publication)
+            with Publication(settings.outbox, manifest=True) as publication:
+                return _merge(settings, master, progress, publication)
+    except BaseException:
+        if created:  # a run that published nothing leaves no outbox behind either
+            _remove_empty_outbox(settings.outbox)
+        raise
+
+
+def _remove_empty_outbox(outbox: Path) -> None:
+    """Remove an outbox this run created, when it holds nothing but the lock file."""
+    from pipeline.outputs.lock import LOCK_NAME
+
+    try:
+        if {p.name for p in outbox.iterdir()} <= {LOCK_NAME}:
+            (outbox / LOCK_NAME).unlink(missing_ok=True)
+            outbox.rmdir()
+    except OSError:
+        pass
+
+
+def check_outbox(inbox: Path, outbox: Path) -> None:
+    """Refuse an outbox that would mix outputs with submissions: the inbox itself, a folder inside it (whose
+    submissions discovery would skip), or a folder holding workbooks that the pipeline did not write."""
+    inside, there = inbox.resolve(), outbox.resolve()
+    if there == inside:
+        raise UsageProblem(
+            f"出力先 {outbox} が受付フォルダと同じです。出力が提出物に混ざるため書き出しません。受付フォルダの外のフォルダを --outbox で指定してください。"
+        )
+    if inside in there.parents:
+        raise UsageProblem(
+            f"出力先 {outbox} が受付フォルダ {inbox} の中にあります。出力が提出物に混ざるため書き出しません。受付フォルダの外のフォルダを --outbox で指定してください。"
+        )
+    held = _submission_in(outbox)
+    if held is not None:
+        raise UsageProblem(
+            f"出力先 {outbox} に工程表ファイル（{held}）があります。受付フォルダを出力先にしていませんか。提出物のない出力用のフォルダを --outbox で指定してください。"
+        )
+
+
+def _submission_in(outbox: Path, limit: int = 20_000) -> str | None:
+    """A workbook in the outbox that the pipeline did not publish there (relative name), or None."""
+    from pipeline.constants import FEEDBACK_FOLDER, WORKBOOK_SUFFIXES
+    from pipeline.outputs.publish import read_manifest
+
+    if not outbox.is_dir():
+        return None
+    own = read_manifest(outbox)
+    seen = 0
+    for folder, subfolders, names in os.walk(outbox):
+        relative = Path(folder).relative_to(outbox)
+        subfolders[:] = sorted(
+            d for d in subfolders if not d.startswith(".") and not (relative == Path() and d == FEEDBACK_FOLDER)
+        )
+        for name in sorted(names):
+            seen += 1
+            entry = (relative / name).as_posix()
+            ours = entry in own or entry == "consolidated.xlsx"
+            if name.lower().endswith(WORKBOOK_SUFFIXES) and not name.startswith(("~$", ".")) and not ours:
+                return entry
+        if seen > limit:
+            break
+    return None
 
 
 def _merge(
@@ -319,6 +455,8 @@ def _merge(
         prepared=prepared,
         strict=settings.strict,
     )
+    if not (merged.fates.get("accepted") or merged.fates.get("needs-correction")):
+        raise NothingToDo(nothing_to_merge(inbox, merged))
     merged = _judged(merged, settings)
     years = None
     if settings.history is not None:
@@ -342,7 +480,7 @@ def _merge(
     outputs = [settings.outbox / name for name in output_names(merged)]
     outputs += sorted(settings.outbox / r.feedback for r in results.values() if r.feedback)
     clock.lap("出力")
-    return MergeRun(merged, outputs, False, clock.laps)
+    return MergeRun(merged, outputs, False, clock.laps, years)
 
 
 def _with_continuity_feedback(
@@ -388,6 +526,47 @@ def _with_continuity_feedback(
         feedback=pl.col("file").replace_strict(placed, default=pl.col("feedback"), return_dtype=pl.String),
     )
     return replace(merged, tables={**merged.tables, "submissions": submissions})
+
+
+def nothing_to_merge(inbox: Path, merged: MergeResult) -> str:
+    """Why a merge has nothing to merge, and what the inbox does hold: years and stages with their counts."""
+    from collections import Counter
+
+    from pipeline.constants import WORKBOOK_SUFFIXES
+    from pipeline.contract.eras import fiscal_year_label
+
+    books = [
+        row
+        for row in merged.tables["submissions"].iter_rows(named=True)
+        if row["file"].lower().endswith(WORKBOOK_SUFFIXES) and row["status"] != "skipped"
+    ]
+    scope = Counter(
+        (row["fiscal_year"], row["stage"])
+        for row in books
+        if row["status"] in ("accepted", "needs-correction", "superseded", "out-of-scope")
+        and row["fiscal_year"] is not None
+    )
+    chosen = "なし"
+    if merged.fiscal_year is not None or merged.stage is not None:
+        year = fiscal_year_label(merged.fiscal_year) if merged.fiscal_year is not None else "年度の指定なし"
+        chosen = f"{year}・{merged.stage or '評価時点の指定なし'}"
+    lines = [
+        f"集計できる工程表がありません（集計対象: {chosen}）。何も書き出していません。",
+        f"受付フォルダ {inbox} の工程表ファイル {len(books)} 件の内訳:",
+    ]
+    for (year, stage), count in sorted(scope.items(), key=lambda item: (-item[0][0], str(item[0][1]))):
+        lines.append(f"  {fiscal_year_label(year)}・{stage}: {count} 件")
+    for status, label in (("rejected", "不受理（読めない・エラーあり）"), ("in-transit", "保留（コピー中・保存中）")):
+        count = sum(1 for row in books if row["status"] == status)
+        if count:
+            lines.append(f"  {label}: {count} 件")
+    if scope:
+        lines.append(
+            "--year と --stage（または pipeline.toml の fiscal_year と stage）で、上の年度・評価時点を指定してください。"
+        )
+    else:
+        lines.append("受理できる工程表がありません。各ファイルの指摘は pipeline validate で確認できます。")
+    return "\n".join(lines)
 
 
 def _judged(merged: MergeResult, settings: Settings) -> MergeResult:

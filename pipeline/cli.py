@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
+import signal
 import sys
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import click
 
 from pipeline import __version__
 
-EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 _HEADINGS = {"Options": "オプション", "Commands": "コマンド", "Arguments": "引数"}
+INTERRUPTED = "中断しました。書きかけの出力は残していません（前回の出力はそのままです）。"
 
 
 class _JapaneseHelp(click.HelpFormatter):
@@ -39,7 +45,137 @@ def _help_option(command: Any) -> Any:
 click.Command.context_class = _Context
 
 
-@click.group(context_settings=CONTEXT)
+def safe_console() -> None:
+    """Make stdout and stderr replace what their encoding cannot show (cp932 on Japanese Windows, a redirected
+    console, a Task Scheduler log) instead of failing: output never stops a run."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError):
+                reconfigure(errors="replace")
+
+
+@contextlib.contextmanager
+def _interrupts() -> Iterator[None]:
+    """Ctrl-C, Ctrl-Break and SIGTERM all unwind the run as KeyboardInterrupt (each step's cleanup runs: workers
+    stopped, staging discarded); a second signal during that cleanup is ignored rather than cutting it short."""
+    names = [n for n in ("SIGINT", "SIGTERM", "SIGBREAK") if hasattr(signal, n)]
+    previous: dict[int, Any] = {}
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        for sig in previous:
+            signal.signal(sig, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    try:
+        for name in names:
+            sig = getattr(signal, name)
+            previous[sig] = signal.signal(sig, interrupt)
+    except ValueError:  # not the main thread: leave signals as they are
+        pass
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            with contextlib.suppress(ValueError, TypeError):
+                signal.signal(sig, handler)
+
+
+def _quoted(message: str, *, first: bool = False) -> str:
+    """The quoted value in one of click's English messages (a path may hold quotes: widest match unless ``first``)."""
+    match = re.search(r"'(.*?)'" if first else r"'(.*)'", message)
+    return match.group(1) if match else ""
+
+
+def _hint(exc: click.ClickException) -> str:
+    """The option or argument an error is about, as the user typed it (``--year``, ``FILES...``)."""
+    param = getattr(exc, "param", None)
+    if param is None:
+        return ""
+    if isinstance(param, click.Option):
+        return max(param.opts, key=len)
+    ctx = getattr(exc, "ctx", None)
+    return param.make_metavar(ctx) if ctx is not None else (param.name or "").upper()
+
+
+def usage_message(exc: click.ClickException) -> str:
+    """click's own usage errors (missing argument, no such command or option, a bad value) in Japanese."""
+    from click import exceptions as e
+
+    def suggest(possibilities: Sequence[str] | None) -> str:
+        return f"（もしかして: {'、'.join(possibilities)}）" if possibilities else ""
+
+    if isinstance(exc, e.NoSuchCommand):
+        return f"コマンド「{exc.command_name}」はありません{suggest(exc.possibilities)}。使えるコマンド: template、validate、merge"
+    if isinstance(exc, e.NoSuchOption):
+        return f"オプション「{exc.option_name}」はありません{suggest(exc.possibilities)}。"
+    if isinstance(exc, e.MissingParameter):
+        if getattr(exc, "param_type", None) == "argument" or isinstance(exc.param, click.Argument):
+            return f"引数 {_hint(exc)} を指定してください。"
+        return f"オプション {_hint(exc)} を指定してください。"
+    if isinstance(exc, e.BadOptionUsage) and "requires" in exc.message:
+        return f"オプション「{exc.option_name}」には値を指定してください。"
+    if isinstance(exc, e.BadParameter):
+        param, message = exc.param, exc.message
+        if param is not None and isinstance(param.type, click.Choice):
+            choices = "、".join(str(c) for c in param.type.choices)
+            return f"{_hint(exc)} の値「{_quoted(message, first=True)}」は使えません。{choices} のいずれかを指定してください。"
+        if "is a directory" in message:
+            return f"{_hint(exc)} にはファイルを指定してください（{_quoted(message)} はフォルダです）。"
+        if "is a file" in message:
+            return f"{_hint(exc)} にはフォルダを指定してください（{_quoted(message)} はファイルです）。"
+        if "does not exist" in message:
+            return f"{_hint(exc)} の {_quoted(message)} が見つかりません。"
+        return f"{_hint(exc)} の値が正しくありません（{message}）。"
+    if exc.message.startswith("Got unexpected extra argument"):
+        extra = exc.message[exc.message.find("(") + 1 : exc.message.rfind(")")]
+        return f"余分な引数があります: {extra}"
+    if exc.message == "Missing command.":
+        return "コマンドを指定してください。使えるコマンド: template、validate、merge"
+    return exc.format_message()
+
+
+def _show_usage_error(exc: click.ClickException) -> None:
+    from click import exceptions as e
+
+    if isinstance(exc, e.NoArgsIsHelpError):  # `pipeline` alone: the help, as click shows it
+        exc.show()
+        return
+    ctx = getattr(exc, "ctx", None)
+    if ctx is not None:
+        click.echo(ctx.get_usage(), err=True)
+        click.echo(f"詳しくは「{ctx.command_path} --help」で説明を表示できます。", err=True)
+    click.echo(f"エラー: {usage_message(exc) if isinstance(exc, click.UsageError) else exc.format_message()}", err=True)
+
+
+class _Pipeline(click.Group):
+    """The command group: Japanese usage errors, console output that cannot fail, interrupts as exit 130."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        safe_console()
+        try:
+            with _interrupts():
+                code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.ClickException as exc:
+            _show_usage_error(exc)
+            code = exc.exit_code
+        except (click.Abort, KeyboardInterrupt):
+            click.echo(INTERRUPTED, err=True)
+            code = EXIT_INTERRUPTED
+        code = code if isinstance(code, int) else EXIT_OK
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+@click.group(cls=_Pipeline, context_settings=CONTEXT)
 @_help_option
 @click.version_option(
     __version__,
@@ -106,6 +242,9 @@ def template(ctx: click.Context, output: Path | None, force: bool) -> None:
     help="指摘のあるファイルについて、該当セルに色とコメントを付け、先頭に「確認結果」シートを加えたコピーをこのフォルダに書き出します。",
 )
 @click.option("--strict", is_flag=True, help="誤った値（エラー）のあるファイルも不受理とする（年度末の最終集約用）。")
+@click.option(
+    "--force", is_flag=True, help="--annotate の書き出し先にある入力済みの工程表を上書きしてよい場合に付けます。"
+)
 @click.pass_context
 def validate(
     ctx: click.Context,
@@ -114,8 +253,10 @@ def validate(
     divisions: Path | None,
     annotate: Path | None,
     strict: bool,
+    force: bool,
 ) -> None:
     """工程表ファイルを検証し、ファイルごとの扱い（受理・受理（要修正）・不受理）とセルごとの指摘を表示します。
+    フォルダを指定すると、その中の工程表をすべて検証します。
 
     終了コード: 0 すべて受理、1 不受理または要修正のファイルあり、2 使い方の誤り。
     """
@@ -125,12 +266,14 @@ def validate(
     from pipeline import api
     from pipeline.outputs import report
 
-    _require_files(ctx, [*files, *([divisions] if divisions else [])])
+    _require_files(ctx, list(files), folders=True)
+    _require_files(ctx, [divisions] if divisions else [])
     master = _load_master(divisions) if divisions else None
-    results = _guard(ctx, lambda: api.validate_files(list(files), master=master, annotate_dir=annotate))
+    paths = _guard(ctx, lambda: api.workbooks_in(list(files)))
+    results = _guard(ctx, lambda: api.validate_files(paths, master=master, annotate_dir=annotate, force=force))
     text = report.render_json(results, strict=strict) if fmt == "json" else report.render_text(results, strict=strict)
     click.echo(text)
-    ctx.exit(EXIT_OK if all(report.status_of(r) == "accepted" for r in results) else EXIT_REJECTED)
+    ctx.exit(EXIT_OK if all(report.status_of(r, strict=strict) == "accepted" for r in results) else EXIT_REJECTED)
 
 
 @main.command(context_settings=CONTEXT)
@@ -342,13 +485,16 @@ def prefill(
     ctx.exit(EXIT_OK)
 
 
-def _require_files(ctx: click.Context, paths: list[Path]) -> None:
-    """Stop with exit code 2 and a Japanese message when a named file does not exist."""
+def _require_files(ctx: click.Context, paths: list[Path], *, folders: bool = False) -> None:
+    """Stop with exit code 2 and a Japanese message when a named file (or, with ``folders``, folder) is missing."""
     from pipeline.outputs.report import printable
 
-    missing = [p for p in paths if not p.is_file()]
+    missing = [p for p in paths if not (p.is_file() or (folders and p.is_dir()))]
     for path in missing:
-        click.echo(f"エラー: ファイル {printable(str(path))} が見つかりません。パスを確認してください。", err=True)
+        if path.is_dir():
+            click.echo(f"エラー: {printable(str(path))} はフォルダです。ファイルを指定してください。", err=True)
+        else:
+            click.echo(f"エラー: ファイル {printable(str(path))} が見つかりません。パスを確認してください。", err=True)
     if missing:
         ctx.exit(EXIT_USAGE)
 
@@ -381,4 +527,4 @@ def _guard(ctx: click.Context, call: Any) -> Any:
 
 def run() -> None:
     """Entry point that keeps usage errors at exit code 2 and never shows a traceback for them."""
-    sys.exit(main.main(standalone_mode=True))
+    main.main(standalone_mode=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -54,6 +56,53 @@ def _bands(value: Any) -> tuple[tuple[str, float], ...]:
     return tuple(bands)
 
 
+def _read_toml(path: Path) -> dict[str, Any]:
+    """pipeline.toml as a table: UTF-8 with or without a BOM (Notepad adds one); anything else is a clear message."""
+    if path.is_dir():
+        raise ConfigError(
+            f"設定ファイル {path} はフォルダです。pipeline.toml という名前のファイルに設定を書いてください。"
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"設定ファイル {path} を開けません（{exc.strerror or exc}）。") from exc
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        hint = ""
+        try:
+            data.decode("cp932")
+            hint = "Shift_JIS で保存されているようです。"
+        except UnicodeDecodeError:
+            pass
+        raise ConfigError(
+            f"設定ファイル {path} の文字コードが UTF-8 ではありません。{hint}メモ帳などで文字コードを UTF-8 にして保存し直してください。"
+        ) from exc
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        where = re.search(r"line (\d+), column (\d+)", str(exc))
+        place = f"（{where.group(1)} 行目 {where.group(2)} 文字目）" if where else ""
+        raise ConfigError(
+            f'設定ファイル {path} の書き方に誤りがあります{place}。項目ごとに 1 行で、inbox = "inbox" のように書いてください（文字列は "" で囲みます）。'
+        ) from exc
+
+
+def _workers(value: Any, path: Path) -> int:
+    """The worker count: a positive integer, capped at the CPUs (more workers only use more memory)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"設定ファイル {path} の workers は 1 以上の整数で書いてください（例: workers = 2）。")
+    return min(value, os.cpu_count() or 1)
+
+
+def _folder(value: Any, key: str, path: Path) -> Path:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(
+            f'設定ファイル {path} の {key} はフォルダやファイルの名前を "" で囲んで書いてください（例: {key} = "inbox"）。'
+        )
+    return path.parent / value
+
+
 def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
     """Settings from ``config`` (default: ./pipeline.toml when it exists), then non-None overrides."""
     path = config if config is not None else CONFIG_FILE
@@ -61,20 +110,18 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
     if config is not None and not path.exists():
         raise ConfigError(f"設定ファイル {path} が見つかりません。")
     if path.exists():
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"設定ファイル {path} を読めません: {exc}") from exc
+        data = _read_toml(path)
         section = data.get("pipeline", data)
+        if not isinstance(section, dict):
+            raise ConfigError(f"設定ファイル {path} の [pipeline] は表（項目 = 値 の並び）で書いてください。")
         unknown = sorted(set(section) - set(KEYS))
         if unknown:
             raise ConfigError(
                 f"設定ファイル {path} に不明な項目があります: {', '.join(unknown)}（使える項目: {', '.join(KEYS)}）"
             )
-        base = path.parent
         for key in ("inbox", "outbox", "divisions", "history", "lineage", "renames"):
             if key in section:
-                values[key] = base / str(section[key])
+                values[key] = _folder(section[key], key, path)
         if "fiscal_year" in section:
             values["fiscal_year"] = parse_year_option(str(section["fiscal_year"]))
         if "stage" in section:
@@ -86,7 +133,7 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
                 raise ConfigError("strict は true または false で書いてください。")
             values["strict"] = section["strict"]
         if "workers" in section:
-            values["workers"] = int(section["workers"])
+            values["workers"] = _workers(section["workers"], path)
     settings = replace(Settings(), **values)
     return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
 

@@ -18,6 +18,16 @@ UNSUPPORTED_SUFFIXES = {
     ".xlsb": "Excel バイナリ (.xlsb)",
     ".numbers": "Numbers",
 }
+# Files the operating system puts in any folder (thumbnail caches, folder settings): ignored without a word.
+OS_FILES = frozenset(
+    {"thumbs.db", "ehthumbs.db", "ehthumbs_vista.db", "desktop.ini", ".ds_store", ".localized", "icon\r"}
+)
+OS_FOLDERS = frozenset({"__macosx", "$recycle.bin", "system volume information"})
+# The division master list (所属名簿) has these columns; a CSV in the inbox with them is the roster, not a submission.
+ROSTER_COLUMNS = ("所属コード", "部局名", "所属名")
+# What the pipeline writes into a folder it publishes to: a folder holding this file is an outbox, never read as
+# an inbox (the same name as pipeline.outputs.publish.MANIFEST).
+MANIFEST_NAME = ".pipeline-manifest.json"
 LOCK_PREFIX = "~$"
 TEMP_SUFFIXES = (".tmp", ".temp", ".part", ".crdownload", ".partial")
 
@@ -25,8 +35,11 @@ TEMP_SUFFIXES = (".tmp", ".temp", ".part", ".crdownload", ".partial")
 DEFAULT_GRADE_BANDS: tuple[tuple[str, float], ...] = (("A", 100.0), ("B", 80.0), ("C", 50.0))
 LOWEST_GRADE = "D"
 
-# A file whose size or mtime changed within this many seconds is still being written.
+# A file whose size or mtime changed within this many seconds may still be being written: when its bytes are not a
+# complete workbook yet, it is held over (保留) rather than rejected as broken.
 SETTLE_SECONDS = 2.0
+# A workbook's own saved time later than now by more than this is a wrong clock, not a later version.
+FUTURE_TOLERANCE_SECONDS = 86_400.0
 
 # Worker isolation: each parse runs in a process with these caps.
 WORKER_MEMORY_MB = 1024

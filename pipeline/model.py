@@ -269,6 +269,28 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
         "warning",
         "昨年度（{where}）に提出した所属「{found}」の工程表が今年度はありません。未提出でなく、改称・統合・分割・移管・廃止であれば lineage.csv に行を追加してください",
     ),
+    # division identity (code and names together) and resubmissions
+    "division-code-conflict": (
+        "blocking",
+        "所属コード「{division_code}」は所属名簿では {roster} のコードですが、このファイルの所属は {found} です。所属コードと所属名を名簿どおりに入力してください",
+    ),
+    "division-code-shared": (
+        "blocking",
+        "所属コード「{division_code}」のファイルが、別の所属名（{others}）でも提出されています（このファイル: {found}）。どちらの所属のコードかを確かめて、所属コードか所属名を直してください",
+    ),
+    "division-codes-differ": (
+        "blocking",
+        "同じ所属（{found}）のファイルが、別の所属コード（{others}）でも提出されています。正しい所属コードに直してください",
+    ),
+    "duplicate-copy": (
+        "warning",
+        "内容がまったく同じファイル（{other}）があるため、このファイルは使いませんでした（重複したコピー）",
+    ),
+    "roster-in-inbox": ("warning", "所属名簿のため、提出物としては読み込みませんでした"),
+    "future-saved-time": (
+        "warning",
+        "ブックの保存日時（{found}）が未来になっています。{decision}パソコンの日付と時刻の設定を確認してください",
+    ),
 }
 
 

@@ -157,3 +157,131 @@ def seed_ok() -> dict[str, Any]:
     from scripts.seed import seed_entries
 
     return seed_entries()
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["validate"], "エラー: 引数 FILES... を指定してください。"),
+        (
+            ["merj"],
+            "エラー: コマンド「merj」はありません（もしかして: merge）。使えるコマンド: template、validate、merge",
+        ),
+        (["merge", "--yaer", "R7"], "エラー: オプション「--yaer」はありません（もしかして: --year、--stage）。"),
+        (["merge", "--year"], "エラー: オプション「--year」には値を指定してください。"),
+        (
+            ["validate", "--format", "xml", "a.xlsx"],
+            "エラー: --format の値「xml」は使えません。text、json のいずれかを指定してください。",
+        ),
+        (["template", "extra", "-o", "t.xlsx"], "エラー: 余分な引数があります: extra"),
+    ],
+)
+def test_click_usage_errors_are_japanese(args: list[str], expected: str) -> None:
+    result = invoke(args)
+    assert result.exit_code == 2
+    assert result.output.splitlines()[-1] == expected
+    assert "Error" not in result.output and "Try '" not in result.output
+
+
+def test_validate_a_folder_validates_its_workbooks(
+    make_book: Callable[..., Path], seed: dict[str, Any], tmp_path: Path
+) -> None:
+    folder = tmp_path / "提出"
+    make_book(seed, "総務部/情報政策課.xlsx", folder)
+    (folder / "メモ.txt").write_text("memo", encoding="utf-8")
+    result = invoke(["validate", str(folder)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        f"■ {folder / '総務部' / '情報政策課.xlsx'}: 受理（エラー 0 件、警告 0 件）",
+        "",
+        "1 ファイル中 1 ファイル受理、0 ファイル不受理",
+    ]
+    empty = tmp_path / "空"
+    empty.mkdir()
+    result = invoke(["validate", str(empty)])
+    assert result.exit_code == 2
+    assert result.output == f"エラー: フォルダ {empty} に工程表ファイル（.xlsx / .xlsm）がありません。\n"
+
+
+def test_validate_annotate_into_the_files_own_folder_refuses_without_force(
+    make_book: Callable[..., Path], seed: dict[str, Any], tmp_path: Path
+) -> None:
+    seed["policies"][0]["indicators"][0]["actual"] = "六"
+    bad = make_book(seed, "情報政策課.xlsx", tmp_path / "所属")
+    before = bad.read_bytes()
+    result = invoke(["validate", "--annotate", str(bad.parent), str(bad)])
+    assert result.exit_code == 2
+    assert result.output == (
+        f"エラー: {bad} には入力済みの工程表があります。上書きしません。--annotate に別のフォルダを指定するか、"
+        "上書きしてよい場合は --force を付けてください。\n"
+    )
+    assert bad.read_bytes() == before
+    assert [p.name for p in bad.parent.iterdir()] == [bad.name]  # nothing staged left behind
+    again = invoke(["validate", "--annotate", str(tmp_path / "確認"), str(bad)])  # another folder: fine, twice
+    again = invoke(["validate", "--annotate", str(tmp_path / "確認"), str(bad)])
+    assert again.exit_code == 1, again.output
+    forced = invoke(["validate", "--annotate", str(bad.parent), "--force", str(bad)])
+    assert forced.exit_code == 1
+    assert bad.read_bytes() != before
+
+
+def _subprocess(args: list[str], **env: str) -> Any:
+    import os
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-c", "from pipeline.cli import main; main()", *args]
+    return subprocess.run(command, capture_output=True, cwd=ROOT, env={**os.environ, **env}, check=False)
+
+
+def test_a_cp932_console_never_fails_on_what_it_cannot_show(
+    make_book: Callable[..., Path], seed: dict[str, Any], tmp_path: Path
+) -> None:
+    inbox = tmp_path / "inbox"
+    emoji = make_book(seed, "情報政策課😀.xlsx", inbox)
+    (inbox / "壊れた✗.xlsx").write_bytes(b"PK\x03\x04 broken")
+    os_time = 1_600_000_000
+    import os
+
+    os.utime(inbox / "壊れた✗.xlsx", (os_time, os_time))
+    done = _subprocess(["validate", str(emoji)], PYTHONIOENCODING="cp932")
+    assert done.returncode == 0, done.stderr.decode("cp932", "replace")
+    assert "情報政策課?.xlsx: 受理" in done.stdout.decode("cp932")
+    merged = _subprocess(["merge", "--inbox", str(inbox), "--outbox", str(tmp_path / "out")], PYTHONIOENCODING="cp932")
+    out, err = merged.stdout.decode("cp932"), merged.stderr.decode("cp932")
+    assert merged.returncode == 1, err
+    assert "Traceback" not in err
+    assert "  × 壊れた?.xlsx（不受理）" in out
+
+
+def test_template_refuses_to_overwrite_a_filled_workbook_without_force(
+    make_book: Callable[..., Path], seed: dict[str, Any], tmp_path: Path
+) -> None:
+    filled = make_book(seed, "提出済.xlsx")
+    before = filled.read_bytes()
+    result = invoke(["template", "-o", str(filled)])
+    assert result.exit_code == 2
+    assert result.output == (
+        f"エラー: {filled} には入力済みの工程表があります。上書きしません。別のファイル名を指定するか、"
+        "上書きしてよい場合は --force を付けてください。\n"
+    )
+    assert filled.read_bytes() == before
+    blank = tmp_path / "blank.xlsx"
+    assert invoke(["template", "-o", str(blank)]).exit_code == 0
+    assert invoke(["template", "-o", str(blank)]).exit_code == 0  # an empty template is replaced without asking
+    assert invoke(["template", "-o", str(filled), "--force"]).exit_code == 0
+    assert filled.read_bytes() != before
+
+
+def test_validate_with_a_roster_reports_another_divisions_code(
+    make_book: Callable[..., Path], seed: dict[str, Any], tmp_path: Path
+) -> None:
+    roster = tmp_path / "名簿.csv"
+    roster.write_text("所属コード,部局名,所属名\n1102,総務部,人事企画課\n", encoding="utf-8")
+    path = make_book({**seed, "department": "総務部", "division": "財政課", "division_code": "1102"}, "財政課.xlsx")
+    result = invoke(["validate", "--divisions", str(roster), str(path)])
+    assert result.exit_code == 1
+    assert (
+        "  エラー [division-code-conflict] 所属コード「1102」は所属名簿では 総務部 人事企画課 のコードですが、"
+        "このファイルの所属は 総務部 財政課 です。所属コードと所属名を名簿どおりに入力してください"
+    ) in result.output.splitlines()

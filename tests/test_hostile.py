@@ -91,6 +91,9 @@ def hostile_inbox(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[
         expected[kind.name] = kind.code
     (inbox / "計画.ods").write_bytes(hostile.build("ods-named-xlsx", base))
     expected["計画.ods"] = "unsupported-format"
+    settled = time.time() - 3600  # written long ago: a truncated or empty file is broken, not still being copied
+    for path in inbox.iterdir():
+        os.utime(path, (settled, settled))
     (inbox / "コピー中.xlsx").write_bytes(base + b"\0" * 4096)  # a pre-allocated copy still in progress
     expected["コピー中.xlsx"] = "in-transit"
     return inbox, expected
@@ -350,3 +353,40 @@ def test_awkward_file_names_all_work(tmp_path: Path, make_book: Callable[..., Pa
     assert sorted(subs["file"].to_list()) == sorted([*names.values(), "工程表.xlsx"])
     assert subs.filter(pl.col("status") == "accepted")["file"].to_list() == ["工程表.xlsx"]
     assert set(subs.filter(pl.col("status") == "superseded")["file"].to_list()) == set(names.values())
+
+
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+def test_an_interrupt_exits_130_in_japanese_and_leaves_nothing_behind(
+    tmp_path: Path, make_book: Callable[..., Path], how: str
+) -> None:
+    outbox = tmp_path / "outbox"
+    small = tmp_path / "small"
+    make_book(seed_entries(), "a.xlsx", small)
+    assert _merge(small, outbox).returncode == 0
+    previous = _outputs(outbox)
+    inbox = _big_inbox(tmp_path, make_book, 60)
+    proc = subprocess.Popen(
+        _merge_command(inbox, outbox),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a console's: Ctrl-C reaches the workers too
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if any(p.name.startswith(".tmp-") for p in outbox.iterdir()):
+            break
+        time.sleep(0.002)
+    time.sleep(0.3)  # the workers are parsing
+    assert proc.poll() is None, "merge finished before it could be interrupted"
+    if how == "ctrl-c":
+        os.killpg(proc.pid, signal.SIGINT)
+    else:
+        os.kill(proc.pid, signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, (out, err)
+    assert err.strip() == "中断しました。書きかけの出力は残していません（前回の出力はそのままです）。"
+    assert "Traceback" not in out + err
+    assert not [p.name for p in outbox.iterdir() if p.name.startswith(".tmp-")]
+    assert _outputs(outbox) == previous

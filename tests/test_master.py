@@ -75,3 +75,17 @@ def test_master_without_its_columns_is_a_clear_error(tmp_path: Path) -> None:
     path.write_text("コード,名前\n1,a\n", encoding="utf-8")
     with pytest.raises(MasterError, match="見出しに 部局名・所属名 がありません"):
         load_master(path)
+
+
+def test_a_roster_with_a_code_twice_or_a_division_twice_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "名簿.csv"
+    path.write_text(
+        "所属コード,部局名,所属名\n1102,総務部,人事企画課\n01102,総務部,財政課\n1104,総務部,税務課\n1105,総務部,税務課\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(MasterError) as caught:
+        load_master(path)
+    assert str(caught.value) == (
+        f"所属名簿 {path} に重複があります: 所属コード 1102（総務部 人事企画課、総務部 財政課）、総務部 税務課（2 行）。"
+        "所属コードと所属名が 1 行に 1 所属ずつになるように直してください。"
+    )

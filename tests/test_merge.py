@@ -242,7 +242,7 @@ def test_mixed_inbox_every_file_has_its_fate(make_book: Callable[..., Path], tmp
     assert summary["rejected"] == []
     assert summary["needs_correction"][0]["file"] == "教育委員会/小中学校課.xlsx"
     assert "政策1!L26「今年度実績値」: 数値を入力してください" in summary["needs_correction"][0]["errors"][0]
-    assert "✗ 教育委員会/小中学校課.xlsx（受理（要修正））" in result.output
+    assert "× 教育委員会/小中学校課.xlsx（受理（要修正））" in result.output
     indicators = pl.read_parquet(outbox / "tables" / "indicators.parquet").filter(pl.col("division") == "小中学校課")
     assert indicators.select("actual", "actual_text", "status", "value_error", "achievement_rate").row(0) == (
         None,
@@ -254,7 +254,7 @@ def test_mixed_inbox_every_file_has_its_fate(make_book: Callable[..., Path], tmp
     assert indicators.height == 2 and indicators["status"][1] == "目標達成"
     divisions = pl.read_parquet(outbox / "tables" / "divisions.parquet")
     assert "小中学校課" in divisions["division"].to_list()
-    assert "✗ 古い様式.xls（形式対象外）" in result.output
+    assert "× 古い様式.xls（形式対象外）" in result.output
 
 
 def test_resubmission_without_saved_time_uses_the_file_mtime(make_book: Callable[..., Path], tmp_path: Path) -> None:
@@ -281,12 +281,17 @@ def test_resubmission_tie_is_an_error_for_both(make_book: Callable[..., Path], t
     inbox = tmp_path / "inbox"
     seed = seed_entries()
     a = make_book(seed, "a.xlsx", inbox)
-    b = make_book(seed, "b.xlsx", inbox)
+    b = make_book({**seed, "head": "鳥取 次郎"}, "b.xlsx", inbox)  # two versions, not two copies of one file
     for path in (a, b):
         set_saved_at(path, "2016-03-02T09:00:00Z")
+    make_book(_division(seed, "総務部", "行政課", "1001"), "c.xlsx", inbox)
     run = merge_inbox(load_settings(None, inbox=inbox, outbox=tmp_path / "out"))
     subs = run.result.tables["submissions"]
-    assert subs.select("file", "status").rows() == [("a.xlsx", "rejected"), ("b.xlsx", "rejected")]
+    assert subs.select("file", "status").rows() == [
+        ("a.xlsx", "rejected"),
+        ("b.xlsx", "rejected"),
+        ("c.xlsx", "accepted"),
+    ]
     errors = run.result.tables["errors"].filter(pl.col("code") == "resubmission-tie")
     assert errors.select("file", "message").rows() == [
         (
@@ -376,7 +381,7 @@ def test_merge_closing_summary_on_the_sample_inbox(tmp_path: Path) -> None:
     assert result.exit_code == 0
     lines = result.output.splitlines()
     assert lines[:4] == [
-        "集計対象: 2015年度・最終",
+        "集計対象: 平成27年度（2015年度）・最終",
         "ファイル: 受理 18",
         "所属: 18　指標: 55　目標未達: 7　実績未記入: 1",
         "未提出: 2 所属（福祉保健部 子育て王国推進課、県土整備部 技術企画課）",
@@ -484,3 +489,257 @@ def test_a_feedback_copy_the_pipeline_wrote_goes_when_its_division_is_fixed(
     make_book(_division(seed_entries(), "教育委員会", "小中学校課", "6001"), path.name, inbox)  # fixed
     merge_inbox(load_settings(None, inbox=inbox, outbox=outbox))
     assert not (outbox / "feedback").exists()  # its only copy removed, and the folders it left empty
+
+
+def _code(entries: dict[str, Any], code: str | None) -> dict[str, Any]:
+    entries = copy.deepcopy(entries)
+    entries["division_code"] = code
+    return entries
+
+
+def _roster(path: Path, rows: list[tuple[str, str, str]]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("所属コード,部局名,所属名\n" + "".join(f"{c},{d},{n}\n" for c, d, n in rows), encoding="utf-8")
+    return path
+
+
+def test_another_divisions_code_is_an_error_naming_both(make_book: Callable[..., Path], tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    make_book(_division(seed_entries(), "総務部", "人事企画課", "1102"), "人事企画課.xlsx", inbox)
+    make_book(_division(seed_entries(), "総務部", "財政課", "1102"), "財政課.xlsx", inbox)  # 人事企画課's code
+    roster = _roster(
+        tmp_path / "名簿.csv",
+        [("1102", "総務部", "人事企画課"), ("1103", "総務部", "財政課"), ("1104", "総務部", "税務課")],
+    )
+    run = merge_inbox(load_settings(None, inbox=inbox, outbox=tmp_path / "out", divisions=roster))
+    subs = run.result.tables["submissions"]
+    assert subs.select("file", "status").rows() == [("人事企画課.xlsx", "accepted"), ("財政課.xlsx", "rejected")]
+    errors = run.result.tables["errors"].filter(pl.col("code") == "division-code-conflict")
+    assert errors.select("file", "message").rows() == [
+        (
+            "財政課.xlsx",
+            "所属コード「1102」は所属名簿では 総務部 人事企画課 のコードですが、このファイルの所属は 総務部 財政課 です。"
+            "所属コードと所属名を名簿どおりに入力してください",
+        )
+    ]
+    assert [d.division for d in run.result.not_submitted] == ["財政課", "税務課"]
+
+
+def test_without_a_roster_one_code_under_two_names_is_an_error_for_both(
+    make_book: Callable[..., Path], tmp_path: Path
+) -> None:
+    inbox = tmp_path / "inbox"
+    make_book(_division(seed_entries(), "総務部", "人事企画課", "1102"), "a.xlsx", inbox)
+    make_book(_division(seed_entries(), "総務部", "財政課", "01102"), "b.xlsx", inbox)
+    make_book(_division(seed_entries(), "総務部", "税務課", "1104"), "c.xlsx", inbox)
+    run = merge_inbox(load_settings(None, inbox=inbox, outbox=tmp_path / "out"))
+    assert run.result.tables["submissions"].select("file", "status").rows() == [
+        ("a.xlsx", "rejected"),
+        ("b.xlsx", "rejected"),
+        ("c.xlsx", "accepted"),
+    ]
+    errors = run.result.tables["errors"].filter(pl.col("code") == "division-code-shared")
+    assert errors.select("file", "message").rows() == [
+        (
+            "a.xlsx",
+            "所属コード「1102」のファイルが、別の所属名（総務部 財政課: b.xlsx）でも提出されています（このファイル: 総務部 人事企画課）。"
+            "どちらの所属のコードかを確かめて、所属コードか所属名を直してください",
+        ),
+        (
+            "b.xlsx",
+            "所属コード「01102」のファイルが、別の所属名（総務部 人事企画課: a.xlsx）でも提出されています（このファイル: 総務部 財政課）。"
+            "どちらの所属のコードかを確かめて、所属コードか所属名を直してください",
+        ),
+    ]
+
+
+@pytest.mark.parametrize(("first", "second"), [("1102", None), ("1102", "01102"), (None, "1102")])
+def test_the_same_division_with_and_without_its_code_is_one_division(
+    make_book: Callable[..., Path], tmp_path: Path, first: str | None, second: str | None
+) -> None:
+    inbox = tmp_path / "inbox"
+    old = make_book(_code(seed_entries(), first), "旧.xlsx", inbox)
+    new = make_book(_code(seed_entries(), second), "新.xlsx", inbox)
+    set_saved_at(old, "2016-03-01T09:00:00Z")
+    set_saved_at(new, "2016-03-02T09:00:00Z")
+    run = merge_inbox(load_settings(None, inbox=inbox, outbox=tmp_path / "out"))
+    assert run.result.tables["submissions"].select("file", "status").rows() == [
+        ("新.xlsx", "accepted"),
+        ("旧.xlsx", "superseded"),
+    ]
+    assert run.result.tables["divisions"].height == 1
+
+
+def test_a_byte_identical_copy_collapses_into_its_original(make_book: Callable[..., Path], tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    original = make_book(seed_entries(), "情報政策課.xlsx", inbox)
+    (inbox / "情報政策課 - コピー.xlsx").write_bytes(original.read_bytes())  # Windows' own copy name
+    run = merge_inbox(load_settings(None, inbox=inbox, outbox=tmp_path / "out"))
+    assert run.result.tables["submissions"].select("file", "status", "status_ja").rows() == [
+        ("情報政策課 - コピー.xlsx", "superseded", "置換済み"),
+        ("情報政策課.xlsx", "accepted", "受理"),
+    ]
+    errors = run.result.tables["errors"]
+    assert errors.select("file", "code", "message").rows() == [
+        (
+            "情報政策課 - コピー.xlsx",
+            "duplicate-copy",
+            "内容がまったく同じファイル（情報政策課.xlsx）があるため、このファイルは使いませんでした（重複したコピー）",
+        )
+    ]
+    assert run.result.tables["divisions"].height == 1
+
+
+def test_a_saved_time_in_the_future_does_not_beat_a_later_fix(make_book: Callable[..., Path], tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    wrong_clock = make_book(seed_entries(), "時計違い.xlsx", inbox)
+    set_saved_at(wrong_clock, "2099-01-01T09:00:00Z")
+    os.utime(wrong_clock, (1_600_000_000, 1_600_000_000))  # the file itself was copied long ago
+    fixed = make_book(seed_entries(), "修正版.xlsx", inbox)  # saved now
+    run = merge_inbox(load_settings(None, inbox=inbox, outbox=tmp_path / "out"))
+    assert run.result.tables["submissions"].select("file", "status").rows() == [
+        ("修正版.xlsx", "accepted"),
+        ("時計違い.xlsx", "superseded"),
+    ]
+    warned = run.result.tables["errors"].filter(pl.col("code") == "future-saved-time")
+    assert warned.select("file", "message").rows() == [
+        (
+            "時計違い.xlsx",
+            "ブックの保存日時（2099-01-01T09:00:00Z）が未来になっています。新旧の判断にはファイルの更新日時を使いました。"
+            "パソコンの日付と時刻の設定を確認してください",
+        )
+    ]
+    assert fixed.exists()
+
+
+def _h27_inbox(make_book: Callable[..., Path], root: Path) -> Path:
+    inbox = root / "inbox"
+    make_book(seed_entries(), "情報政策課.xlsx", inbox)
+    make_book(_division(seed_entries(), "総務部", "行政課", "1001"), "行政課.xlsx", inbox)
+    return inbox
+
+
+@pytest.mark.parametrize(
+    ("args", "scope"),
+    [(["--stage", "中間"], "年度の指定なし・中間"), (["--year", "R7"], "令和7年度（2025年度）・評価時点の指定なし")],
+)
+def test_a_run_with_nothing_to_merge_writes_nothing_and_says_what_the_inbox_holds(
+    make_book: Callable[..., Path], tmp_path: Path, args: list[str], scope: str
+) -> None:
+    inbox = _h27_inbox(make_book, tmp_path)
+    outbox = tmp_path / "outbox"
+    first = CliRunner().invoke(main, ["merge", "--inbox", str(inbox), "--outbox", str(outbox)], prog_name="pipeline")
+    assert first.exit_code == 0, first.output
+    before = digests(outbox)
+    result = CliRunner().invoke(
+        main, ["merge", "--inbox", str(inbox), "--outbox", str(outbox), *args], prog_name="pipeline"
+    )
+    assert result.exit_code == 2
+    assert result.output.splitlines() == [
+        f"エラー: 集計できる工程表がありません（集計対象: {scope}）。何も書き出していません。",
+        f"受付フォルダ {inbox} の工程表ファイル 2 件の内訳:",
+        "  平成27年度（2015年度）・最終: 2 件",
+        "--year と --stage（または pipeline.toml の fiscal_year と stage）で、上の年度・評価時点を指定してください。",
+    ]
+    assert digests(outbox) == before  # the good outputs stay as they were
+
+
+def test_a_run_where_every_file_is_rejected_writes_nothing(make_book: Callable[..., Path], tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    bad = seed_entries()
+    bad["policies"][0]["achievement"] = 11
+    make_book(bad, "不備.xlsx", inbox)
+    outbox = tmp_path / "outbox"
+    result = CliRunner().invoke(main, ["merge", "--inbox", str(inbox), "--outbox", str(outbox)], prog_name="pipeline")
+    assert result.exit_code == 2
+    assert result.output.splitlines() == [
+        "エラー: 集計できる工程表がありません（集計対象: 平成27年度（2015年度）・最終）。何も書き出していません。",
+        f"受付フォルダ {inbox} の工程表ファイル 1 件の内訳:",
+        "  不受理（読めない・エラーあり）: 1 件",
+        "受理できる工程表がありません。各ファイルの指摘は pipeline validate で確認できます。",
+    ]
+    assert not outbox.exists()
+
+
+@pytest.mark.parametrize("where", ["same", "inside", "holds-submissions"])
+def test_an_outbox_that_would_mix_with_submissions_is_refused(
+    make_book: Callable[..., Path], tmp_path: Path, where: str
+) -> None:
+    inbox = _h27_inbox(make_book, tmp_path)
+    make_book(_division(seed_entries(), "総務部", "税務課", "1003"), "総務部/税務課.xlsx", inbox)
+    outbox = {"same": inbox, "inside": inbox / "総務部", "holds-submissions": tmp_path / "other"}[where]
+    if where == "holds-submissions":
+        make_book(seed_entries(), "提出/情報政策課.xlsx", outbox)
+    before = digests(tmp_path)
+    result = CliRunner().invoke(main, ["merge", "--inbox", str(inbox), "--outbox", str(outbox)], prog_name="pipeline")
+    assert result.exit_code == 2
+    expected = {
+        "same": f"エラー: 出力先 {outbox} が受付フォルダと同じです。",
+        "inside": f"エラー: 出力先 {outbox} が受付フォルダ {inbox} の中にあります。",
+        "holds-submissions": f"エラー: 出力先 {outbox} に工程表ファイル（提出/情報政策課.xlsx）があります。受付フォルダを出力先にしていませんか。",
+    }[where]
+    assert result.output.startswith(expected), result.output
+    assert digests(tmp_path) == before
+
+
+def test_the_pipelines_own_outputs_are_never_read_as_submissions(
+    make_book: Callable[..., Path], tmp_path: Path
+) -> None:
+    inbox = tmp_path / "inbox"
+    bad = seed_entries()
+    bad["policies"][0]["achievement"] = 11
+    make_book(bad, "不備.xlsx", inbox)
+    make_book(_division(seed_entries(), "総務部", "行政課", "1001"), "行政課.xlsx", inbox)
+    old_outbox = inbox / "前回の出力"  # written by an older run, before outboxes inside the inbox were refused
+    merge_inbox(load_settings(None, inbox=inbox, outbox=tmp_path / "out"))
+    import shutil
+
+    shutil.copytree(tmp_path / "out", old_outbox)
+    assert list(old_outbox.rglob("*.xlsx"))
+    run = merge_inbox(load_settings(None, inbox=inbox, outbox=tmp_path / "out"))
+    assert run.result.tables["submissions"]["file"].to_list() == ["不備.xlsx", "行政課.xlsx"]
+
+
+def test_os_files_notes_and_a_roster_in_the_inbox_do_not_fail_the_run(
+    make_book: Callable[..., Path], tmp_path: Path
+) -> None:
+    inbox = tmp_path / "inbox"
+    make_book(seed_entries(), "情報政策課.xlsx", inbox)
+    (inbox / "Thumbs.db").write_bytes(b"\0" * 10)
+    (inbox / "desktop.ini").write_text("[.ShellClassInfo]\n", encoding="utf-8")
+    (inbox / ".DS_Store").write_bytes(b"\0")
+    (inbox / "連絡メモ.txt").write_text("memo", encoding="utf-8")
+    _roster(inbox / "所属名簿.csv", [("1101", "総務部", "情報政策課")])
+    other_roster = _roster(tmp_path / "名簿.csv", [("1101", "総務部", "情報政策課")])
+    result = CliRunner().invoke(
+        main,
+        ["merge", "--inbox", str(inbox), "--outbox", str(tmp_path / "out"), "--divisions", str(other_roster)],
+        prog_name="pipeline",
+    )
+    assert result.exit_code == 0, result.output
+    subs = pl.read_parquet(tmp_path / "out" / "tables" / "submissions.parquet")
+    assert subs.select("file", "status_ja", "note").rows() == [
+        ("情報政策課.xlsx", "受理", ""),
+        ("所属名簿.csv", "除外", "所属名簿（提出物ではありません）"),
+        ("連絡メモ.txt", "対象外", "工程表ではないファイル（拡張子「.txt」）のため、読み込みの対象外です"),
+    ]
+
+
+def test_a_roster_workbook_in_the_inbox_is_not_a_submission(make_book: Callable[..., Path], tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    inbox = tmp_path / "inbox"
+    make_book(seed_entries(), "情報政策課.xlsx", inbox)
+    book = Workbook()
+    book.active.append(["所属コード", "部局名", "所属名"])
+    book.active.append(["1101", "総務部", "情報政策課"])
+    book.save(inbox / "所属名簿.xlsx")
+    result = CliRunner().invoke(
+        main, ["merge", "--inbox", str(inbox), "--outbox", str(tmp_path / "out")], prog_name="pipeline"
+    )
+    assert result.exit_code == 0, result.output
+    subs = pl.read_parquet(tmp_path / "out" / "tables" / "submissions.parquet")
+    assert subs.select("file", "status_ja", "note").rows() == [
+        ("情報政策課.xlsx", "受理", ""),
+        ("所属名簿.xlsx", "除外", "所属名簿のため、提出物としては読み込みませんでした"),
+    ]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from pipeline.api import process_file
+from pipeline.constants import SETTLE_SECONDS
 from pipeline.intake import pool
 from pipeline.intake.discover import discover
 from pipeline.intake.pool import run_isolated
@@ -63,9 +65,27 @@ def test_the_worker_pool_runs_under_spawn_as_on_windows(
     good = make_book(seed_entries(), "good.xlsx", folder=inbox)
     bad = inbox / "bad.xlsx"
     bad.write_bytes(b"PK\x03\x04 not really a zip")
+    os.utime(bad, (time.time() - 3600, time.time() - 3600))  # not a copy still arriving: a broken file
     monkeypatch.setattr(pool, "START_METHOD", "spawn")
     tasks = [_task(good, inbox), _task(bad, inbox)]
     results = dict(run_isolated(tasks, workers=2, handler=process_file))
     assert results[0].accepted and results[0].record is not None
     assert results[0].record["division"] == "情報政策課"
     assert [i.code for i in results[1].issues] == ["corrupt-zip"]
+
+
+def test_a_partly_copied_file_that_stopped_growing_is_held_over_not_corrupt(
+    tmp_path: Path, make_book: Callable[..., Path]
+) -> None:
+    inbox = tmp_path / "inbox"
+    whole = make_book(seed_entries(), "whole.xlsx", folder=tmp_path).read_bytes()
+    path = inbox / "税務課.xlsx"
+    inbox.mkdir()
+    path.write_bytes(whole[: len(whole) // 2])  # the copy paused half-way, modified just now
+    result = process_file(_task(path, inbox))
+    assert result.in_transit and [(i.code, i.severity) for i in result.issues] == [("in-transit", "warning")]
+    settled = time.time() - SETTLE_SECONDS - 5  # the copy stopped long ago: a broken file
+    os.utime(path, (settled, settled))
+    assert [i.code for i in process_file(_task(path, inbox)).issues] == ["corrupt-zip"]
+    path.write_bytes(b"")
+    assert process_file(_task(path, inbox)).in_transit  # a copy that has only just begun

@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import polars as pl
 
 from pipeline.combine.flatten import VALUE_TABLES, columns, columns_of_result
+from pipeline.combine.identity import Identities, identify
+from pipeline.constants import FUTURE_TOLERANCE_SECONDS
 from pipeline.contract import layout
 from pipeline.intake.discover import Found
 from pipeline.model import DivisionKey, FileResult, Issue, Master, make_issue
@@ -47,19 +49,28 @@ class MergeResult:
     fates: dict[str, int] = field(default_factory=dict)
 
 
-def _saved_time(result: FileResult) -> datetime:
-    """When the workbook says it was saved (core properties), else the file's mtime."""
+def _saved_time(result: FileResult, now: datetime) -> tuple[datetime, bool]:
+    """When the workbook says it was saved (core properties), else the file's mtime; and whether the workbook's own
+    time lay in the future (a wrong clock: then the mtime is used, and a time in the future is no time at all)."""
+    limit = now + timedelta(seconds=FUTURE_TOLERANCE_SECONDS)
+    mtime = datetime.fromtimestamp(result.mtime, tz=UTC)
+    fallback = mtime if mtime <= limit else _UNKNOWN_TIME
     if result.saved_at:
         try:
             stamp = datetime.fromisoformat(result.saved_at.replace("Z", "+00:00"))
-            return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
         except ValueError:
-            pass
-    return datetime.fromtimestamp(result.mtime, tz=UTC)
+            return fallback, False
+        stamp = stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+        return (fallback, True) if stamp > limit else (stamp, False)
+    return fallback, False
+
+
+_UNKNOWN_TIME = datetime.min.replace(tzinfo=UTC)
 
 
 def division_key(record: dict[str, Any]) -> tuple[str, ...]:
-    """Identity of a division for resubmissions: its code, else department + division."""
+    """Identity of a division by its record alone: its code, else department + division (see combine.identity for
+    how files are grouped: code and names together)."""
     code = record.get("division_code")
     return ("code", code) if code else ("name", record.get("department") or "", record.get("division") or "")
 
@@ -82,45 +93,72 @@ def choose_scope(results: Sequence[FileResult], year: int | None, stage: str | N
     return best[3], best[4]
 
 
+def _with_issue(result: FileResult, issue: Issue) -> FileResult:
+    return replace(result, issues=(*result.issues, issue))
+
+
 def _decide_fates(
-    results: Sequence[FileResult], year: int | None, stage: str | None, strict: bool = False
-) -> tuple[list[str], list[FileResult]]:
-    """A fate for every workbook result; resubmissions and ties decided; issues added where the fate needs one."""
+    results: Sequence[FileResult],
+    year: int | None,
+    stage: str | None,
+    master: Master | None = None,
+    strict: bool = False,
+) -> tuple[list[str], list[FileResult], Identities]:
+    """A fate for every workbook result; division identity, resubmissions and ties decided; issues added where the
+    fate needs one."""
     fates: list[str] = []
     updated = list(results)
     scope_text = f"{year}年度・{stage}"
-    groups: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    in_scope: list[int] = []
     for i, r in enumerate(results):
         if r.in_transit:
             fates.append("in-transit")
+        elif any(issue.code == "roster-in-inbox" for issue in r.issues):
+            fates.append("skipped")  # the roster kept in the inbox, as a workbook: not a submission
         elif not r.accepted or r.record is None or (strict and r.needs_correction):
             fates.append("rejected")  # strict: a file with a wrong value never supersedes an earlier correct one
         elif (r.record.get("fiscal_year"), r.record.get("stage")) != (year, stage):
             fates.append("out-of-scope")
             found = f"{r.record.get('fiscal_year')}年度・{r.record.get('stage')}"
-            updated[i] = replace(
-                r,
-                issues=(
-                    *r.issues,
-                    make_issue("out-of-scope", file=r.display, found=found, quote=False, scope=scope_text),
-                ),
-            )
+            issue = make_issue("out-of-scope", file=r.display, found=found, quote=False, scope=scope_text)
+            updated[i] = _with_issue(r, issue)
         else:
             fates.append("accepted")
-            groups[division_key(r.record)].append(i)
+            in_scope.append(i)
+    identities = identify([(results[i].display, results[i].record or {}) for i in in_scope], master)
+    now = datetime.now(UTC)
+    times: dict[int, datetime] = {}
+    groups: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    for i in in_scope:
+        display = results[i].display
+        if display in identities.conflicts:
+            fates[i] = "rejected"
+            updated[i] = _with_issue(updated[i], identities.conflicts[display])
+            continue
+        times[i], future = _saved_time(results[i], now)
+        if future:
+            decision = (
+                "新旧の判断にはファイルの更新日時を使いました。"
+                if times[i] != _UNKNOWN_TIME
+                else "ファイルの更新日時も未来のため、同じ所属のファイルのうち最も古いものとして扱いました。"
+            )
+            stamp = results[i].saved_at
+            issue = make_issue("future-saved-time", file=display, found=stamp, decision=decision, quote=False)
+            updated[i] = _with_issue(updated[i], issue)
+        groups[identities.keys[display]].append(i)
     for members in groups.values():
         if len(members) < 2:
             continue
-        ordered = sorted(members, key=lambda i: _saved_time(results[i]), reverse=True)
-        latest = _saved_time(results[ordered[0]])
-        tied = [i for i in ordered if _saved_time(results[i]) == latest]
+        members = _without_copies(members, results, fates, updated)
+        ordered = sorted(members, key=lambda i: times[i], reverse=True)
+        latest = times[ordered[0]]
+        tied = [i for i in ordered if times[i] == latest]
         if len(tied) > 1:
             for i in tied:
                 others = "、".join(results[j].display for j in tied if j != i)
                 fates[i] = "rejected"
-                updated[i] = replace(
-                    updated[i],
-                    issues=(*updated[i].issues, make_issue("resubmission-tie", file=results[i].display, other=others)),
+                updated[i] = _with_issue(
+                    updated[i], make_issue("resubmission-tie", file=results[i].display, other=others)
                 )
         winner = ordered[0] if len(tied) == 1 else None
         for i in ordered:
@@ -128,13 +166,30 @@ def _decide_fates(
                 continue
             fates[i] = "superseded"
             other = results[winner].display if winner is not None else "、".join(results[j].display for j in tied)
-            updated[i] = replace(
-                updated[i], issues=(*updated[i].issues, make_issue("superseded", file=results[i].display, other=other))
-            )
+            updated[i] = _with_issue(updated[i], make_issue("superseded", file=results[i].display, other=other))
     for i, r in enumerate(updated):  # the file used for its division, with wrong values: merged, marked
         if fates[i] == "accepted" and r.needs_correction:
             fates[i] = "needs-correction"
-    return fates, updated
+    return fates, updated, identities
+
+
+def _without_copies(
+    members: list[int], results: Sequence[FileResult], fates: list[str], updated: list[FileResult]
+) -> list[int]:
+    """One file of each set of byte-identical copies (``税務課 - コピー.xlsx``): the one with the shortest name
+    stays; the copies are superseded by it, never a tie."""
+    by_content: dict[str, list[int]] = defaultdict(list)
+    for i in members:
+        by_content[results[i].sha256 or f"#{i}"].append(i)
+    kept = []
+    for same in by_content.values():
+        same.sort(key=lambda i: (len(results[i].display), results[i].display))
+        kept.append(same[0])
+        for i in same[1:]:
+            fates[i] = "superseded"
+            issue = make_issue("duplicate-copy", file=results[i].display, other=results[same[0]].display)
+            updated[i] = _with_issue(updated[i], issue)
+    return kept
 
 
 class Prepared:
@@ -213,7 +268,7 @@ def merge(
     books = [f for f in found if f.kind == "workbook" and f.display in results]
     book_results = [results[f.display] for f in books]
     year, stage = choose_scope(book_results, year, stage)
-    fates, book_results = _decide_fates(book_results, year, stage, strict)
+    fates, book_results, identities = _decide_fates(book_results, year, stage, master, strict)
     by_display = {f.display: (fate, r) for f, fate, r in zip(books, fates, book_results, strict=True)}
 
     submissions: list[dict[str, Any]] = []
@@ -223,7 +278,7 @@ def merge(
         if f.display in by_display:
             fate, r = by_display[f.display]
         else:
-            fate = "unsupported" if f.kind == "unsupported" else "skipped"
+            fate = {"unsupported": "unsupported", "other": "out-of-scope"}.get(f.kind, "skipped")
             extra: tuple[Issue, ...] = ()
             if fate == "unsupported":
                 extra = (_unsupported(f),)
@@ -268,18 +323,7 @@ def merge(
 
     not_submitted: tuple[DivisionKey, ...] = ()
     if master is not None:
-        merged = {division_key(r.record) for fate, r in by_display.values() if fate in MERGED_FATES and r.record}
-        merged_names = {(k[1], k[2]) for k in merged if k[0] == "name"}
-        merged_codes = {k[1] for k in merged if k[0] == "code"}
-        accepted_names = {
-            (r.record["department"], r.record["division"])
-            for fate, r in by_display.values()
-            if fate in MERGED_FATES and r.record
-        }
-        not_submitted = tuple(
-            d
-            for d in master.divisions
-            if not ((d.code and d.code in merged_codes) or (d.department, d.division) in merged_names | accepted_names)
-        )
+        submitted = {identities.roster_index[d] for d in merged_files if d in identities.roster_index}
+        not_submitted = tuple(d for i, d in enumerate(master.divisions) if i not in submitted)
     counts = Counter(s["status"] for s in submissions)
     return MergeResult(year, stage, tables, not_submitted, dict(counts))

@@ -8,7 +8,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.constants import LOCK_PREFIX, TEMP_SUFFIXES, UNSUPPORTED_SUFFIXES, WORKBOOK_SUFFIXES
+from pipeline.constants import (
+    LOCK_PREFIX,
+    MANIFEST_NAME,
+    OS_FILES,
+    OS_FOLDERS,
+    ROSTER_COLUMNS,
+    TEMP_SUFFIXES,
+    UNSUPPORTED_SUFFIXES,
+    WORKBOOK_SUFFIXES,
+)
+
+ROSTER_NOTE = "所属名簿（提出物ではありません）"
 
 
 @dataclass(frozen=True)
@@ -17,10 +28,12 @@ class Found:
 
     path: str  # the OS path, as given to open()
     display: str  # relative to the inbox, '/'-separated, NFC, printable
-    kind: str  # "workbook", "unsupported", "skipped"
+    kind: (
+        str  # "workbook", "unsupported" (a spreadsheet in another format), "other" (not a 工程表), "roster", "skipped"
+    )
     size: int
     mtime_ns: int
-    detail: str = ""  # for unsupported: the format; for skipped: why
+    detail: str = ""  # for unsupported: the format; for other, roster and skipped: why
     identity: tuple[int, int] | None = None  # (device, inode): the file a worker reads must be this one
 
 
@@ -54,11 +67,38 @@ def _classify(name: str) -> tuple[str, str]:
         return "workbook", ""
     if suffix in UNSUPPORTED_SUFFIXES:
         return "unsupported", UNSUPPORTED_SUFFIXES[suffix]
-    return "unsupported", f"拡張子「{suffix or 'なし'}」のファイル"
+    kind = f"拡張子「{suffix}」" if suffix else "拡張子なし"
+    return "other", f"工程表ではないファイル（{kind}）のため、読み込みの対象外です"
+
+
+def _is_roster(path: Path) -> bool:
+    """Whether a CSV is the division master list: its first line names the roster's columns."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return False
+    for encoding in ("utf-8-sig", "cp932"):
+        try:
+            first = head.decode(encoding).splitlines()[0] if head else ""
+        except (UnicodeDecodeError, IndexError):
+            continue
+        cells = {cell.strip().strip('"') for cell in first.split(",")}
+        return all(column in cells for column in ROSTER_COLUMNS[1:])
+    return False
+
+
+def _ignored(entry: Path) -> bool:
+    """The operating system's own files and folders, and the pipeline's own outputs: never listed at all."""
+    name = entry.name.casefold()
+    if entry.is_dir():
+        return name in OS_FOLDERS or (entry / MANIFEST_NAME).exists()
+    return name in OS_FILES or name.startswith("._")
 
 
 def _walk(folder: Path, excluded: set[Path], names: set[str]) -> Iterator[Path]:
-    """Regular files under ``folder``, depth first, sorted; hidden folders, symlinks and the outbox skipped.
+    """Regular files under ``folder``, depth first, sorted; hidden folders, symlinks, the outbox, the operating
+    system's files and any folder the pipeline published to (it holds a manifest) skipped.
 
     Only an entry named like an excluded path is resolved to compare it (resolving every file costs a system
     call per path component).
@@ -69,6 +109,8 @@ def _walk(folder: Path, excluded: set[Path], names: set[str]) -> Iterator[Path]:
         return
     for entry in entries:
         if entry.is_symlink() or (entry.name.casefold() in names and entry.resolve() in excluded):
+            continue
+        if _ignored(entry):
             continue
         if entry.is_dir():
             if not entry.name.startswith("."):
@@ -88,6 +130,8 @@ def discover(inbox: Path, *, exclude: tuple[Path, ...] = ()) -> list[Found]:
         except OSError:
             continue
         kind, detail = _classify(path.name)
+        if kind == "unsupported" and path.suffix.lower() == ".csv" and _is_roster(path):
+            kind, detail = "roster", ROSTER_NOTE
         relative = str(path.relative_to(inbox))
         identity = (st.st_dev, st.st_ino)
         found.append(Found(str(path), display_name(relative), kind, st.st_size, st.st_mtime_ns, detail, identity))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import signal
 import sys
 import time
 from collections import deque
@@ -44,17 +45,22 @@ Handler = Callable[[Task], FileResult]
 
 
 def _worker_main(conn: Connection, memory_mb: int, handler: Handler) -> None:
-    """Worker loop: receive a task, send back its FileResult, until told to stop."""
+    """Worker loop: receive a task, send back its FileResult, until told to stop or the main process is gone.
+
+    Ctrl-C reaches every process of the console's group: a worker ignores it and leaves the main process to stop
+    the pool, so that an interrupt prints one message and no worker tracebacks.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.setdefault("POLARS_MAX_THREADS", "1")
     _limit_memory(memory_mb)
     while True:
         try:
             task = conn.recv()
-        except (EOFError, OSError):
+            if task is None:
+                return
+            conn.send(handler(task))
+        except (EOFError, OSError):  # the main process stopped (interrupted): nothing left to report to
             return
-        if task is None:
-            return
-        conn.send(handler(task))
 
 
 # The start method of the worker processes: None chooses forkserver where it exists (fast, and safe with threaded
@@ -73,13 +79,30 @@ def _context(preload: Sequence[str] = ()) -> Any:
     return ctx
 
 
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore Ctrl-C while starting a process: an ignored signal stays ignored in the child from its first
+    instruction (the fork server while it imports the readers, a spawned worker while it starts), so that an
+    interrupt never prints a traceback from them; the main process alone handles it."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def warm_up(preload: Sequence[str] = ()) -> None:
     """Start the fork server now, so that it imports ``preload`` while the caller does other work."""
     ctx = _context(preload)
     if ctx.get_start_method() == "forkserver":
         from multiprocessing import forkserver
 
-        forkserver.ensure_running()
+        with _sigint_ignored():
+            forkserver.ensure_running()
 
 
 # Tasks in flight per worker: the next file is already in the pipe when one finishes, so a
@@ -91,7 +114,11 @@ class _Worker:
     def __init__(self, ctx: Any, memory_mb: int, handler: Handler) -> None:
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(target=_worker_main, args=(child, memory_mb, handler), daemon=True)
-        self.process.start()
+        if ctx.get_start_method() == "forkserver":
+            self.process.start()  # forked by the server, which ignores Ctrl-C (and may take a while to be ready)
+        else:
+            with _sigint_ignored():
+                self.process.start()
         child.close()
         self.queue: deque[tuple[int, Task]] = deque()
         self.started = 0.0  # when the task at the head of the queue began, roughly
@@ -100,7 +127,10 @@ class _Worker:
         if not self.queue:
             self.started = time.monotonic()
         self.queue.append((index, task))
-        self.conn.send(task)
+        # a worker that has just died (on the file before this one) has no pipe left: its sentinel tells, and the
+        # tasks it never started are given to its replacement
+        with contextlib.suppress(OSError):
+            self.conn.send(task)
 
     def finished(self) -> None:
         self.queue.popleft()
@@ -121,6 +151,12 @@ class _Worker:
         self.conn.close()
 
 
+def worker_count(asked: int | None, tasks: int) -> int:
+    """How many workers to start: as asked (default: one per CPU), never more than the CPUs or the tasks."""
+    cpus = os.cpu_count() or 1
+    return max(1, min(asked or cpus, cpus, tasks))
+
+
 def run_isolated(
     tasks: Sequence[Task],
     *,
@@ -137,7 +173,7 @@ def run_isolated(
     if not tasks:
         return
     ctx = _context()
-    count = max(1, min(workers or os.cpu_count() or 1, len(tasks)))
+    count = worker_count(workers, len(tasks))
     pool = [_Worker(ctx, memory_mb, handler) for _ in range(count)]
     pending = list(enumerate(tasks))
     pending.reverse()  # a stack: pop() gives the next task in order

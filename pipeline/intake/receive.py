@@ -9,13 +9,16 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.constants import SETTLE_SECONDS
 from pipeline.model import FileResult, Task, make_issue
 
 # A pre-allocated copy in progress ends in zeros; a complete zip ends with its directory.
 _ZERO_TAIL = 512
+_EOCD_SEARCH = 65_557  # the end-of-central-directory record lies within this many bytes of the end
 _FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
 
 
@@ -53,6 +56,14 @@ def _read(path: Path, identity: tuple[int, int] | None) -> tuple[os.stat_result,
     return before, data, after
 
 
+def _settling(data: bytes, st: os.stat_result) -> bool:
+    """A file modified within SETTLE_SECONDS whose bytes are not a whole zip yet (empty, or no end-of-directory
+    record): a copy that has paused, to be read next time, not a broken file."""
+    if time.time() - st.st_mtime > SETTLE_SECONDS:
+        return False
+    return not data or (data.startswith(b"PK") and data.rfind(b"PK\x05\x06", max(0, len(data) - _EOCD_SEARCH)) < 0)
+
+
 def receive(task: Task) -> Received | FileResult:
     """The file's bytes, or the result that says why it cannot be read now (unreadable, swapped, in transit)."""
     display = task.display
@@ -65,7 +76,7 @@ def receive(task: Task) -> Received | FileResult:
     moved = (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or len(data) != after.st_size
     if task.size is not None and (task.size, task.mtime_ns) != (after.st_size, after.st_mtime_ns):
         moved = True
-    if moved or (len(data) > _ZERO_TAIL and not data[-_ZERO_TAIL:].strip(b"\0")):
+    if moved or (len(data) > _ZERO_TAIL and not data[-_ZERO_TAIL:].strip(b"\0")) or _settling(data, after):
         issue = make_issue("in-transit", file=display)
         return FileResult(display, size=after.st_size, mtime=after.st_mtime, in_transit=True, issues=(issue,))
     return Received(data, hashlib.sha256(data).hexdigest(), len(data), after.st_mtime)

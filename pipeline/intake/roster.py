@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import defaultdict
 from pathlib import Path
 
 from pipeline.checks.normalise import clean_code, clean_text
+from pipeline.constants import ROSTER_COLUMNS
 from pipeline.errors import MasterError
 from pipeline.model import DivisionKey, Master
 
-COLUMNS = ("所属コード", "部局名", "所属名")
+COLUMNS = ROSTER_COLUMNS
 
 __all__ = ["COLUMNS", "Master", "MasterError", "load_master"]
 
@@ -69,4 +71,30 @@ def load_master(path: Path) -> Master:
         department, division = clean_text(cell("部局名")), clean_text(cell("所属名"))
         if department and division:
             divisions.append(DivisionKey(clean_code(cell("所属コード")), department, division))
+    _refuse_duplicates(path, divisions)
     return Master(tuple(divisions))
+
+
+def _refuse_duplicates(path: Path, divisions: list[DivisionKey]) -> None:
+    """A code listed for two divisions (1102 and 01102 are one code), or one division listed twice, makes the
+    roster ambiguous: a file could be matched to either."""
+    by_code: dict[str, list[DivisionKey]] = defaultdict(list)
+    by_names: dict[tuple[str, str], list[DivisionKey]] = defaultdict(list)
+    for d in divisions:
+        if d.code:
+            by_code[(d.code.lstrip("0") or "0") if d.code.isdigit() else d.code].append(d)
+        by_names[(d.department, d.division)].append(d)
+    problems = [
+        f"所属コード {same[0].code}（{'、'.join(f'{d.department} {d.division}' for d in same)}）"
+        for same in by_code.values()
+        if len(same) > 1
+    ]
+    problems += [
+        f"{department} {division}（{len(same)} 行）"
+        for (department, division), same in by_names.items()
+        if len(same) > 1
+    ]
+    if problems:
+        raise MasterError(
+            f"所属名簿 {path} に重複があります: {'、'.join(problems)}。所属コードと所属名が 1 行に 1 所属ずつになるように直してください。"
+        )

@@ -9,6 +9,8 @@ from typing import Any
 from pipeline.model import FileResult, sort_key
 
 SEVERITY_JA = {"blocking": "受理不可", "error": "エラー", "warning": "警告"}
+# Marks that every Japanese console can show (cp932 has no ✗ or ✓).
+REJECTED_MARK = "×"
 
 
 def status_of(result: FileResult, *, strict: bool = False) -> str:
@@ -88,12 +90,15 @@ def render_timings(timings: dict[str, float]) -> str:
 def render_merge(run: Any) -> str:
     """The closing summary of `pipeline merge` in Japanese: fates, figures, rejected files, outputs."""
     from pipeline.combine.merge import FATES
+    from pipeline.contract.eras import fiscal_year_label
 
     result = run.result
     subs = result.tables["submissions"]
     indicators = result.tables["indicators"]
     lines = [
-        f"集計対象: {result.fiscal_year}年度・{result.stage}" if result.fiscal_year else "集計対象: なし",
+        f"集計対象: {fiscal_year_label(result.fiscal_year)}・{result.stage}"
+        if result.fiscal_year
+        else "集計対象: なし",
         "ファイル: " + "、".join(f"{FATES[k]} {result.fates.get(k, 0)}" for k in FATES if result.fates.get(k)),
         f"所属: {result.tables['divisions'].height}　指標: {indicators.height}　"
         f"目標未達: {int((indicators['status'] == '目標未達').sum())}　"
@@ -107,7 +112,7 @@ def render_merge(run: Any) -> str:
         lines.append("")
         lines.append("受理できなかったファイル・修正が必要なファイル:")
         for row in problem.iter_rows(named=True):
-            lines.append(f"  ✗ {printable(row['file'])}（{row['status_ja']}）: {row['note'] or ''}")
+            lines.append(f"  {REJECTED_MARK} {printable(row['file'])}（{row['status_ja']}）: {row['note'] or ''}")
     lines.append("")
     if run.dry_run:
         lines.append("（--dry-run のため、何も書き出していません）")
