@@ -194,7 +194,7 @@ def test_validate_a_folder_validates_its_workbooks(
     assert result.output.splitlines() == [
         f"■ {folder / '総務部' / '情報政策課.xlsx'}: 受理（エラー 0 件、警告 0 件）",
         "",
-        "1 ファイル中 1 ファイル受理、0 ファイル不受理",
+        "1 ファイル: 受理 1",
     ]
     empty = tmp_path / "空"
     empty.mkdir()
@@ -206,7 +206,7 @@ def test_validate_a_folder_validates_its_workbooks(
 def test_validate_annotate_into_the_files_own_folder_refuses_without_force(
     make_book: Callable[..., Path], seed: dict[str, Any], tmp_path: Path
 ) -> None:
-    seed["policies"][0]["indicators"][0]["actual"] = "六"
+    seed["policies"][0]["indicators"][0]["actual"] = "6,,0"
     bad = make_book(seed, "情報政策課.xlsx", tmp_path / "所属")
     before = bad.read_bytes()
     result = invoke(["validate", "--annotate", str(bad.parent), str(bad)])
@@ -282,6 +282,6 @@ def test_validate_with_a_roster_reports_another_divisions_code(
     result = invoke(["validate", "--divisions", str(roster), str(path)])
     assert result.exit_code == 1
     assert (
-        "  エラー [division-code-conflict] 所属コード「1102」は所属名簿では 総務部 人事企画課 のコードですが、"
+        "  受理不可 [division-code-conflict] 所属コード「1102」は所属名簿では 総務部 人事企画課 のコードですが、"
         "このファイルの所属は 総務部 財政課 です。所属コードと所属名を名簿どおりに入力してください"
     ) in result.output.splitlines()

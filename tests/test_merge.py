@@ -647,7 +647,7 @@ def test_a_run_with_nothing_to_merge_writes_nothing_and_says_what_the_inbox_hold
 def test_a_run_where_every_file_is_rejected_writes_nothing(make_book: Callable[..., Path], tmp_path: Path) -> None:
     inbox = tmp_path / "inbox"
     bad = seed_entries()
-    bad["policies"][0]["achievement"] = 11
+    bad["department"] = None  # cannot be placed: 不受理 (a wrong value alone would be 受理（要修正）)
     make_book(bad, "不備.xlsx", inbox)
     outbox = tmp_path / "outbox"
     result = CliRunner().invoke(main, ["merge", "--inbox", str(inbox), "--outbox", str(outbox)], prog_name="pipeline")
