@@ -23,6 +23,7 @@ from pipeline.model import FileResult, Issue, Master, Task, make_issue, sort_key
 
 if TYPE_CHECKING:  # polars stays unimported until a merge needs it: `pipeline validate` starts fast
     from pipeline.combine.merge import MergeResult, Prepared
+    from pipeline.outputs.legend import Presentation
     from pipeline.outputs.publish import Publication
 
 Progress = Callable[[int, int], None]
@@ -212,6 +213,7 @@ class MergeRun:
     dry_run: bool = False
     # seconds spent in each step, in order: 準備 (discovery), 検証 (parsing in the workers), 集約, 出力
     timings: dict[str, float] = field(default_factory=dict)
+    notices: tuple[str, ...] = ()  # what the outputs could not do, for the user (e.g. no LibreOffice for --pdf)
 
 
 def merge_inbox(settings: Settings, *, dry_run: bool = False, progress: Progress | None = None) -> MergeRun:
@@ -308,21 +310,41 @@ def _merge(
     if publication is None:
         return MergeRun(merged, [], True, clock.laps)
     from pipeline.outputs.bundle import FIRST, LAST, prepare_outputs
-    from pipeline.outputs.names import output_names
 
-    prepare_outputs(merged, publication)
+    written = prepare_outputs(merged, publication, presentation=_presentation(settings))
     publication.commit(first=FIRST, last=LAST)
-    outputs = [settings.outbox / name for name in output_names(merged)]
+    outputs = [settings.outbox / name for name in written.names]
     outputs += sorted(settings.outbox / r.feedback for r in results.values() if r.feedback)
     clock.lap("出力")
-    return MergeRun(merged, outputs, False, clock.laps)
+    return MergeRun(merged, outputs, False, clock.laps, written.notices)
+
+
+def _presentation(settings: Settings) -> Presentation:
+    """The report settings the outputs need: grades, 信号, 組織順 of departments, source, date, PDF."""
+    from datetime import datetime
+
+    from pipeline.outputs.labels import JST
+    from pipeline.outputs.legend import Presentation
+
+    today = datetime.now(JST)
+    return Presentation(
+        grade_bands=settings.grade_bands,
+        grade_basis=settings.grade_basis,
+        signal_thresholds=settings.signal_thresholds,
+        departments=settings.departments,
+        source=settings.inbox.name,
+        created=f"{today.year}年{today.month}月{today.day}日",
+        pdf=settings.pdf,
+    )
 
 
 def _judged(merged: MergeResult, settings: Settings) -> MergeResult:
     """The merge with each indicator's status, rates and grade (design §5) at the merge's stage."""
     from pipeline.checks.status import with_status
 
-    indicators = with_status(merged.tables["indicators"], merged.stage or "最終", settings.grade_bands)
+    indicators = with_status(
+        merged.tables["indicators"], merged.stage or "最終", settings.grade_bands, settings.grade_basis
+    )
     return replace(merged, tables={**merged.tables, "indicators": indicators})
 
 

@@ -7,11 +7,30 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from pipeline.constants import CONFIG_FILE, DEFAULT_GRADE_BANDS, DEFAULT_INBOX, DEFAULT_OUTBOX
+from pipeline.constants import (
+    CONFIG_FILE,
+    DEFAULT_GRADE_BANDS,
+    DEFAULT_GRADE_BASIS,
+    DEFAULT_INBOX,
+    DEFAULT_OUTBOX,
+    DEFAULT_SIGNAL_THRESHOLDS,
+)
 from pipeline.contract import layout
 from pipeline.errors import ConfigError
 
-KEYS = ("inbox", "outbox", "divisions", "fiscal_year", "stage", "grade_bands", "workers")
+KEYS = (
+    "inbox",
+    "outbox",
+    "divisions",
+    "fiscal_year",
+    "stage",
+    "grade_bands",
+    "workers",
+    "grade_basis",
+    "signal_thresholds",
+    "departments",
+)
+GRADE_BASES = ("達成率", "進捗率")
 
 
 @dataclass(frozen=True)
@@ -25,6 +44,10 @@ class Settings:
     stage: str | None = None
     grade_bands: tuple[tuple[str, float], ...] = DEFAULT_GRADE_BANDS
     workers: int | None = None
+    grade_basis: str = DEFAULT_GRADE_BASIS  # the rate 評価区分 is taken from: 達成率 or 進捗率
+    signal_thresholds: tuple[float, float] = DEFAULT_SIGNAL_THRESHOLDS  # 信号 青 / 黄 from (%) of targets met
+    departments: tuple[str, ...] = ()  # 部局 in the organisation's order, when there is no division master
+    pdf: bool = False  # also print the consolidated workbook to PDF with LibreOffice (merge --pdf)
 
 
 def _bands(value: Any) -> tuple[tuple[str, float], ...]:
@@ -36,6 +59,34 @@ def _bands(value: Any) -> tuple[tuple[str, float], ...]:
     except (TypeError, ValueError) as exc:
         raise ConfigError("grade_bands の下限（%）は数値で書いてください。") from exc
     return tuple(bands)
+
+
+def _grade_basis(value: Any) -> str:
+    if value not in GRADE_BASES:
+        raise ConfigError(
+            f"grade_basis は {' または '.join(GRADE_BASES)} のどちらかを書いてください（入力値: {value}）。"
+        )
+    return str(value)
+
+
+def _signal_thresholds(value: Any) -> tuple[float, float]:
+    """信号 thresholds from ``{青 = 90, 黄 = 70}``: the share of targets met (%) from which a department is 青, 黄."""
+    message = "signal_thresholds は {青 = 90, 黄 = 70} のように、目標達成の割合（%）で書いてください（青 ≥ 黄）。"
+    if not isinstance(value, dict) or set(value) != {"青", "黄"}:
+        raise ConfigError(message)
+    try:
+        blue, yellow = float(value["青"]), float(value["黄"])
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(message) from exc
+    if blue < yellow:
+        raise ConfigError(message)
+    return blue, yellow
+
+
+def _departments(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ConfigError('departments は ["総務部", "福祉保健部"] のように、部局名を組織順に並べて書いてください。')
+    return tuple(v.strip() for v in value)
 
 
 def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
@@ -65,6 +116,12 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
             values["stage"] = parse_stage_option(str(section["stage"]))
         if "grade_bands" in section:
             values["grade_bands"] = _bands(section["grade_bands"])
+        if "grade_basis" in section:
+            values["grade_basis"] = _grade_basis(section["grade_basis"])
+        if "signal_thresholds" in section:
+            values["signal_thresholds"] = _signal_thresholds(section["signal_thresholds"])
+        if "departments" in section:
+            values["departments"] = _departments(section["departments"])
         if "workers" in section:
             values["workers"] = int(section["workers"])
     settings = replace(Settings(), **values)

@@ -41,6 +41,7 @@ class MergeResult:
     tables: dict[str, pl.DataFrame]
     not_submitted: tuple[DivisionKey, ...] = ()
     fates: dict[str, int] = field(default_factory=dict)
+    roster: tuple[DivisionKey, ...] = ()  # the division master in its row order: the outputs' 組織順
 
 
 def _saved_time(result: FileResult) -> datetime:
@@ -273,4 +274,4 @@ def merge(
             if not ((d.code and d.code in merged_codes) or (d.department, d.division) in merged_names | accepted_names)
         )
     counts = Counter(s["status"] for s in submissions)
-    return MergeResult(year, stage, tables, not_submitted, dict(counts))
+    return MergeResult(year, stage, tables, not_submitted, dict(counts), master.divisions if master else ())

@@ -57,6 +57,7 @@ TRAJECTORY_FLAG = "遅れ"
 SUBMITTED = "提出済"
 NOT_SUBMITTED = "未提出"
 DELAYED_MARKS = ("△", "×")
+ON_SCHEDULE_MARKS = ("◎", "○")  # 予定通り以上
 PROGRESS_MEANING = dict(layout.PROGRESS)
 
 

@@ -16,6 +16,7 @@ from pipeline.combine.merge import MergeResult
 from pipeline.outputs.engine import FONT_NAME, FONT_SIZE, Styles
 from pipeline.outputs.frames import table_of
 from pipeline.outputs.labels import scope_label
+from pipeline.outputs.legend import Presentation
 from pipeline.outputs.overview import overview_sheet
 from pipeline.outputs.sheets import DATA_SHEETS
 
@@ -59,13 +60,16 @@ def is_large(result: MergeResult) -> bool:
     return sum(frame.height for frame in result.tables.values()) > CONSTANT_MEMORY_ROWS
 
 
-def write_workbook(result: MergeResult, path: Path, *, inbox_label: str = "", tmpdir: Path | None = None) -> Path:
-    """consolidated.xlsx: ten sheets for executives; user text only ever written as strings."""
+def write_workbook(
+    result: MergeResult, path: Path, *, presentation: Presentation | None = None, tmpdir: Path | None = None
+) -> Path:
+    """consolidated.xlsx: ten sheets for executives, the tables in the order given (組織順: outputs.order);
+    user text only ever written as strings."""
     with _collector_paused():
-        return _write_workbook(result, path, inbox_label, tmpdir)
+        return _write_workbook(result, path, presentation or Presentation(), tmpdir)
 
 
-def _write_workbook(result: MergeResult, path: Path, inbox_label: str, tmpdir: Path | None) -> Path:
+def _write_workbook(result: MergeResult, path: Path, presentation: Presentation, tmpdir: Path | None) -> Path:
     options: dict[str, Any] = {
         # Each sheet is written row by row, top to bottom. For a large merge each row goes to a temporary file
         # as soon as the next one starts, so memory stays flat however many rows (strings inline, not shared);
@@ -83,9 +87,9 @@ def _write_workbook(result: MergeResult, path: Path, inbox_label: str, tmpdir: P
     scope = scope_label(result)
     book.set_properties({"title": f"工程表 集約結果 {scope}", "author": "工程表 pipeline", "created": _created(result)})
     styles = Styles(book)
-    overview_sheet(book, styles, result, scope, inbox_label)
+    overview_sheet(book, styles, result, scope, presentation)
     for spec in DATA_SHEETS:
-        spec.write(book, styles, result, scope)
+        spec.write(book, styles, result, scope, presentation)
     book.close()
     if options["constant_memory"]:
         # xlsxwriter's sheets hold bound methods of their workbook: a cycle, freed only by the collector, that
