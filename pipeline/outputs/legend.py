@@ -89,7 +89,8 @@ def legend_lines(presentation: Presentation, *, signal: bool = False) -> list[st
     """The legend: how each rate, the grade (and on 概要 the 信号) was computed, one line each."""
     blue, yellow = presentation.signal_thresholds
     lines = [
-        f"{H_ACHIEVEMENT_RATE} ＝ 実績 ÷ 目標（方向が「減少」の指標は 目標 ÷ 実績、実績 0 は達成 100%）。100%以上で{MET}。",
+        f"{H_ACHIEVEMENT_RATE} ＝ 実績 ÷ 目標（方向が「減少」の指標は 目標 ÷ 実績、実績 0 は 100%）。100%以上で{MET}。"
+        "目標が 0 以下のときなど割り算に意味がないときは算出しません。",
         f"{H_PROGRESS_RATE} ＝（実績 − 年度当初値）÷（目標 − 年度当初値）。年度当初値がなければ基準値。"
         f"0%未満は「{BACKWARDS}」、目標が当初値と同じときは算出しません。",
         f"評価区分 ＝ {RATE_HEADERS[presentation.grade_basis]}による区分：{bands_text(presentation)}。",
