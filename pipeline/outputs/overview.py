@@ -138,12 +138,12 @@ def _figures(
     for status in (MET, BEHIND, NOT_EVALUABLE, MISSING_ACTUAL):
         row[status] = statuses.count(status)
     judged = row[MET] + row[BEHIND]
-    row["share"] = 100.0 * row[MET] / judged if judged else None
+    row["share"] = round(100.0 * row[MET] / judged, 1) if judged else None  # as shown: no float artefacts
     rates = []
     if "achievement_rate" in indicators.columns:
         judged_rows = indicators.filter(pl.col("status").is_in([MET, BEHIND]))
         rates = [min(r, 100.0) for r in judged_rows.get_column("achievement_rate").drop_nulls().to_list()]
-    row["mean_rate"] = sum(rates) / len(rates) if rates else None
+    row["mean_rate"] = round(sum(rates) / len(rates), 1) if rates else None
     row["signal"] = signal_of(row["share"], presentation)
     budget = projects.get_column("budget").drop_nulls().sum() if "budget" in projects.columns else 0
     row["budget"] = float(budget or 0.0)
@@ -230,6 +230,7 @@ def overview_sheet(book: Any, styles: Styles, result: MergeResult, scope: str, p
     source = f"作成日 {presentation.created}　" if presentation.created else ""
     source += f"出典: 各所属の工程表（{_source(result, presentation)}）。詳しくは {BEHIND_SHEET}・指標一覧・政策・評価シート。"
     per_line = int(full * 1.3)  # 8-point text: more characters to a line than the 10-point widths
+    legend.append(source)
     tail_lines = sum(max(1, -(-text_width(line) // per_line)) for line in legend)
     tail_height = tail_lines * 10.5 + 4
     room = PRINTABLE_HEIGHT - height - tail_height - DEFAULT_ROW_HEIGHT
