@@ -491,7 +491,10 @@ def test_overview_counts_per_department_total_and_chart(written: Path, book: Any
     ws = book["概要"]
     assert ws["A1"].value == "工程表 集約結果 平成27年度（2015年度） 最終（年度末）"
     # the result in one sentence first, then one line of file counts (the detail is on 提出状況)
-    assert ws["A2"].value == "全4政策中、予定通り以上2（50%）。測定指標5件中、目標達成1（20%）、目標未達2、判定不可1、実績未記入1"
+    assert (
+        ws["A2"].value
+        == "全4政策中、予定通り以上2（50%）。測定指標5件中、目標達成1（20%）、目標未達2、判定不可1、実績未記入1"
+    )
     assert ws["A3"].value == (
         "ファイル: 確認 7（受理 3、不受理 1、置換済み 1、形式対象外 1、除外 1）　所属: 提出 3、未提出 1　→ 詳細は 提出状況シート"
     )
@@ -547,7 +550,9 @@ def test_overview_names_what_fits_then_how_many_more(tmp_path: Path) -> None:
     texts = [str(c.value) for row in ws.iter_rows() for c in row if c.value]
     assert "目標未達の指標と進捗遅れ（△×）の政策（23件）" in texts
     more = [t for t in texts if t.startswith("ほか")]
-    assert len(more) == 1 and re.fullmatch(r"ほか\d+件 → 目標未達指標シート（進捗遅れの政策は 政策・評価シート）", more[0])
+    assert len(more) == 1 and re.fullmatch(
+        r"ほか\d+件 → 目標未達指標シート（進捗遅れの政策は 政策・評価シート）", more[0]
+    )
     shown = sum(1 for t in texts if t.startswith(("総務部 ", "福祉保健部 ")) and "\n" in t)
     assert shown + int(re.search(r"\d+", more[0]).group()) == 23  # type: ignore[union-attr]
 
@@ -682,21 +687,16 @@ def test_data_sheets_print_the_important_columns_only(book: Any) -> None:
 
 @pytest.mark.libreoffice
 def test_printed_pages(written: Path, libreoffice: Callable[[Path, str, Path], Path], tmp_path: Path) -> None:
-    """As LibreOffice prints it: 概要 on one page, 目標未達指標 on two pages across with the key columns on both."""
-    if shutil.which("pdftotext") is None:
-        pytest.skip("pdftotext is not installed")
-    pdf = libreoffice(written / "consolidated.xlsx", "pdf", tmp_path / "pdf")
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    pages = text.split("\f")
-    assert "工程表 集約結果" in pages[0] and "目標未達指標" not in pages[0]
-    assert "部局名" in pages[0] and "合計" in pages[0]
-    first, second = pages[1], pages[2]
-    assert "目標未達指標（2件）" in first and "目標未達指標（2件）" in second
-    assert "今年度実績値" in first and "評価理由" not in first
-    assert "評価理由" in second and "今年度実績値" not in second
-    for page in (first, second):
-        assert "部局名" in page and "電子県庁の推進" in page  # the key columns, on both pages
-    assert "最終（年度末）" in first.split("部局名")[0]  # the title is whole
+    """As LibreOffice prints it: 概要 on exactly one page, every sheet one page wide, figures and the evaluation
+    of 目標未達指標 on the same page."""
+    from tests.test_printing import _check_print, _sheet_of
+
+    pages = _check_print(libreoffice(written / "consolidated.xlsx", "pdf", tmp_path / "pdf"))
+    assert "全4政策中、予定通り以上2（50%）" in pages[0] and "凡例（数値の計算方法）" in pages[0]
+    behind = [page for page in pages if _sheet_of(page) == "目標未達指標"]
+    assert len(behind) == 1
+    assert "今年度実績値" in behind[0] and "評価理由" in behind[0] and "電子県庁の推進" in behind[0]
+    assert "最終（年度末）" in behind[0].split("部局名")[0]  # the title is whole
 
 
 def test_user_strings_are_strings_and_no_formula_is_written(written: Path, book: Any) -> None:
@@ -733,7 +733,10 @@ def test_empty_result_writes_headers_and_none_line(tmp_path: Path) -> None:
         assert ws.auto_filter.ref and ws.auto_filter.ref.endswith("3"), ws.title
     overview = book["概要"]
     assert overview["A1"].value == "工程表 集約結果 令和7年度（2025年度） 中間（上半期）"
-    assert overview["A2"].value == "全0政策中、予定通り以上0（－）。測定指標0件中、目標達成0（－）、目標未達0、判定不可0、実績未記入0"
+    assert (
+        overview["A2"].value
+        == "全0政策中、予定通り以上0（－）。測定指標0件中、目標達成0（－）、目標未達0、判定不可0、実績未記入0"
+    )
     assert overview["A7"].value == "（該当なし）"
     summary = json.loads((outbox / "summary.json").read_text(encoding="utf-8"))
     assert (summary["files"]["seen"], summary["indicators"], summary["behind_target_indicators"]) == (0, 0, [])
@@ -834,10 +837,16 @@ def test_parquet_round_trips_exact_values(written: Path) -> None:
 def test_summary_json_keys_and_counts(written: Path) -> None:
     summary = json.loads((written / "summary.json").read_text(encoding="utf-8"))
     assert list(summary) == [
-        "fiscal_year", "stage", "files", "divisions", "policies", "indicators", "behind_target", "missing_actual",
-        "not_evaluable", "behind_trajectory", "progress_delayed", "evaluation_warnings", "not_submitted", "rejected",
-        "behind_target_indicators", "outputs",
+        "fiscal_year", "stage", "headline", "files", "divisions", "policies", "policies_on_schedule", "indicators",
+        "met_target", "behind_target", "missing_actual", "not_evaluable", "input_error", "behind_trajectory",
+        "progress_delayed", "evaluation_warnings", "grade_basis", "grade_bands", "legend", "not_submitted",
+        "rejected", "behind_target_indicators", "outputs",
     ]  # fmt: skip
+    assert summary["headline"] == (
+        "全4政策中、予定通り以上2（50%）。測定指標5件中、目標達成1（20%）、目標未達2、判定不可1、実績未記入1"
+    )
+    assert (summary["grade_basis"], summary["grade_bands"]) == ("達成率", {"A": 100.0, "B": 80.0, "C": 50.0})
+    assert any(line.startswith("達成率 ＝ 実績 ÷ 目標") for line in summary["legend"])  # it shows rates
     assert (summary["fiscal_year"], summary["stage"]) == (2015, "最終")
     assert summary["files"] == {
         "seen": 7,
@@ -849,14 +858,17 @@ def test_summary_json_keys_and_counts(written: Path) -> None:
         "skipped": 1,
         "in_transit": 0,
     }
-    counts = {k: summary[k] for k in list(summary)[3:12]}
+    counts = {k: summary[k] for k in list(summary)[4:16]}
     assert counts == {
         "divisions": 3,
         "policies": 4,
+        "policies_on_schedule": 2,
         "indicators": 5,
+        "met_target": 1,
         "behind_target": 2,
         "missing_actual": 1,
         "not_evaluable": 1,
+        "input_error": 0,
         "behind_trajectory": 1,
         "progress_delayed": 2,
         "evaluation_warnings": 1,
@@ -873,7 +885,7 @@ def test_summary_json_keys_and_counts(written: Path) -> None:
             ],
         }
     ]
-    assert summary["behind_target_indicators"][1] == {
+    assert summary["behind_target_indicators"][0] == {
         "file": "総務部/情報政策課.xlsx",
         "department": "総務部",
         "division": "情報政策課",
@@ -882,19 +894,22 @@ def test_summary_json_keys_and_counts(written: Path) -> None:
         "policy": "電子県庁の推進",
         "indicator": "電子申請件数",
         "unit": "件",
+        "direction": "増加",
+        "start": 120.0,
         "target": 200.0,
         "actual": 150.0,
-        "rate": 37.5,
-        "grade": "D",
+        "achievement_rate": 75.0,
+        "progress_rate": 37.5,
+        "grade": "C",
     }
-    assert summary["behind_target_indicators"][0]["indicator"] == INJECTIONS[0]
+    assert summary["behind_target_indicators"][1]["indicator"] == INJECTIONS[0]
     assert summary["outputs"][:4] == [
         "consolidated.xlsx",
         "behind_target.md",
         "summary.json",
         "tables/divisions.parquet",
     ]
-    assert summary == summary_json.summary_dict(sample_result())
+    assert summary == summary_json.summary_dict(arranged(sample_result()), presentation=PRESENTATION)
     text = (written / "summary.json").read_text(encoding="utf-8")
     assert "電子申請件数" in text and "\\u" not in text  # ensure_ascii=False
 
@@ -906,7 +921,14 @@ def test_behind_target_markdown(written: Path) -> None:
     md = (written / "behind_target.md").read_text(encoding="utf-8")
     lines = md.splitlines()
     assert lines[0] == "# 工程表 目標未達の要約 平成27年度（2015年度） 最終（年度末）"
+    assert (
+        lines[2]
+        == "**全4政策中、予定通り以上2（50%）。測定指標5件中、目標達成1（20%）、目標未達2、判定不可1、実績未記入1**"
+    )
     for expected in (
+        "作成日 2016年4月1日　受付フォルダ: inbox",
+        "## 凡例（数値の計算方法）",
+        "- 評価区分 ＝ 達成率による区分：A 100%以上、B 80%以上、C 50%以上、D 50%未満。",
         "- 確認したファイル: 7 件（受理 3、不受理 1、置換済み 1、対象外 0、形式対象外 1、除外 1、保留（書き込み中） 0）",
         "- 集約した所属: 3 所属",
         "- 測定指標: 5 件",
@@ -919,8 +941,8 @@ def test_behind_target_markdown(written: Path) -> None:
         "### 総務部",
         "#### 情報政策課",
         "**政策1「電子県庁の推進」**（進捗評価 △（やや遅れ）、達成度の評価 6）",
-        "- 指標「電子申請件数」: 目標 200件、実績 150件、達成率 37.5%、評価区分 D（政策1!L26）",
-        "  - 長期目標に対する遅れ: 今年度の想定値 166.6667件",
+        "- 指標「電子申請件数」: 目標 200件、実績 150件、達成率 75.0%、進捗率（当初値比） 37.5%、評価区分 C（政策1!L26）",
+        "  - 長期目標に対する遅れ: 長期目標への直線で今年度の想定値 166.7件",
         "- 評価理由: システム改修が遅れた\\",
         "  利用者への周知が不足",
         "- 今後の取組: 来年度に改修を前倒しする",
@@ -947,7 +969,8 @@ def test_behind_target_markdown(written: Path) -> None:
         assert expected in lines, expected
     assert "[x](http://evil)" not in md
     assert "<b>" not in md
-    assert lines.index("### 福祉保健部") < lines.index("### 総務部")
+    assert lines.index("### 総務部") < lines.index("### 福祉保健部")  # 組織順
+    assert any(line.startswith("- 達成率 ＝ 実績 ÷ 目標") for line in lines)  # the legend, where rates are shown
     assert md.endswith("\n") and not md.endswith("\n\n")
 
 
@@ -1102,7 +1125,7 @@ def test_large_merges_are_written_in_constant_memory(tmp_path: Path, monkeypatch
     # xlsxwriter cannot read cells back in constant_memory mode: the series' names, departments and counts are
     # given to the chart, so that a reader that shows a chart's cache shows the figures
     assert chart.count("<c:strCache>") == 8 and chart.count("<c:numCache>") == 4
-    assert "<c:v>福祉保健部</c:v>" in chart and "<c:v>◎</c:v>" in chart
+    assert "<c:v>福祉保健部</c:v>" in chart and "<c:v>目標達成</c:v>" in chart
 
 
 def _written_in_both_modes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -1165,8 +1188,8 @@ def test_blank_cells_are_framed_by_one_rule_not_written(book: Any) -> None:
     ws = book["指標一覧"]
     last = f"{openpyxl.utils.get_column_letter(ws.max_column)}{ws.max_row}"
     rules = [(str(cf.sqref), rule) for cf in ws.conditional_formatting for rule in cf.rules]
-    assert [(sqref, rule.type) for sqref, rule in rules] == [(f"A3:{last}", "containsBlanks")]
+    assert [(sqref, rule.type) for sqref, rule in rules] == [(f"A4:{last}", "containsBlanks")]
     border = rules[0][1].dxf.border
     assert (border.left.style, border.top.style, border.left.color.rgb) == ("thin", "thin", "FFBFBFBF")
-    blanks = [c for row in ws.iter_rows(min_row=3) for c in row if c.value is None]
+    blanks = [c for row in ws.iter_rows(min_row=4) for c in row if c.value is None]
     assert blanks and all(not c.has_style for c in blanks)  # no cell was written for them
