@@ -70,12 +70,17 @@ def _grade_basis(value: Any) -> str:
 
 
 def _signal_thresholds(value: Any) -> tuple[float, float]:
-    """信号 thresholds from ``{青 = 90, 黄 = 70}``: the share of targets met (%) from which a department is 青, 黄."""
-    message = "signal_thresholds は {青 = 90, 黄 = 70} のように、目標達成の割合（%）で書いてください（青 ≥ 黄）。"
-    if not isinstance(value, dict) or set(value) != {"青", "黄"}:
+    """信号 thresholds, ``[90, 70]`` or ``{"青" = 90, "黄" = 70}``: the share of targets met (%) from which a
+    department is 青, 黄."""
+    message = (
+        "signal_thresholds は [90, 70] のように、青と黄になる目標達成の割合（%）の下限を書いてください（青 ≥ 黄）。"
+    )
+    if isinstance(value, dict) and set(value) == {"青", "黄"}:
+        value = [value["青"], value["黄"]]
+    if not isinstance(value, list) or len(value) != 2:
         raise ConfigError(message)
     try:
-        blue, yellow = float(value["青"]), float(value["黄"])
+        blue, yellow = float(value[0]), float(value[1])
     except (TypeError, ValueError) as exc:
         raise ConfigError(message) from exc
     if blue < yellow:
