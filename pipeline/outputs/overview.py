@@ -58,10 +58,13 @@ _DEPARTMENT_COLS: tuple[tuple[Col, float], ...] = (
     (Col(H_SIGNAL, "signal", "mark", palette="signal"), 5.0),
     (Col(H_BUDGET_TOTAL, "budget", "budget"), 13.0),
 )
-CHART_COLUMNS = 7  # the chart covers the first seven columns; the named list the rest
-LIST_LINES = 2  # each item of the named list: who on one line, what on the next
-LIST_LINE_HEIGHT = 12.0  # points per line of 9-point text
-CHART_HEIGHTS = (150, 330)  # pixels: the chart's least and greatest height
+CHART_COLUMNS = 5  # the chart covers the first five columns; the named list the rest
+# The named list's columns (first, last): 区分, 所属, 指標・政策.
+LIST_COLUMNS = ((5, 6), (7, 10), (11, 15))
+LIST_HEADERS = ("区分", "部局・所属", f"指標：実績／目標（{H_ACHIEVEMENT_RATE}）・政策")
+LIST_LINE_HEIGHT = 14.0  # points: one line of 9-point text
+LIST_FILL = 1.1  # half-width characters of 9-point text per unit of column width (10-point: 1)
+CHART_HEIGHTS = (190, 330)  # pixels: the chart's least and greatest height
 CHART_OFFSET = 4  # pixels from the top left corner of its cell
 
 
@@ -171,22 +174,25 @@ def attention_items(result: MergeResult, presentation: Presentation) -> list[_It
     for i, row in enumerate(behind.iter_rows(named=True)):
         named.add((row["file"], row["policy_no"]))
         mark = row.get("progress")
-        kind = BEHIND + (f"・{mark}" if mark in ("△", "×") else "")
-        figures = f"実績 {value_text(row['actual'], row['unit'])}／目標 {value_text(row['target'], row['unit'])}"
+        kind = "未達" + (f"・{mark}" if mark in ("△", "×") else "")
+        figures = f"{value_text(row['actual'], row['unit'])}／{value_text(row['target'], row['unit'])}"
         rate = rate_text(row.get("achievement_rate"))
-        what = f"{row['name']}　{figures}" + (f"（{H_ACHIEVEMENT_RATE} {rate}）" if rate else "")
-        who = f"{row['department']} {row['division']}　{row['sheet']} {row['policy_title']}"
-        keyed.append((place.get(row["file"], len(place)), 0, i, _Item(kind, who, what)))
+        what = f"{row['name']}：{figures}" + (f"（{rate}）" if rate else "")
+        what += f"　{row['sheet']} {row['policy_title']}"
+        keyed.append((place.get(row["file"], len(place)), 0, i, _Item(kind, _who(row), what)))
     for i, row in enumerate(delayed.iter_rows(named=True)):
         if (row["file"], row["policy_no"]) in named:
             continue
-        who = f"{row['department']} {row['division']}　{row['sheet']} {row['policy_title']}"
         meaning = dict(layout.PROGRESS).get(row["progress"], "")
-        what = f"進捗評価 {row['progress']}（{meaning}）" + (
-            f"　{row['evaluation_reason']}" if row["evaluation_reason"] else ""
-        )
-        keyed.append((place.get(row["file"], len(place)), 1, i, _Item(row["progress"], who, what)))
+        what = f"{row['sheet']} {row['policy_title']}　進捗評価 {row['progress']}（{meaning}）"
+        if row["evaluation_reason"]:
+            what += f"　{row['evaluation_reason']}"
+        keyed.append((place.get(row["file"], len(place)), 1, i, _Item(row["progress"], _who(row), what)))
     return [item for *_, item in sorted(keyed, key=lambda k: k[:3])]
+
+
+def _who(row: dict[str, Any]) -> str:
+    return f"{row['department']} {row['division']}"
 
 
 def _clip(text: str, width: float) -> str:
@@ -229,19 +235,19 @@ def overview_sheet(book: Any, styles: Styles, result: MergeResult, scope: str, p
     legend = [f"{LEGEND_TITLE}", *(f"・{line}" for line in legend_lines(presentation, signal=True))]
     source = f"作成日 {presentation.created}　" if presentation.created else ""
     source += f"出典: 各所属の工程表（{_source(result, presentation)}）。詳しくは {BEHIND_SHEET}・指標一覧・政策・評価シート。"
-    per_line = int(full * 1.3)  # 8-point text: more characters to a line than the 10-point widths
+    per_line = int(full * 1.35)  # 8-point text: more characters to a line than the 10-point widths
     legend.append(source)
     tail_lines = sum(max(1, -(-text_width(line) // per_line)) for line in legend)
     tail_height = tail_lines * 10.5 + 4
     room = PRINTABLE_HEIGHT - height - tail_height - DEFAULT_ROW_HEIGHT
     first = total_row + 2
     items = attention_items(result, presentation)
-    item_height = LIST_LINES * LIST_LINE_HEIGHT + 3
-    fits = max(3, int((room - DEFAULT_ROW_HEIGHT) // item_height))
+    item_height = LIST_LINE_HEIGHT
+    fits = max(3, int((room - DEFAULT_ROW_HEIGHT - LIST_LINE_HEIGHT) // item_height))
     shown = items if len(items) <= fits else items[: fits - 1]
     rest = len(items) - len(shown)
     list_last = _named_list(ws, styles, shown, rest, first, widths, len(items))
-    block = sum(item_height for _ in shown) + DEFAULT_ROW_HEIGHT * (2 if rest else 1)
+    block = sum(item_height for _ in shown) + LIST_LINE_HEIGHT + DEFAULT_ROW_HEIGHT * (2 if rest else 1)
     chart_points = max(block, min(room, CHART_HEIGHTS[1] / PIXELS_PER_POINT), CHART_HEIGHTS[0] / PIXELS_PER_POINT)
     if frame.height:
         _chart(book, ws, frame, first, widths[:CHART_COLUMNS], chart_points)
@@ -252,14 +258,8 @@ def overview_sheet(book: Any, styles: Styles, result: MergeResult, scope: str, p
     ws.set_row(row, tail_height)
     ws.merge_range(row, 0, row, last_col, text, small)
     page_setup(ws, scope, header_row=None)
-    ws.set_footer(f"&L{_footer(source)}&R&P / &N", {"margin": 0.25})  # the date and source on the page's foot
     ws.print_area(0, 0, row, last_col)
     ws.fit_to_pages(1, 1)  # everything on one page; nothing repeated
-
-
-def _footer(text: str) -> str:
-    """Text for a page header or footer: its codes (&) escaped, within Excel's 255 characters."""
-    return text.replace("&", "&&")[:200]
 
 
 def _source(result: MergeResult, presentation: Presentation) -> str:
@@ -308,29 +308,37 @@ def _total_row(
 def _named_list(
     ws: Any, styles: Styles, items: Sequence[_Item], rest: int, first: int, widths: Sequence[float], total: int
 ) -> int:
-    """The named list right of the chart: a heading, one two-line item a row, then 「ほかN件 → 目標未達指標」."""
-    start, last = CHART_COLUMNS, len(widths) - 1
-    text_cols = sum(widths[start + 1 :]) + 0.7 * (last - start - 1)
+    """The named list right of the chart: a heading, then one line an item (区分, 所属, 指標 with its figures and
+    政策), then 「ほかN件 → 目標未達指標」. Returns its last row."""
+    kind_cols, who_cols, what_cols = LIST_COLUMNS
+    last = len(widths) - 1
     heading = styles.plain(bold=True, font_size=10)
-    ws.merge_range(first, start, first, last, f"目標未達の指標と進捗遅れ（△×）の政策（{total}件）", heading)
+    ws.merge_range(first, kind_cols[0], first, last, f"目標未達の指標と進捗遅れ（△×）の政策（{total}件）", heading)
     if not items:
-        ws.write_string(first + 1, start, "（該当なし）", styles.none_line)
+        ws.write_string(first + 1, kind_cols[0], "（該当なし）", styles.none_line)
         return first + 1
-    kind_format = styles.get(
-        bold=True, align="center", valign="vcenter", font_color="#9C0006", font_size=9, text_wrap=True
-    )
-    text_format = styles.get(text_wrap=True, font_size=9, valign="top")
-    row = first
+    look: dict[str, Any] = {"font_size": 9, "valign": "vcenter"}
+    kind_format = styles.get(bold=True, align="center", font_color="#9C0006", **look)
+    text_format = styles.get(**look)
+    header_format = styles.get(bold=True, bg_color="#D9E1F2", **look)
+    row = first + 1
+    ws.set_row(row, LIST_LINE_HEIGHT)
+    for (a, b), text in zip(LIST_COLUMNS, LIST_HEADERS, strict=True):
+        ws.merge_range(row, a, row, b, text, header_format)
     for item in items:
         row += 1
-        ws.set_row(row, LIST_LINES * LIST_LINE_HEIGHT + 3)
-        ws.write_string(row, start, item.kind, kind_format)
-        text = f"{_clip(item.who, text_cols * 1.05)}\n{_clip(item.what, text_cols * 1.05)}"
-        ws.merge_range(row, start + 1, row, last, text, text_format)
+        ws.set_row(row, LIST_LINE_HEIGHT)
+        for (a, b), text, look_of in (
+            (kind_cols, item.kind, kind_format),
+            (who_cols, item.who, text_format),
+            (what_cols, item.what, text_format),
+        ):
+            span = sum(widths[a : b + 1]) + 0.7 * (b - a)
+            ws.merge_range(row, a, row, b, _clip(text, span * LIST_FILL), look_of)
     if rest:
         row += 1
         more = f"ほか{rest}件 → {BEHIND_SHEET}シート（進捗遅れの政策は 政策・評価シート）"
-        ws.merge_range(row, start, row, last, more, styles.plain(bold=True, font_size=9))
+        ws.merge_range(row, kind_cols[0], row, last, more, styles.plain(bold=True, font_size=9))
     return row
 
 
@@ -342,7 +350,7 @@ def _chart(book: Any, ws: Any, frame: pl.DataFrame, at_row: int, widths: Sequenc
     first, last = OVERVIEW_HEADER_ROW + 1, OVERVIEW_HEADER_ROW + frame.height
     departments = frame.get_column("department").to_list()
     chart = book.add_chart({"type": "bar", "subtype": "stacked"})
-    font = {"name": FONT_NAME, "size": 8}
+    font = {"name": FONT_NAME, "size": 7}
     for c, col in enumerate(_cols()):
         if col.source in CHART_COLOURS:
             chart.add_series(
