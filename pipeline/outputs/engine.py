@@ -80,6 +80,7 @@ _KIND_FORMAT: dict[str, dict[str, Any]] = {
     "score": {"num_format": "0", "align": "center"},
     "year": {"num_format": "0", "align": "center"},
     "hash": {},  # not wrapped: a 64-digit hash would make its row five lines tall
+    "era": {},  # 平成27年度（2015年度）: on one line
 }
 # Decimals a non-integral number shows: a typed value (kind "value") as typed, up to this many places, else in
 # General format; a computed one (kind "calc") rounded to at most this many places.
@@ -103,8 +104,10 @@ _WIDTHS: dict[str, tuple[int, int]] = {
     "score": (5, 8),
     "year": (6, 8),
     "hash": (12, 18),
+    "era": (22, 23),
 }
 _WRAPPED_KINDS = frozenset({"key", "text", "long", "note", "code"})
+_NARROW_HEADERS = frozenset({"value", "calc", "int", "rate", "progress", "mark", "score"})
 LINE_HEIGHT = 14.0  # points per line of 10-point Meiryo UI
 MAX_ROW_LINES = 28  # Excel's row height limit is 409 points
 _WIDTH_SAMPLE = 300
@@ -369,7 +372,10 @@ def _column_width(col: Col, frame: pl.DataFrame) -> float:
     """A width that fits the header (wrapped on up to two lines) and a sample of the values, within the kind's caps."""
     low, high = _WIDTHS[col.kind]
     header = text_width(col.header)
-    if header <= SHORT_HEADER or header <= min(HEADER_ONE_LINE, high):
+    if col.kind in _NARROW_HEADERS and header > SHORT_HEADER:
+        # a number or a mark under a long header: the header wraps (up to three lines) rather than widen the column
+        header_need = math.ceil(header / (3 if header > 2 * HEADER_ONE_LINE - 4 else 2)) + 1
+    elif header <= SHORT_HEADER or header <= min(HEADER_ONE_LINE, high):
         header_need = header + 1  # on one line: a full-width character is a little under 2 units wide
     else:  # on two lines: half the header and a little for the padding, so that it breaks in the middle
         header_need = math.ceil(header / 2) + 1

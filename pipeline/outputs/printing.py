@@ -51,7 +51,7 @@ def print_plan(cols: Sequence[Col], widths: Sequence[float]) -> PrintPlan:
 # Kinds of column whose text wraps, and how much of a page's spare width each takes (sentences most).
 _SPARE_SHARE = {"long": 6.0, "note": 1.5, "text": 1.0, "key": 0.25}
 PRINT_SCALE = 0.75  # data sheets fill one page wide at this scale: 10-point text prints at 7.5 points
-_FLOOR = {"long": 1e9, "note": 12.0, "text": 16.0, "key": 12.0}  # sentences keep their width
+_FLOOR = {"note": 12.0, "text": 16.0, "key": 12.0}
 _MAX_GROWN = 80.0  # no column wider than this (units), however much room there is
 
 
@@ -65,11 +65,16 @@ def fit_widths(cols: Sequence[Col], widths: Sequence[float], scale: float = PRIN
     spare = room - sum(fitted[c] for c in printed)
     growing = [c for c in printed if cols[c].kind in _SPARE_SHARE]
     sentences = any(cols[c].kind == "long" for c in printed)
-    if spare < 0 and sentences:  # too wide: names give up width to the sentences, before the page shrinks
-        slack = {c: max(0.0, fitted[c] - _FLOOR[cols[c].kind]) for c in growing}
-        total = sum(slack.values())
-        for c in growing if total else ():
-            fitted[c] -= slack[c] * min(1.0, -spare / total)
+    if spare < 0 and sentences:  # too wide: names give up width to the sentences, down to a floor each
+        for giving in (("note", "text", "key"),):  # sentences keep their width: narrower, they take more pages
+            slack = {c: max(0.0, fitted[c] - _FLOOR[cols[c].kind]) for c in growing if cols[c].kind in giving}
+            total = sum(slack.values())
+            if spare >= 0 or not total:
+                continue
+            cut = min(1.0, -spare / total)
+            for c, amount in slack.items():
+                fitted[c] -= amount * cut
+            spare += total * cut
         growing = []
     for _ in range(3):  # capped columns hand their share to the others
         shares = sum(_SPARE_SHARE[cols[c].kind] for c in growing)

@@ -314,7 +314,7 @@ def submission_cols(frame: pl.DataFrame) -> list[Col]:
     return [
         *cols,
         Col("保存日時", "_saved_at", "code"),
-        Col(L_YEAR, "_year", "text"),
+        Col(L_YEAR, "_year", "era"),
         Col(L_STAGE, "stage", "mark"),
         Col("SHA-256", "sha256", "hash", page=None),
     ]
