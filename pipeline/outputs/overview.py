@@ -63,7 +63,7 @@ CHART_COLUMNS = 5  # the chart covers the first five columns; the named list the
 LIST_COLUMNS = ((5, 6), (7, 10), (11, 15))
 LIST_HEADERS = ("区分", "部局・所属", f"指標：実績／目標（{H_ACHIEVEMENT_RATE}）・政策")
 LIST_LINE_HEIGHT = 14.0  # points: one line of 9-point text
-LIST_FILL = 1.1  # half-width characters of 9-point text per unit of column width (10-point: 1)
+LIST_FILL = 1.2  # half-width characters of 9-point text per unit of column width (10-point: about 1.1)
 CHART_HEIGHTS = (190, 330)  # pixels: the chart's least and greatest height
 CHART_OFFSET = 4  # pixels from the top left corner of its cell
 
@@ -155,11 +155,23 @@ def _figures(
 
 @dataclass(frozen=True)
 class _Item:
-    """One line of the named list: its kind (未達, △, ×), who, and what."""
+    """One line of the named list: its kind (未達, △, ×), who, and what: a name, its figures (never cut) and the
+    rest (the policy, cut first)."""
 
     kind: str
     who: str
-    what: str
+    name: str
+    figures: str = ""
+    rest: str = ""
+
+    def what(self, width: float) -> str:
+        """The item's text within ``width`` half-width columns: the figures whole, the name and the rest cut."""
+        room = width - text_width(self.figures)
+        name = _clip(self.name, max(room, 8.0))
+        line = f"{name}{self.figures}"
+        if self.rest and text_width(line) + 4 < width:
+            line += "　" + _clip(self.rest, width - text_width(line) - 2)
+        return line
 
 
 def attention_items(result: MergeResult, presentation: Presentation) -> list[_Item]:
@@ -175,19 +187,18 @@ def attention_items(result: MergeResult, presentation: Presentation) -> list[_It
         named.add((row["file"], row["policy_no"]))
         mark = row.get("progress")
         kind = "未達" + (f"・{mark}" if mark in ("△", "×") else "")
-        figures = f"{value_text(row['actual'], row['unit'])}／{value_text(row['target'], row['unit'])}"
+        figures = f"：{value_text(row['actual'], row['unit'])}／{value_text(row['target'], row['unit'])}"
         rate = rate_text(row.get("achievement_rate"))
-        what = f"{row['name']}：{figures}" + (f"（{rate}）" if rate else "")
-        what += f"　{row['sheet']} {row['policy_title']}"
-        keyed.append((place.get(row["file"], len(place)), 0, i, _Item(kind, _who(row), what)))
+        figures += f"（{rate}）" if rate else ""
+        item = _Item(kind, _who(row), row["name"], figures, f"{row['sheet']} {row['policy_title']}")
+        keyed.append((place.get(row["file"], len(place)), 0, i, item))
     for i, row in enumerate(delayed.iter_rows(named=True)):
         if (row["file"], row["policy_no"]) in named:
             continue
         meaning = dict(layout.PROGRESS).get(row["progress"], "")
-        what = f"{row['sheet']} {row['policy_title']}　進捗評価 {row['progress']}（{meaning}）"
-        if row["evaluation_reason"]:
-            what += f"　{row['evaluation_reason']}"
-        keyed.append((place.get(row["file"], len(place)), 1, i, _Item(row["progress"], _who(row), what)))
+        figures = f"　進捗評価 {row['progress']}（{meaning}）"
+        item = _Item(row["progress"], _who(row), f"{row['sheet']} {row['policy_title']}", figures)
+        keyed.append((place.get(row["file"], len(place)), 1, i, item))
     return [item for *_, item in sorted(keyed, key=lambda k: k[:3])]
 
 
@@ -331,10 +342,10 @@ def _named_list(
         for (a, b), text, look_of in (
             (kind_cols, item.kind, kind_format),
             (who_cols, item.who, text_format),
-            (what_cols, item.what, text_format),
+            (what_cols, None, text_format),
         ):
-            span = sum(widths[a : b + 1]) + 0.7 * (b - a)
-            ws.merge_range(row, a, row, b, _clip(text, span * LIST_FILL), look_of)
+            span = (sum(widths[a : b + 1]) + 0.7 * (b - a)) * LIST_FILL
+            ws.merge_range(row, a, row, b, _clip(text, span) if text is not None else item.what(span), look_of)
     if rest:
         row += 1
         more = f"ほか{rest}件 → {BEHIND_SHEET}シート（進捗遅れの政策は 政策・評価シート）"
