@@ -334,18 +334,20 @@ def _named_list(
     header_format = styles.get(bold=True, bg_color="#D9E1F2", **look)
     row = first + 1
     ws.set_row(row, LIST_LINE_HEIGHT)
-    for (a, b), text in zip(LIST_COLUMNS, LIST_HEADERS, strict=True):
-        ws.merge_range(row, a, row, b, text, header_format)
+    for (a, b), heading_text in zip(LIST_COLUMNS, LIST_HEADERS, strict=True):
+        ws.merge_range(row, a, row, b, heading_text, header_format)
+
+    def span(cols: tuple[int, int]) -> float:
+        """Half-width characters of 9-point text that fit in these merged columns."""
+        a, b = cols
+        return (sum(widths[a : b + 1]) + 0.7 * (b - a)) * LIST_FILL
+
     for item in items:
         row += 1
         ws.set_row(row, LIST_LINE_HEIGHT)
-        for (a, b), text, look_of in (
-            (kind_cols, item.kind, kind_format),
-            (who_cols, item.who, text_format),
-            (what_cols, None, text_format),
-        ):
-            span = (sum(widths[a : b + 1]) + 0.7 * (b - a)) * LIST_FILL
-            ws.merge_range(row, a, row, b, _clip(text, span) if text is not None else item.what(span), look_of)
+        ws.merge_range(row, kind_cols[0], row, kind_cols[1], item.kind, kind_format)
+        ws.merge_range(row, who_cols[0], row, who_cols[1], _clip(item.who, span(who_cols)), text_format)
+        ws.merge_range(row, what_cols[0], row, what_cols[1], item.what(span(what_cols)), text_format)
     if rest:
         row += 1
         more = f"ほか{rest}件 → {BEHIND_SHEET}シート（進捗遅れの政策は 政策・評価シート）"
