@@ -276,7 +276,7 @@ def test_outputs_listed_and_present(tmp_path: Path) -> None:
     names = [p.relative_to(outbox).as_posix() for p in paths]
     assert names[:3] == ["consolidated.xlsx", "behind_target.md", "summary.json"]
     assert names[3:5] == ["tables/divisions.parquet", "tables/divisions.csv"]
-    assert len(names) == 3 + 2 * len(merge.TABLES)
+    assert len(names) == 3 + 2 * len(merge.TABLES) + 1 and names[-1] == "tables/legend.csv"
     assert all(p.is_file() for p in paths)
     assert sorted(p.name for p in outbox.iterdir()) == [
         ".pipeline-manifest.json",  # what the pipeline wrote: all it may replace or remove next time
@@ -833,6 +833,57 @@ def test_parquet_round_trips_exact_values(written: Path) -> None:
     assert INJECTIONS[0] in indicators.get_column("name").to_list()  # raw, not prefixed
 
 
+def test_every_output_that_shows_a_rate_carries_the_legend(written: Path, book: Any) -> None:
+    """達成率, 進捗率 and 評価区分 never appear without the words that say how they were computed."""
+    rate_words = ("達成率", "進捗率（当初値比）", "評価区分", "目標達成の割合", "平均達成率")
+    for ws in book.worksheets:
+        texts = [str(c.value) for row in ws.iter_rows() for c in row if c.value is not None]
+        headers = {t for t in texts if t in rate_words}
+        if headers:
+            assert any(t.startswith("凡例（数値の計算方法）") or "凡例（数値の計算方法）" in t for t in texts), ws.title
+            assert any("達成率 ＝ 実績 ÷ 目標" in t for t in texts), ws.title
+            if "評価区分" in headers:
+                assert any(
+                    "評価区分 ＝ 達成率による区分：A 100%以上、B 80%以上、C 50%以上、D 50%未満" in t for t in texts
+                )
+    assert {
+        ws.title for ws in book.worksheets if any(c.value in rate_words for row in ws.iter_rows() for c in row)
+    } == {
+        "概要",
+        "目標未達指標",
+        "指標一覧",
+    }
+    md = (written / "behind_target.md").read_text(encoding="utf-8")
+    assert "達成率 75.0%" in md and "## 凡例（数値の計算方法）" in md and "- 達成率 ＝ 実績 ÷ 目標" in md
+    summary = json.loads((written / "summary.json").read_text(encoding="utf-8"))
+    assert summary["behind_target_indicators"][0]["achievement_rate"] == 75.0
+    assert any(line.startswith("進捗率（当初値比） ＝") for line in summary["legend"])
+    with (written / "tables" / "legend.csv").open(encoding="utf-8-sig", newline="") as handle:
+        legend = {(row["table"], row["column"]): row["計算方法"] for row in csv.DictReader(handle)}
+    indicators = pl.read_csv(written / "tables" / "indicators.csv", n_rows=1).columns
+    for column in ("achievement_rate", "progress_rate", "grade", "status"):
+        assert column in indicators and legend[("indicators", column)], column
+    assert legend[("indicators", "achievement_rate")].startswith("達成率 ＝ 実績 ÷ 目標")
+
+
+def test_grade_basis_and_bands_from_the_settings_reach_every_legend(tmp_path: Path) -> None:
+    presentation = Presentation(grade_bands=(("A", 110.0), ("B", 90.0)), grade_basis="進捗率")
+    result = sample_result()
+    indicators = with_status(result.tables["indicators"], "最終", presentation.grade_bands, presentation.grade_basis)
+    result = MergeResult(2015, "最終", {**result.tables, "indicators": indicators})
+    bundle.write_outputs(result, tmp_path / "outbox", presentation=presentation)
+    expected = "評価区分 ＝ 進捗率（当初値比）による区分：A 110%以上、B 90%以上、D 90%未満。"
+    assert expected in (tmp_path / "outbox" / "behind_target.md").read_text(encoding="utf-8")
+    summary = json.loads((tmp_path / "outbox" / "summary.json").read_text(encoding="utf-8"))
+    assert expected in summary["legend"] and summary["grade_basis"] == "進捗率"
+    ws = openpyxl.load_workbook(tmp_path / "outbox" / "consolidated.xlsx")["目標未達指標"]
+    assert expected in ws["A2"].value
+    # graded by 進捗率: 電子申請件数 (37.5%) is D, whatever its 達成率 (75%)
+    header = _header(ws)
+    row = next(r for r in _rows(ws) if r[3] == "電子申請件数")
+    assert (row[header.index("達成率")], row[header.index("評価区分")]) == (75, "D")
+
+
 # ---------------------------------------------------------------- summary.json
 
 
@@ -1144,7 +1195,7 @@ def _written_in_both_modes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> P
         assert [[c.value for c in row] for row in a.iter_rows()] == [[c.value for c in row] for row in b.iter_rows()]
     # the tables, written alongside the workbook for a small merge and after it for a large one, are the same
     names = sorted(p.name for p in (shared / "tables").iterdir())
-    assert names == sorted(p.name for p in (constant / "tables").iterdir()) and len(names) == 16
+    assert names == sorted(p.name for p in (constant / "tables").iterdir()) and len(names) == 17
     for name in names:
         if name.endswith(".csv"):
             assert (constant / "tables" / name).read_bytes() == (shared / "tables" / name).read_bytes(), name

@@ -51,7 +51,7 @@ def prepare_outputs(
     # The tables are written on a second core meanwhile (polars writes without holding the GIL); for a large
     # merge after the workbook instead, so that their memory peaks do not add up.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        alongside = None if is_large(result) else pool.submit(write_tables, result, tables)
+        alongside = None if is_large(result) else pool.submit(write_tables, result, tables, presentation)
         workbook = publication.path(WORKBOOK_NAME)
         write_workbook(result, workbook, presentation=presentation, tmpdir=publication.scratch)
         if presentation.pdf:
@@ -59,7 +59,7 @@ def prepare_outputs(
             if problem:
                 notices.append(problem)
         if alongside is None:
-            write_tables(result, tables)
+            write_tables(result, tables, presentation)
         else:
             alongside.result()
     names = output_names(result, pdf=presentation.pdf and not notices)

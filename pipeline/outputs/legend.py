@@ -146,3 +146,20 @@ def value_text(value: float | None, unit: str | None, *, computed: bool = False)
 def rate_value(row: dict[str, Any], column: str) -> float | None:
     value = row.get(column)
     return value if isinstance(value, float) and math.isfinite(value) else None
+
+
+def computed_columns(presentation: Presentation) -> list[tuple[str, str, str, str]]:
+    """(table, column, 名称, 計算方法) of every column the pipeline computes: the legend of the tables."""
+    lines = legend_lines(presentation)
+    return [
+        ("indicators", "status", "状態", f"{MET}・{BEHIND}・{MISSING_ACTUAL}・{NOT_EVALUABLE}・{NOT_YET}・{INPUT_ERROR}"
+         "（目標値・実績値がともに数値で、実績が目標に届かない指標が目標未達）"),
+        ("indicators", "status_reason", "判定理由", f"{NOT_EVALUABLE}の理由（定性的な値、目標値の未記入）"),
+        ("indicators", "behind", "目標未達", "目標未達なら true"),
+        ("indicators", "achievement_rate", H_ACHIEVEMENT_RATE + "(%)", lines[0]),
+        ("indicators", "progress_rate", H_PROGRESS_RATE + "(%)", lines[1] + "表では負の数のままです。"),
+        ("indicators", "grade", "評価区分", lines[2]),
+        ("indicators", "trajectory_expected", "長期目標からみた今年度の想定値",
+         "基準値（その時点）と長期的目標値（その年度）を結ぶ直線上の今年度の値"),
+        ("indicators", "behind_trajectory", "長期目標に対する遅れ", "実績が長期目標からみた今年度の想定値に届かなければ true"),
+    ]  # fmt: skip

@@ -13,6 +13,7 @@ PDF_NAME = "consolidated.pdf"
 SUMMARY_MD_NAME = "behind_target.md"
 SUMMARY_JSON_NAME = "summary.json"
 TABLES_DIR = "tables"
+LEGEND_TABLE = "legend"  # tables/legend.csv: how each computed column was computed
 
 
 def table_names(result: MergeResult) -> list[str]:
@@ -25,6 +26,8 @@ def output_names(result: MergeResult, *, pdf: bool = False) -> list[str]:
     names = [WORKBOOK_NAME, *([PDF_NAME] if pdf else []), SUMMARY_MD_NAME, SUMMARY_JSON_NAME]
     for table in table_names(result):
         names += [f"{TABLES_DIR}/{table}.parquet", f"{TABLES_DIR}/{table}.csv"]
+    if "indicators" in result.tables:
+        names.append(f"{TABLES_DIR}/{LEGEND_TABLE}.csv")
     return names
 
 
