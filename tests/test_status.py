@@ -119,6 +119,16 @@ def test_missing_actual_at_the_final_stage_is_listed_not_behind() -> None:
     assert status("中間", start=1, target=2)["status"] == "実績なし（評価前）"
 
 
+def test_a_qualitative_value_gets_no_rate_even_beside_a_number() -> None:
+    row = status(start=1, target=10, actual=5, actual_text="5件（見込み）")
+    assert (row["status"], row["achievement_rate"], row["progress_rate"], row["grade"]) == (
+        "判定不可",
+        None,
+        None,
+        None,
+    )
+
+
 def test_qualitative_target_or_actual_is_not_evaluable_with_its_text() -> None:
     row = status(target_text="全て達成する", actual=3)
     assert (row["status"], row["status_reason"], row["behind"]) == ("判定不可", "目標値が定性的: 全て達成する", False)

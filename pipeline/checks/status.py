@@ -152,17 +152,22 @@ def with_status(
         raise ValueError(f"unknown grade basis: {basis}")
     error = _input_error(indicators.columns)
     usable = ~error
+    # a rate only where the status is judged on numbers: never for a qualitative (判定不可) value
+    numeric = usable & pl.col("target_text").is_null() & pl.col("actual_text").is_null()
 
     def unless_error(expr: pl.Expr) -> pl.Expr:
         return pl.when(usable).then(expr).otherwise(None)
+
+    def judged(expr: pl.Expr) -> pl.Expr:
+        return pl.when(numeric).then(expr).otherwise(None)
 
     return (
         indicators.with_columns(
             behind=unless_error(behind_expr()),
             status=status_expr(stage, error),
             status_reason=unless_error(status_reason_expr()),
-            achievement_rate=unless_error(achievement_rate_expr()),
-            progress_rate=unless_error(progress_rate_expr()),
+            achievement_rate=judged(achievement_rate_expr()),
+            progress_rate=judged(progress_rate_expr()),
             trajectory_expected=trajectory_expr(),
         )
         .with_columns(grade=grade_expr(bands, basis=basis), behind_trajectory=unless_error(behind_trajectory_expr()))

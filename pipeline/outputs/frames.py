@@ -23,11 +23,6 @@ def location_expr(*cell_columns: str) -> pl.Expr:
     )
 
 
-def in_order(frame: pl.DataFrame) -> pl.DataFrame:
-    """Rows as executives read them: the tables are already in 組織順, each division's rows in their order."""
-    return frame
-
-
 def worst_first(basis: str = DEFAULT_GRADE_BASIS) -> list[pl.Expr]:
     """Sort keys that keep 組織順 by division and put its worst indicator first (lowest basis rate, then the
     other rate; rows without a rate after those with one)."""
@@ -95,14 +90,14 @@ def delayed_policies(result: MergeResult) -> pl.DataFrame:
     policies = table_of(result, "policies")
     if "progress" not in policies.columns:
         return policies.clear()
-    return in_order(policies.filter(pl.col("progress").is_in(DELAYED_MARKS)))
+    return policies.filter(pl.col("progress").is_in(DELAYED_MARKS))
 
 
 def warned_policies(result: MergeResult) -> pl.DataFrame:
     policies = table_of(result, "policies")
     if "self_evaluation_warning" not in policies.columns:
         return policies.clear()
-    return in_order(policies.filter(pl.col("self_evaluation_warning").is_not_null()))
+    return policies.filter(pl.col("self_evaluation_warning").is_not_null())
 
 
 def rejected_files(result: MergeResult, fate: str = "rejected") -> list[dict[str, Any]]:

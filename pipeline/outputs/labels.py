@@ -36,7 +36,6 @@ L_ACTUAL = layout.label_of("indicators.actual")
 # Labels of what only the outputs show.
 H_STATUS = "状態"
 H_STATUS_REASON = "判定理由"
-H_RATE = "達成率(%)"
 H_GRADE = "評価区分"
 H_TRAJECTORY_EXPECTED = "長期目標からみた今年度の想定値"
 H_TRAJECTORY = "長期目標に対する遅れ"

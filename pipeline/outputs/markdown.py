@@ -13,7 +13,6 @@ from pipeline.outputs.frames import (
     behind_rows,
     delayed_policies,
     headline_counts,
-    in_order,
     rejected_files,
     table_of,
     warned_policies,
@@ -198,14 +197,14 @@ def render_markdown(result: MergeResult, *, presentation: Presentation | None = 
     lines += _section(f"進捗遅れの政策（{'・'.join(DELAYED_MARKS)}）", delayed)
 
     indicators = table_of(result, "indicators")
-    if "status" in indicators.columns:  # filtered, then sorted: the same order, without copying every indicator
+    if "status" in indicators.columns:  # in the tables' order: 組織順
         not_evaluable = [
             f"- {_who_md(row)} 指標「{md_escape(row['name'])}」: {md_escape(row['status_reason'])}（{_where_md(row, 'target_cell')}）"
-            for row in in_order(indicators.filter(pl.col("status") == NOT_EVALUABLE)).iter_rows(named=True)
+            for row in indicators.filter(pl.col("status") == NOT_EVALUABLE).iter_rows(named=True)
         ]
         missing = [
             f"- {_who_md(row)} 指標「{md_escape(row['name'])}」: 目標 {_value_md(row['target'], row['target_text'], row['unit'])}（{_where_md(row)}）"
-            for row in in_order(indicators.filter(pl.col("status") == MISSING_ACTUAL)).iter_rows(named=True)
+            for row in indicators.filter(pl.col("status") == MISSING_ACTUAL).iter_rows(named=True)
         ]
     else:
         not_evaluable = missing = []
