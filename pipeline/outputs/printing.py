@@ -55,10 +55,13 @@ _FLOOR = {"note": 12.0, "text": 16.0, "key": 12.0}
 _MAX_GROWN = 80.0  # no column wider than this (units), however much room there is
 
 
-def fit_widths(cols: Sequence[Col], widths: Sequence[float], scale: float = PRINT_SCALE) -> list[float]:
+def fit_widths(
+    cols: Sequence[Col], widths: Sequence[float], scale: float = PRINT_SCALE, sentence_floor: float | None = None
+) -> list[float]:
     """The widths with the page's spare width given to the wrapped columns (sentences most), so that the printed
-    columns fill one A4 landscape page wide at ``scale`` and long text takes fewer lines; unchanged when they are
-    already wider (the printing program then fits them to the page)."""
+    columns fill one A4 landscape page wide at ``scale`` and long text takes fewer lines. When they are wider, the
+    names give up width down to a floor each, then (with ``sentence_floor``, for a sheet of few rows whose
+    sentences may take more lines) the sentences; what is still too wide the printing program fits to the page."""
     fitted = list(widths)
     printed = [c for c, col in enumerate(cols) if col.page is not None]
     room = PRINTABLE_WIDTH / scale / POINTS_PER_WIDTH - WIDTH_PADDING * len(printed) - 1.0
@@ -66,8 +69,9 @@ def fit_widths(cols: Sequence[Col], widths: Sequence[float], scale: float = PRIN
     growing = [c for c in printed if cols[c].kind in _SPARE_SHARE]
     sentences = any(cols[c].kind == "long" for c in printed)
     if spare < 0 and sentences:  # too wide: names give up width to the sentences, down to a floor each
-        for giving in (("note", "text", "key"),):  # sentences keep their width: narrower, they take more pages
-            slack = {c: max(0.0, fitted[c] - _FLOOR[cols[c].kind]) for c in growing if cols[c].kind in giving}
+        floors = {**_FLOOR, "long": sentence_floor or float("inf")}
+        for giving in (("note", "text", "key"), ("long",)):
+            slack = {c: max(0.0, fitted[c] - floors[cols[c].kind]) for c in growing if cols[c].kind in giving}
             total = sum(slack.values())
             if spare >= 0 or not total:
                 continue

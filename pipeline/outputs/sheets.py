@@ -362,6 +362,7 @@ def data_sheet(
     freeze_cols: int = 2,
     note: str = "",
     legend: Sequence[str] = (),
+    sentence_floor: float | None = None,
 ) -> None:
     """A sheet with a title line, a note on what it lists (and the legend, where it shows a rate or a grade),
     then one table with its header on the third row.
@@ -373,7 +374,7 @@ def data_sheet(
     total = rows.height
     rows = rows.head(EXCEL_MAX_DATA_ROWS)
     shown = f"（{total:,}件）" if total == rows.height else f"（{total:,}件中、先頭 {rows.height:,}件）"
-    widths = fit_widths(cols, table_widths(cols, rows))
+    widths = fit_widths(cols, table_widths(cols, rows), sentence_floor=sentence_floor)
     set_widths(ws, widths)
     plan = print_plan(cols, widths)
     ws.set_row(TITLE_ROW, 24)
@@ -426,6 +427,9 @@ class SheetSpec:
     freeze_cols: int = 2  # columns frozen beside the frozen header row
     note: str = ""  # what the sheet lists, under its title
     legend: bool = False  # it shows a rate or a grade: the legend goes under the title
+    # Sentences may be narrowed to this many characters (taking more lines) for a larger print: the sheet of few
+    # rows an executive reads first. None: sentences keep their width, fewer lines and pages.
+    sentence_floor: float | None = None
 
     def write(self, book: Any, styles: Styles, result: MergeResult, scope: str, presentation: Presentation) -> None:
         """Add this sheet to the workbook."""
@@ -433,7 +437,16 @@ class SheetSpec:
         cols = self.columns(rows.frame)
         legend = legend_lines(presentation) if self.legend else ()
         data_sheet(
-            book, styles, self.name, cols, rows, scope, freeze_cols=self.freeze_cols, note=self.note, legend=legend
+            book,
+            styles,
+            self.name,
+            cols,
+            rows,
+            scope,
+            freeze_cols=self.freeze_cols,
+            note=self.note,
+            legend=legend,
+            sentence_floor=self.sentence_floor,
         )
 
 
@@ -451,6 +464,7 @@ DATA_SHEETS: tuple[SheetSpec, ...] = (
         note="目標値・実績値ともに数値で、実績が目標に届かない指標。組織順、所属の中は達成率の低い順。"
         "所属の自己評価（進捗評価・達成度・評価理由・今後の取組）を右に並べています。",
         legend=True,
+        sentence_floor=24.0,
     ),
     SheetSpec(
         "指標一覧",
