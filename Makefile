@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench template inbox clean
+.PHONY: demo test lint bench template inbox samples clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,9 @@ template: $(STAMP)
 
 inbox: $(STAMP)
 	$(BIN)/python scripts/make_sample_inbox.py
+
+samples: $(STAMP)
+	$(BIN)/python scripts/make_history_sample.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

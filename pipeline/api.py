@@ -23,6 +23,8 @@ from pipeline.model import FileResult, Issue, Master, Task, make_issue, sort_key
 
 if TYPE_CHECKING:  # polars stays unimported until a merge needs it: `pipeline validate` starts fast
     from pipeline.combine.merge import MergeResult, Prepared
+    from pipeline.history.years import YearView
+    from pipeline.intake.discover import Found
     from pipeline.outputs.legend import Presentation
     from pipeline.outputs.publish import Publication
 
@@ -61,7 +63,7 @@ def process_file(task: Task) -> FileResult:
         from pipeline.intake.preflight import preflight
 
         checked = preflight(data)
-        if any(i.severity == "error" for i in checked.issues):
+        if any(i.severity == "blocking" for i in checked.issues):
             return FileResult(**base, issues=_with_file(checked.issues, display))  # type: ignore[arg-type]
         from pipeline.checks.validate import validate_raw
         from pipeline.intake.read import read_submission
@@ -213,6 +215,7 @@ class MergeRun:
     dry_run: bool = False
     # seconds spent in each step, in order: 準備 (discovery), 検証 (parsing in the workers), 集約, 出力
     timings: dict[str, float] = field(default_factory=dict)
+    years: YearView | None = None  # the merge against the history, when one is kept
     notices: tuple[str, ...] = ()  # what the outputs could not do, for the user (e.g. no LibreOffice for --pdf)
 
 
@@ -304,19 +307,31 @@ def _merge(
         stage=settings.stage,
         master=master,
         prepared=prepared,
+        strict=settings.strict,
     )
     merged = _judged(merged, settings)
+    years = None
+    if settings.history is not None:
+        from pipeline.history.years import look_back, read_maps
+
+        merged, years = look_back(merged, settings.history, *read_maps(settings.lineage, settings.renames))
+        if years is not None and years.warnings and publication is not None:
+            merged = _with_continuity_feedback(merged, results, years.warnings, publication, books)
     clock.lap("集約")
     if publication is None:
-        return MergeRun(merged, [], True, clock.laps)
+        return MergeRun(merged, [], True, clock.laps, years)
     from pipeline.outputs.bundle import FIRST, LAST, prepare_outputs
 
-    written = prepare_outputs(merged, publication, presentation=_presentation(settings))
+    written = prepare_outputs(merged, publication, presentation=_presentation(settings), years=years)
     publication.commit(first=FIRST, last=LAST)
+    if settings.history is not None and merged.fiscal_year is not None:
+        from pipeline.history.years import record
+
+        record(settings.history, merged)
     outputs = [settings.outbox / name for name in written.names]
     outputs += sorted(settings.outbox / r.feedback for r in results.values() if r.feedback)
     clock.lap("出力")
-    return MergeRun(merged, outputs, False, clock.laps, written.notices)
+    return MergeRun(merged, outputs, False, clock.laps, years, written.notices)
 
 
 def _presentation(settings: Settings) -> Presentation:
@@ -336,6 +351,52 @@ def _presentation(settings: Settings) -> Presentation:
         created=f"{today.year}年{today.month}月{today.day}日",
         pdf=settings.pdf,
     )
+
+
+def _with_continuity_feedback(
+    merged: MergeResult,
+    results: dict[str, FileResult],
+    warnings: Sequence[Issue],
+    publication: Publication,
+    books: Sequence[Found],
+) -> MergeResult:
+    """Feedback copies that also carry the continuity warnings (known only once the whole year is merged): each
+    such file's copy is made again, in this process, from its bytes with all its issues; the submissions table
+    counts the warnings and names the copy."""
+    import polars as pl
+
+    from pipeline.intake.receive import Received, receive
+    from pipeline.outputs.feedback import annotate
+    from pipeline.outputs.names import feedback_name
+
+    by_file: dict[str, list[Issue]] = {}
+    for issue in warnings:
+        if issue.file in results:
+            by_file.setdefault(issue.file, []).append(issue)
+    found = {f.display: f for f in books}
+    taken = {r.feedback.casefold() for r in results.values() if r.feedback}
+    placed: dict[str, str] = {}
+    for display, extra in sorted(by_file.items()):
+        result, seen = results[display], found[display]
+        received = receive(Task(seen.path, display, seen.size, seen.mtime_ns, identity=seen.identity))
+        if not isinstance(received, Received):
+            continue
+        record = result.record or {}
+        name = result.feedback or _unique(
+            feedback_name(record.get("department"), record.get("division"), Path(display).stem), taken
+        )
+        issues = tuple(sorted((*result.issues, *extra), key=sort_key))
+        scratch = publication.scratch / f"continuity-{len(placed)}.xlsx"
+        annotate(Path(seen.path), issues, scratch, data=received.data)
+        scratch.replace(publication.path(name))
+        placed[display] = name
+    submissions = merged.tables["submissions"]
+    counts = {display: len(extra) for display, extra in by_file.items()}
+    submissions = submissions.with_columns(
+        warnings=pl.col("warnings") + pl.col("file").replace_strict(counts, default=0, return_dtype=pl.Int64),
+        feedback=pl.col("file").replace_strict(placed, default=pl.col("feedback"), return_dtype=pl.String),
+    )
+    return replace(merged, tables={**merged.tables, "submissions": submissions})
 
 
 def _judged(merged: MergeResult, settings: Settings) -> MergeResult:

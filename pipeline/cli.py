@@ -104,13 +104,19 @@ def template(ctx: click.Context, output: Path | None, force: bool) -> None:
     default=None,
     help="指摘のあるファイルについて、該当セルに色とコメントを付け、先頭に「確認結果」シートを加えたコピーをこのフォルダに書き出します。",
 )
+@click.option("--strict", is_flag=True, help="誤った値（エラー）のあるファイルも不受理とする（年度末の最終集約用）。")
 @click.pass_context
 def validate(
-    ctx: click.Context, files: tuple[Path, ...], fmt: str, divisions: Path | None, annotate: Path | None
+    ctx: click.Context,
+    files: tuple[Path, ...],
+    fmt: str,
+    divisions: Path | None,
+    annotate: Path | None,
+    strict: bool,
 ) -> None:
-    """工程表ファイルを検証し、セルごとの指摘を表示します。
+    """工程表ファイルを検証し、ファイルごとの扱い（受理・受理（要修正）・不受理）とセルごとの指摘を表示します。
 
-    終了コード: 0 すべて受理、1 不受理のファイルあり、2 使い方の誤り。
+    終了コード: 0 すべて受理、1 不受理または要修正のファイルあり、2 使い方の誤り。
     """
     from pipeline.api import start_workers
 
@@ -121,8 +127,9 @@ def validate(
     _require_files(ctx, [*files, *([divisions] if divisions else [])])
     master = _load_master(divisions) if divisions else None
     results = _guard(ctx, lambda: api.validate_files(list(files), master=master, annotate_dir=annotate))
-    click.echo(report.render_json(results) if fmt == "json" else report.render_text(results))
-    ctx.exit(EXIT_OK if all(r.accepted for r in results) else EXIT_REJECTED)
+    text = report.render_json(results, strict=strict) if fmt == "json" else report.render_text(results, strict=strict)
+    click.echo(text)
+    ctx.exit(EXIT_OK if all(report.status_of(r) == "accepted" for r in results) else EXIT_REJECTED)
 
 
 @main.command(context_settings=CONTEXT)
@@ -144,6 +151,33 @@ def validate(
 )
 @click.option("--year", default=None, help="集計する年度（例: 2015、H27、R7）。既定: 受付フォルダで最も多い年度。")
 @click.option("--stage", default=None, help="集計する評価時点（当初・中間・最終）。既定: 最も多い評価時点。")
+@click.option(
+    "--history",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="年度をまたぐ履歴の保存先（Parquet）。前年度と比べた継続性の確認と指標の推移も出力します。",
+)
+@click.option(
+    "--no-history", is_flag=True, help="試しの実行: 履歴と比べず、記録もしません（設定ファイルの history も無視）。"
+)
+@click.option(
+    "--lineage",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="所属の改称・統合・分割の表（lineage.csv: 年度, 旧所属コード, 旧部局名, 旧所属名, 新所属コード, 新部局名, 新所属名, 種別）。",
+)
+@click.option(
+    "--renames",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="指標名の変更の表（indicator_renames.csv: 年度, 所属, 旧指標名, 新指標名）。",
+)
+@click.option(
+    "--strict",
+    is_flag=True,
+    default=None,
+    help="誤った値（エラー）のあるファイルも不受理とする（年度末の最終集約用。設定ファイルの strict = true と同じ）。",
+)
 @click.option("--dry-run", is_flag=True, help="検証して集計対象を表示するだけで、何も書き出しません。")
 @click.option("--timings", is_flag=True, help="段階ごとの処理時間（準備・検証・集約・出力）を標準エラーに表示します。")
 @click.option(
@@ -165,6 +199,11 @@ def merge(
     divisions: Path | None,
     year: str | None,
     stage: str | None,
+    history: Path | None,
+    no_history: bool,
+    lineage: Path | None,
+    renames: Path | None,
+    strict: bool | None,
     dry_run: bool,
     timings: bool,
     pdf: bool,
@@ -180,12 +219,14 @@ def merge(
     from pipeline.api import start_workers
 
     start_workers()  # the workers' fork server loads the readers while this process loads the rest
+    from dataclasses import replace
+
     from pipeline import api
     from pipeline.config import load_settings, parse_stage_option, parse_year_option
     from pipeline.outputs import report
 
     def settings() -> Any:
-        return load_settings(
+        chosen = load_settings(
             config,
             inbox=inbox,
             outbox=outbox,
@@ -193,9 +234,14 @@ def merge(
             fiscal_year=parse_year_option(year) if year else None,
             stage=parse_stage_option(stage) if stage else None,
             pdf=True if pdf else None,
+            history=history,
+            lineage=lineage,
+            renames=renames,
+            strict=strict or None,
         )
+        return replace(chosen, history=None) if no_history else chosen
 
-    _require_files(ctx, [divisions] if divisions else [])
+    _require_files(ctx, [p for p in (divisions, lineage, renames) if p])
     chosen = _guard(ctx, settings)
     bar: Any = None
     if sys.stderr.isatty():
@@ -216,8 +262,9 @@ def merge(
         click.echo(f"注意: {notice}", err=True)
     if timings:
         click.echo(report.render_timings(run.timings), err=True)
-    rejected = run.result.fates.get("rejected", 0) + run.result.fates.get("unsupported", 0)
-    ctx.exit(EXIT_REJECTED if rejected else EXIT_OK)
+    fates = run.result.fates
+    troubled = sum(fates.get(fate, 0) for fate in ("rejected", "needs-correction", "unsupported"))
+    ctx.exit(EXIT_REJECTED if troubled else EXIT_OK)
 
 
 def _require_files(ctx: click.Context, paths: list[Path]) -> None:

@@ -29,6 +29,10 @@ KEYS = (
     "grade_basis",
     "signal_thresholds",
     "departments",
+    "history",
+    "lineage",
+    "renames",
+    "strict",
 )
 GRADE_BASES = ("達成率", "進捗率")
 
@@ -48,6 +52,10 @@ class Settings:
     signal_thresholds: tuple[float, float] = DEFAULT_SIGNAL_THRESHOLDS  # 信号 青 / 黄 from (%) of targets met
     departments: tuple[str, ...] = ()  # 部局 in the organisation's order, when there is no division master
     pdf: bool = False  # also print the consolidated workbook to PDF with LibreOffice (merge --pdf)
+    history: Path | None = None  # the history store (design §10); None: this merge is not recorded or compared
+    lineage: Path | None = None  # lineage.csv: renamed, merged and split divisions
+    renames: Path | None = None  # indicator_renames.csv: indicators whose name changed
+    strict: bool = False  # a file with a wrong value is rejected too (the year's final merge), not 受理（要修正）
 
 
 def _bands(value: Any) -> tuple[tuple[str, float], ...]:
@@ -112,7 +120,7 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
                 f"設定ファイル {path} に不明な項目があります: {', '.join(unknown)}（使える項目: {', '.join(KEYS)}）"
             )
         base = path.parent
-        for key in ("inbox", "outbox", "divisions"):
+        for key in ("inbox", "outbox", "divisions", "history", "lineage", "renames"):
             if key in section:
                 values[key] = base / str(section[key])
         if "fiscal_year" in section:
@@ -127,6 +135,10 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
             values["signal_thresholds"] = _signal_thresholds(section["signal_thresholds"])
         if "departments" in section:
             values["departments"] = _departments(section["departments"])
+        if "strict" in section:
+            if not isinstance(section["strict"], bool):
+                raise ConfigError("strict は true または false で書いてください。")
+            values["strict"] = section["strict"]
         if "workers" in section:
             values["workers"] = int(section["workers"])
     settings = replace(Settings(), **values)

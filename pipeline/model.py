@@ -9,18 +9,25 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Severity = Literal["error", "warning"]
+# What an issue does to its file (design §4): blocking — the file cannot be read or placed (不受理); error — a value
+# is wrong and is not used, everything else is merged (受理（要修正）); warning — read as a careful reader would, to
+# be confirmed (受理).
+Severity = Literal["blocking", "error", "warning"]
 
 # code -> (severity, Japanese message template). Templates may use {found} and
 # any keyword passed to make_issue.
 CATALOGUE: dict[str, tuple[Severity, str]] = {
     # reading the workbook
+    "unplaceable": (
+        "blocking",
+        "{what}が読めないため、どの所属・年度・評価時点の工程表か決められず受理できません。{what}を正しく入力してください",
+    ),
     "not-a-template": (
-        "error",
+        "blocking",
         "工程表テンプレートの名前（名前の定義）が見つかりません。配布された最新のテンプレートに入力し直してください",
     ),
     "unsupported-template-version": (
-        "error",
+        "blocking",
         "テンプレートの版「{found}」には対応していません。配布された最新のテンプレートを使ってください",
     ),
     "broken-name": (
@@ -42,11 +49,71 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "missing-row": ("error", "1行以上入力してください"),
     "not-a-number": ("error", "数値を入力してください。{what}"),
     "negative-number": ("error", "0以上の数値を入力してください"),
+    "budget-unit": (
+        "error",
+        "予算額に金額ではない単位「{value_unit}」が付いています。{unit}単位の金額を数値で入力してください",
+    ),
+    # values read as a careful reader reads them: accepted, for the division to confirm
     "qualitative-value": (
         "warning",
         "数値でないため達成状況を判定できません（判定不可）。数値で表せる場合は数値を入力してください",
     ),
-    "unit-mismatch": ("error", "単位が「単位」欄（{unit}）と違います。{unit_hint}"),
+    "value-in-text": (
+        "warning",
+        "文章の中の数値は判定に使えません（判定不可）。判定するには「{example}」のように数値と単位だけを入力してください"
+        "（補足は「{example}（見込み）」のように括弧で添えられます）",
+    ),
+    "relative-value": (
+        "warning",
+        "増減で書かれているため判定できません（判定不可）。判定するには、増減後に到達する値を数値で入力してください",
+    ),
+    "several-values": (
+        "warning",
+        "1つのセルに複数の測定値があるため判定できません（判定不可）。測定値ごとに指標を1行ずつ分けて入力してください",
+    ),
+    "fraction-value": (
+        "warning",
+        "分数のため判定できません（判定不可）。判定するには割合（{example}）か件数を数値で入力してください",
+    ),
+    "unit-mismatch": (
+        "warning",
+        "単位「{value_unit}」が指標の単位「{unit}」（{unit_source}）と違うため、この値は判定できません（判定不可）。"
+        "「{unit}」で入力するか、単位ごとに指標の行を分けてください",
+    ),
+    "unit-inferred": (
+        "warning",
+        "「単位」欄が空欄のため、値に付いている「{unit}」をこの指標の単位として読み取りました。"
+        "「単位」欄にも「{unit}」と入力してください",
+    ),
+    "unit-converted": (
+        "warning",
+        "{value}{unit} として読み取りました（{value_unit}から{unit}に換算）。違う場合は{unit}単位の数値で入力してください",
+    ),
+    "approximate-value": (
+        "warning",
+        "概数を {value}{unit} として読み取り、判定に使いました。確定した値があれば数値で入力してください",
+    ),
+    "value-note": ("warning", "{value}{unit} として読み取り、「{note}」は注記として値に添えました"),
+    "budget-not-a-number": (
+        "warning",
+        "予算額が数値でないため、予算の合計に含めていません。金額が決まっていれば千円単位の数値で入力してください",
+    ),
+    "era-inferred": (
+        "warning",
+        "元号のない年を「{read_as}」（{as_of}）として読み取りました。違う場合は元号を付けて入力してください",
+    ),
+    "several-as-of": (
+        "warning",
+        "1つのセルに複数の時点があります（{detail}）。指標ごとに1行ずつ分けて入力してください",
+    ),
+    "missing-actual": (
+        "warning",
+        "今年度目標値があるのに今年度実績値が入力されていません（実績未記入）。最終評価では実績値を入力してください",
+    ),
+    "no-indicators": (
+        "warning",
+        "測定指標が入力されていません。測定指標を設けない政策は、指標名に「測定指標なし」と入力してください",
+    ),
     "invalid-fiscal-year": ("error", "年度として読めません。2015、H27、平成27年度、R7 のように入力してください"),
     "invalid-as-of": (
         "error",
@@ -76,63 +143,66 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     ),
     # files
     "file-unreadable": (
-        "error",
+        "blocking",
         "ファイルを開けませんでした（{detail}）。Excel で開けるか確認し、.xlsx 形式で保存し直してください",
     ),
     "reader-crashed": (
-        "error",
+        "blocking",
         "ファイルの読み込み中に読み取り処理が異常終了しました。Excel で開いて .xlsx 形式で保存し直してください",
     ),
     "too-slow": (
-        "error",
+        "blocking",
         "ファイルの読み込みが制限時間（{seconds}秒）を超えました。不要なシートやデータを削除して保存し直してください",
     ),
     "internal-error": (
-        "error",
+        "blocking",
         "処理中に予期しないエラーが発生しました（{detail}）。このファイルを企画担当に知らせてください",
     ),
     "file-swapped": (
-        "error",
+        "blocking",
         "読み取りの直前に、ファイルが別のファイルまたはリンクに置き換えられたため読み込みませんでした。受付フォルダに工程表ファイルそのものを置き直してください",
     ),
     "in-transit": (
         "warning",
         "ファイルがコピー中または保存中のため、今回は読み込みませんでした。次回の実行で読み込みます",
     ),
-    "not-a-workbook": ("error", "Excel ファイルではありません。Excel で開いて .xlsx 形式で保存し直してください"),
-    "empty-file": ("error", "ファイルが空です（0バイト）。Excel で保存し直してから提出してください"),
-    "encrypted-workbook": ("error", "パスワードで保護（暗号化）されています。パスワードを解除して保存し直してください"),
+    "not-a-workbook": ("blocking", "Excel ファイルではありません。Excel で開いて .xlsx 形式で保存し直してください"),
+    "empty-file": ("blocking", "ファイルが空です（0バイト）。Excel で保存し直してから提出してください"),
+    "encrypted-workbook": (
+        "blocking",
+        "パスワードで保護（暗号化）されています。パスワードを解除して保存し直してください",
+    ),
     "legacy-format": (
-        "error",
+        "blocking",
         "古い Excel 形式（.xls）です。Excel で開き、Excel ブック（.xlsx）形式で保存し直してください",
     ),
     "unsupported-format": (
-        "error",
+        "blocking",
         "{format} 形式には対応していません。工程表テンプレート（.xlsx）に入力して提出してください",
     ),
     "too-large": (
-        "error",
+        "blocking",
         "ファイルが大きすぎます（{detail}）。不要なシート・画像・データを削除して保存し直してください",
     ),
     "zip-bomb": (
-        "error",
+        "blocking",
         "圧縮率が異常に高いデータが含まれています（{detail}）。Excel で開いて新しいブックに保存し直してください",
     ),
-    "corrupt-zip": ("error", "ファイルが壊れています（{detail}）。Excel で開いて修復し、保存し直してください"),
+    "corrupt-zip": ("blocking", "ファイルが壊れています（{detail}）。Excel で開いて修復し、保存し直してください"),
     "xml-entities": (
-        "error",
+        "blocking",
         "ファイルに許可されていない XML 定義（DOCTYPE/ENTITY）が含まれています。Excel で開いて新しいブックに保存し直してください",
     ),
     "grid-out-of-bounds": (
-        "error",
+        "blocking",
         "シート「{sheet_name}」のセル範囲が大きすぎるか Excel の上限を超えています（{detail}）。不要な行・列を削除して保存し直してください",
     ),
-    "too-many-sheets": ("error", "シートが多すぎます（{detail}）。不要なシートを削除して保存し直してください"),
+    "too-many-sheets": ("blocking", "シートが多すぎます（{detail}）。不要なシートを削除して保存し直してください"),
     "duplicate-sheet": (
-        "error",
+        "blocking",
         "同じ名前のシート「{sheet_name}」が複数あります。シート名を変えて保存し直してください",
     ),
-    "bad-shared-strings": ("error", "文字列データが壊れています（{detail}）。Excel で開いて保存し直してください"),
+    "bad-shared-strings": ("blocking", "文字列データが壊れています（{detail}）。Excel で開いて保存し直してください"),
     "has-macros": ("warning", "マクロが含まれています。マクロは実行せず、値だけを読み込みました"),
     "external-links": (
         "warning",
@@ -145,7 +215,7 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     # merge
     "superseded": ("warning", "同じ所属の新しいファイル（{other}）があるため、このファイルは使いませんでした"),
     "resubmission-tie": (
-        "error",
+        "blocking",
         "同じ所属のファイル（{other}）と保存日時が同じため、どちらを使うか決められません。どちらか一方を削除してください",
     ),
     "out-of-scope": ("warning", "{found}のファイルのため、今回（{scope}）の集計対象外です"),
@@ -329,19 +399,29 @@ class FileResult:
     rows: dict[str, dict[str, list[Any]]] | None = None
 
     @property
+    def blocking(self) -> tuple[Issue, ...]:
+        """Issues that reject the file: it cannot be read or placed."""
+        return tuple(i for i in self.issues if i.severity == "blocking")
+
+    @property
     def errors(self) -> tuple[Issue, ...]:
-        """Issues that reject the file."""
+        """Wrong values: not used, marked, to be corrected; the file is merged all the same."""
         return tuple(i for i in self.issues if i.severity == "error")
 
     @property
     def warnings(self) -> tuple[Issue, ...]:
-        """Issues that do not reject the file."""
+        """What was read as a careful reader would, to be confirmed."""
         return tuple(i for i in self.issues if i.severity == "warning")
 
     @property
     def accepted(self) -> bool:
-        """True when the file was read and has no error."""
-        return self.record is not None and not self.errors and not self.in_transit
+        """True when the file was read and can be placed (受理, or 受理（要修正） with errors)."""
+        return self.record is not None and not self.blocking and not self.in_transit
+
+    @property
+    def needs_correction(self) -> bool:
+        """True when the file is accepted but some of its values are wrong (受理（要修正））."""
+        return self.accepted and bool(self.errors)
 
 
 @dataclass(frozen=True)

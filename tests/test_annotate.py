@@ -32,7 +32,7 @@ EXPECTED_ROWS = [
     ("エラー", "政策1", "E26", "方向", "invalid-choice"),
     ("エラー", "政策1", "L26", "今年度実績値", "not-a-number"),
     ("エラー", "政策1", "C52", "達成度の評価", "out-of-range"),
-    ("エラー", "政策2", "L26", "今年度実績値", "unit-mismatch"),
+    ("エラー", "政策2", "L26", "今年度実績値", "not-a-number"),
     ("エラー", "政策2", "C51", "進捗評価", "missing-field"),
     ("警告", "政策2", "J26", "今年度目標値", "qualitative-value"),
 ]
@@ -43,9 +43,9 @@ def _faulty(seed: dict[str, Any]) -> dict[str, Any]:
     second = {**seed["policies"][0], "indicators": [dict(i) for i in seed["policies"][0]["indicators"]]}
     seed.update(fiscal_year="来年度", department=None, phone="内線1234")
     first = seed["policies"][0]
-    first["indicators"][0].update(actual="六", direction="上昇")
+    first["indicators"][0].update(actual="6,,0", direction="上昇")
     first.update(achievement=11)
-    second["indicators"][0].update(actual="6件", target="全て達成する")
+    second["indicators"][0].update(actual="1.2.3", target="全て達成する")
     second.update(progress=None)
     seed["policies"].append(second)
     return seed
@@ -53,10 +53,12 @@ def _faulty(seed: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture
 def faulty(make_book: Callable[..., Path], seed: dict[str, Any]) -> tuple[Path, tuple[Issue, ...]]:
-    """The faulty workbook and what validation found in it."""
+    """The faulty workbook and what validation found on its cells (its file-level 'unplaceable', which follows from
+    the blank 部局名 and 年度, is left out: the copy lists it without a cell, see test_validate)."""
     path = make_book(_faulty(seed), "総務部_情報政策課.xlsx")
     [result] = validate_files([path])
-    return path, result.issues
+    assert [i.code for i in result.issues if not i.cell] == ["unplaceable"]
+    return path, tuple(i for i in result.issues if i.cell)
 
 
 def _sha256(path: Path) -> str:

@@ -149,20 +149,22 @@ def test_typed_percentages_read_as_percent_values(
     assert values == {"unit": "%", "baseline": 50, "target": 80, "actual": 75, "long_term_target": 90}
 
 
-def test_typed_percentage_in_an_indicator_counted_in_other_units_is_a_unit_error(
+def test_typed_percentage_in_an_indicator_counted_in_other_units_is_not_evaluable(
     make_book: Callable[..., Path], seed: dict[str, Any], tmp_path: Path
 ) -> None:
     book = _with_percentages(make_book(seed, "seed.xlsx"), {"L26": 0.75}, tmp_path / "percent.xlsx")
     [result] = validate_files([book])
-    assert [(i.sheet, i.cell, i.code, i.message) for i in result.errors] == [
+    assert [(i.sheet, i.cell, i.code, i.severity, i.message) for i in result.issues] == [
         (
             "政策1",
             "L26",
             "unit-mismatch",
-            "政策1!L26「今年度実績値」: 単位が「単位」欄（部会）と違います。数値だけを入力するか、単位を「部会」にしてください"
-            "（入力値: 「75%」）",
+            "warning",
+            "政策1!L26「今年度実績値」: 単位「%」が指標の単位「部会」（「単位」欄）と違うため、この値は判定できません（判定不可）。"
+            "「部会」で入力するか、単位ごとに指標の行を分けてください（入力値: 「75%」）",
         )
     ]
+    assert result.record is not None and result.record["policies"][0]["indicators"][0]["actual"] == "75%"
 
 
 def test_percentages_resaved_by_libreoffice_read_the_same(
@@ -239,7 +241,7 @@ def test_formula_errors_are_errors_at_their_cells_not_blanks(
         "政策1": {"L26": "#DIV/0!", "C17": "#NAME?"},
     }
     [result] = validate_files([book])
-    assert not result.accepted
+    assert result.needs_correction  # formula errors are wrong values: the file is merged, those cells not used
     # one issue a cell: a required field (所属長名) is not also reported as missing
     assert [(i.sheet, i.cell, i.field, i.code, i.message) for i in result.issues] == [
         ("基本情報", "C9", "所属長名", "formula-error", "基本情報!C9「所属長名」: " + FORMULA_ERROR.format("#REF!")),

@@ -51,28 +51,42 @@ def test_validate_accepts_the_seed(make_book: Callable[..., Path], seed: dict[st
     path = make_book(seed, "情報政策課.xlsx")
     result = invoke(["validate", str(path)], catch_exceptions=False)
     assert result.exit_code == 0
-    assert result.output == (
-        f"■ {path}: 受理（エラー 0 件、警告 0 件）\n\n1 ファイル中 1 ファイル受理、0 ファイル不受理\n"
-    )
+    assert result.output == (f"■ {path}: 受理（エラー 0 件、警告 0 件）\n\n1 ファイル: 受理 1\n")
 
 
 def test_validate_rejects_with_sorted_messages_and_exit_1(make_book: Callable[..., Path], seed: dict[str, Any]) -> None:
     good = make_book(seed, "good.xlsx")
     seed["department"] = None
-    seed["policies"][0]["indicators"][0]["actual"] = "六"
+    seed["policies"][0]["indicators"][0]["actual"] = "6,,0"
     seed["policies"][0]["indicators"][1]["target"] = "未定"
     bad = make_book(seed, "bad.xlsx")
     result = invoke(["validate", str(good), str(bad)])
     assert result.exit_code == 1
-    assert result.output.splitlines()[2:7] == [
-        f"■ {bad}: 不受理（エラー 2 件、警告 1 件）",
+    assert result.output.splitlines()[2:8] == [
+        f"■ {bad}: 不受理（エラー 3 件、警告 1 件）",
+        "  受理不可 [unplaceable] 部局名が読めないため、どの所属・年度・評価時点の工程表か決められず受理できません。部局名を正しく入力してください",
         "  エラー [missing-field] 基本情報!C6「部局名」: 入力が必要です。部局名を入力してください（例: 総務部）。",
-        "  エラー [not-a-number] 政策1!L26「今年度実績値」: 数値を入力してください。算用数字で入力してください（例: 6）（入力値: 「六」）",
+        "  エラー [not-a-number] 政策1!L26「今年度実績値」: 数値を入力してください。桁区切りのカンマは3桁ごとに付けるか、"
+        "付けずに入力してください（例: 1,234 または 1234）（入力値: 「6,,0」）",
         "  警告 [qualitative-value] 政策1!J27「今年度目標値」: 数値でないため達成状況を判定できません（判定不可）。"
         "数値で表せる場合は数値を入力してください（入力値: 「未定」）",
         "",
     ]
-    assert result.output.rstrip().endswith("2 ファイル中 1 ファイル受理、1 ファイル不受理")
+    assert result.output.rstrip().endswith("2 ファイル: 受理 1、不受理 1")
+
+
+def test_validate_a_wrong_value_is_accepted_for_correction_and_strict_rejects_it(
+    make_book: Callable[..., Path], seed: dict[str, Any]
+) -> None:
+    seed["policies"][0]["achievement"] = 11
+    path = make_book(seed, "bad.xlsx")
+    lenient = invoke(["validate", str(path)])
+    assert lenient.exit_code == 1
+    assert lenient.output.splitlines()[0] == f"■ {path}: 受理（要修正）（エラー 1 件、警告 0 件）"
+    assert lenient.output.rstrip().endswith("1 ファイル: 受理（要修正） 1")
+    strict = invoke(["validate", "--strict", str(path)])
+    assert strict.exit_code == 1
+    assert strict.output.splitlines()[0] == f"■ {path}: 不受理（エラー 1 件、警告 0 件）"
 
 
 def test_validate_json_equals_the_library_report(make_book: Callable[..., Path], seed: dict[str, Any]) -> None:
@@ -83,7 +97,7 @@ def test_validate_json_equals_the_library_report(make_book: Callable[..., Path],
     assert result.output.strip() == render_json(validate_files([path]))
     data = json.loads(result.output)
     [entry] = data["files"]
-    assert entry["status"] == "rejected"
+    assert entry["status"] == "needs-correction"  # 受理（要修正）: merged, the wrong value not used
     assert entry["issues"][0]["cell"] == "C52"
     assert entry["record"]["policies"][0]["achievement"] is None
     assert entry["record"]["division"] == "情報政策課"
@@ -123,7 +137,7 @@ def test_validate_annotate_writes_a_marked_copy_named_after_the_file(
 ) -> None:
     from openpyxl import load_workbook
 
-    seed["policies"][0]["indicators"][0]["actual"] = "六"
+    seed["policies"][0]["indicators"][0]["actual"] = "6,,0"
     bad = make_book(seed, "情報政策課.xlsx")
     good = make_book(seed_ok(), "good.xlsx")
     before = bad.read_bytes()

@@ -10,7 +10,7 @@ from typing import Any
 import openpyxl
 import pytest
 
-from pipeline.contract.fill import fill_template, insert_rows_in_range
+from pipeline.contract.fill import fill_template, insert_rows_in_range, type_into
 from pipeline.contract.template import TEMPLATE_FILENAME, write_template
 
 # The real example (総務部 情報政策課, FY H27), typed as a division would. Not scripts.seed.seed_entries():
@@ -178,12 +178,12 @@ def test_seed_values_land_in_the_named_cells(tmp_path: Path) -> None:
     )
     assert (policy["B70"].value, policy["B71"].value) == ("システム共同化への参加に向けた調整", None)
     assert wb["管理情報"]["B1"].value == 1
-    assert wb.sheetnames == ["記入方法", "基本情報", "政策1", "管理情報"]
+    assert wb.sheetnames == ["記入方法", "基本情報", "政策1", "記入例", "管理情報"]
 
 
 def test_three_policies_make_three_sheets_with_their_own_names(tmp_path: Path) -> None:
     wb = openpyxl.load_workbook(fill_template(_policies(3), tmp_path / "three.xlsx"))
-    assert wb.sheetnames == ["記入方法", "基本情報", "政策1", "政策2", "政策3", "管理情報"]
+    assert wb.sheetnames == ["記入方法", "基本情報", "政策1", "政策2", "政策3", "記入例", "管理情報"]
     original = wb["政策1"]
     for n in (1, 2, 3):
         ws = wb[f"政策{n}"]
@@ -199,7 +199,7 @@ def test_three_policies_make_three_sheets_with_their_own_names(tmp_path: Path) -
         assert [(str(dv.sqref), dv.type, dv.formula1, dv.prompt) for dv in ws.data_validations.dataValidation] == [
             (str(dv.sqref), dv.type, dv.formula1, dv.prompt) for dv in original.data_validations.dataValidation
         ]
-        assert (ws.column_dimensions["B"].width, ws.row_dimensions[53].height) == (22, 60)
+        assert (ws.column_dimensions["B"].width, ws.row_dimensions[53].height) == (15, 50)
         assert (int(ws.page_setup.paperSize), ws.page_setup.orientation, ws.page_setup.fitToWidth) == (
             9,
             "landscape",
@@ -207,6 +207,7 @@ def test_three_policies_make_three_sheets_with_their_own_names(tmp_path: Path) -
         )
         assert ws.sheet_properties.pageSetUpPr.fitToPage is True
         assert (ws.print_area, ws.print_title_rows) == (f"'政策{n}'!$A$1:$R$79", "$1:$1")
+        assert [b.id for b in ws.row_breaks.brk] == [23, 36, 49, 67]  # each section's spacer row ends a page
         assert ws["C3"].fill.fgColor.rgb == "00FFF2CC"
     assert set(wb.defined_names) == {
         "fiscal_year",
@@ -225,10 +226,24 @@ def test_policy_sheet_title_can_be_chosen_and_names_follow_it(tmp_path: Path) ->
     entries = _policies(2)
     entries["policies"][0]["sheet"] = "情報化"
     wb = openpyxl.load_workbook(fill_template(entries, tmp_path / "renamed.xlsx"))
-    assert wb.sheetnames == ["記入方法", "基本情報", "情報化", "政策2", "管理情報"]
+    assert wb.sheetnames == ["記入方法", "基本情報", "情報化", "政策2", "記入例", "管理情報"]
     assert _names(wb["情報化"])["goals"] == "'情報化'!$C$5:$C$14"
     assert _names(wb["政策2"])["goals"] == "'政策2'!$C$5:$C$14"
     assert wb["情報化"]["C3"].value == "政策その1"
+
+
+def test_typing_into_a_filled_workbook_writes_only_what_is_given(tmp_path: Path) -> None:
+    path = fill_template(_policies(2), tmp_path / "filled.xlsx")
+
+    type_into(path, {"head": "山田花子", "policies": [{"indicators": [None, {"actual": 3}]}, {"progress": "△"}]})
+
+    wb = openpyxl.load_workbook(path)
+    assert wb["基本情報"]["C9"].value == "山田花子"
+    assert wb.sheetnames == ["記入方法", "基本情報", "政策1", "政策2", "管理情報"]
+    assert [wb["政策1"][f"{c}27"].value for c in "BL"] == ["共同化が実現したシステム数", 3]
+    assert (wb["政策1"]["L26"].value, wb["政策1"]["C51"].value, wb["政策2"]["C51"].value) == (6, "◎（予定以上）", "△")
+    with pytest.raises(ValueError, match="3 policies given but the workbook has 2 policy sheets"):
+        type_into(path, {"policies": [{}, {}, {}]})
 
 
 def test_a_prebuilt_template_gives_the_same_workbook(tmp_path: Path) -> None:
@@ -322,10 +337,11 @@ def test_inserting_rows_grows_the_range_and_moves_the_later_ones(tmp_path: Path)
     dvs = {str(dv.sqref): dv.formula1 for dv in ws.data_validations.dataValidation if dv.type == "list"}
     assert dvs["C26:C38"] == '"活動指標,成果指標"'
     assert dvs["C54"] == '"◎（予定以上）,○（予定通り）,△（やや遅れ）,×（大幅遅れ）"'
-    assert ws.row_dimensions[56].height == 60
+    assert ws.row_dimensions[56].height == 50
     assert ws.row_dimensions[27].height == ws.row_dimensions[26].height
     assert ws["B27"].fill.fgColor.rgb == "00FFF2CC"
     assert ws.print_area == "'政策1'!$A$1:$R$82"
+    assert [b.id for b in ws.row_breaks.brk] == [23, 39, 52, 70]  # breaks below the new rows move with them
     assert wb.defined_names["missions"].attr_text == "'基本情報'!$C$12:$C$21"
 
 
@@ -357,7 +373,7 @@ def test_copied_policy_sheets_survive_a_libreoffice_round_trip(
     source = fill_template(_policies(3), tmp_path / "in.xlsx")
     converted = libreoffice(source, "xlsx", tmp_path / "out")
     back = openpyxl.load_workbook(converted)
-    assert back.sheetnames == ["記入方法", "基本情報", "政策1", "政策2", "政策3", "管理情報"]
+    assert back.sheetnames == ["記入方法", "基本情報", "政策1", "政策2", "政策3", "記入例", "管理情報"]
     for n in (1, 2, 3):
         ws = back[f"政策{n}"]
         # LibreOffice drops the quotes around sheet names that do not need them.

@@ -64,6 +64,7 @@ def test_sample_inbox_summary_counts(sample: tuple[Path, Any, dict[str, str]]) -
     assert summary["files"] == {
         "seen": 18,
         "accepted": 18,
+        "needs_correction": 0,
         "rejected": 0,
         "superseded": 0,
         "out_of_scope": 0,
@@ -200,7 +201,7 @@ def test_mixed_inbox_every_file_has_its_fate(make_book: Callable[..., Path], tmp
     set_saved_at(new, "2016-03-02T09:00:00Z")
     os.utime(new, (1_600_000_000, 1_600_000_000))  # the workbook's own saved time wins over the file's mtime
     bad = _division(seed, "教育委員会", "小中学校課", "6001")
-    bad["policies"][0]["indicators"][0]["actual"] = "六"
+    bad["policies"][0]["indicators"][0]["actual"] = "6,,0"
     make_book(bad, "教育委員会/小中学校課.xlsx", inbox)
     other_year = _division(seed, "教育委員会", "高等学校課", "6002")
     other_year["fiscal_year"] = "H28"
@@ -215,12 +216,12 @@ def test_mixed_inbox_every_file_has_its_fate(make_book: Callable[..., Path], tmp
     subs = pl.read_parquet(outbox / "tables" / "submissions.parquet")
     # 組織順 without a master: departments as their divisions first appear, files of no division last
     assert subs.select("file", "status", "status_ja").rows() == [
+        ("教育委員会/小中学校課.xlsx", "needs-correction", "受理（要修正）"),
+        ("教育委員会/高等学校課.xlsx", "out-of-scope", "対象外"),
         ("福祉保健部/福祉保健課.xlsx", "accepted", "受理"),
         ("福祉保健部/福祉保健課_旧.xlsx", "superseded", "置換済み"),
         ("総務部/情報政策課.xlsx", "accepted", "受理"),
         ("総務部/行政課.xlsx", "accepted", "受理"),
-        ("教育委員会/小中学校課.xlsx", "rejected", "不受理"),
-        ("教育委員会/高等学校課.xlsx", "out-of-scope", "対象外"),
         ("古い様式.xls", "unsupported", "形式対象外"),
         ("総務部/~$行政課.xlsx", "skipped", "除外"),
     ]
@@ -231,16 +232,30 @@ def test_mixed_inbox_every_file_has_its_fate(make_book: Callable[..., Path], tmp
     assert summary["files"] == {
         "seen": 8,
         "accepted": 3,
-        "rejected": 1,
+        "needs_correction": 1,
+        "rejected": 0,
         "superseded": 1,
         "out_of_scope": 1,
         "unsupported": 1,
         "skipped": 1,
         "in_transit": 0,
     }
-    assert summary["rejected"][0]["file"] == "教育委員会/小中学校課.xlsx"
-    assert "政策1!L26「今年度実績値」: 数値を入力してください" in summary["rejected"][0]["errors"][0]
-    assert "✗ 教育委員会/小中学校課.xlsx（不受理）" in result.output
+    # one wrong value never drops a division: 小中学校課 is in every table, that value marked and not used
+    assert summary["rejected"] == []
+    assert summary["needs_correction"][0]["file"] == "教育委員会/小中学校課.xlsx"
+    assert "政策1!L26「今年度実績値」: 数値を入力してください" in summary["needs_correction"][0]["errors"][0]
+    assert "✗ 教育委員会/小中学校課.xlsx（受理（要修正））" in result.output
+    indicators = pl.read_parquet(outbox / "tables" / "indicators.parquet").filter(pl.col("division") == "小中学校課")
+    assert indicators.select("actual", "actual_text", "status", "value_error", "achievement_rate").row(0) == (
+        None,
+        "6,,0",
+        "入力エラー",
+        "今年度実績値「6,,0」",
+        None,
+    )
+    assert indicators.height == 2 and indicators["status"][1] == "目標達成"
+    divisions = pl.read_parquet(outbox / "tables" / "divisions.parquet")
+    assert "小中学校課" in divisions["division"].to_list()
     assert "✗ 古い様式.xls（形式対象外）" in result.output
 
 

@@ -20,7 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl.utils import get_column_letter
 
-from pipeline.intake.preflight import Limits, Preflight, preflight
+from pipeline.intake.grid import Limits
+from pipeline.intake.preflight import Preflight, preflight
 from pipeline.model import CATALOGUE
 from tests import hostile
 
@@ -261,7 +262,7 @@ def test_bombs_are_stopped_in_bounded_memory_and_time(base: bytes, key: str) -> 
 
 def test_out_of_grid_issue_names_the_sheet_and_the_last_cell(base: bytes) -> None:
     (issue,) = preflight(hostile.build("cells-a1-and-xfd1048576", base)).issues
-    assert (issue.sheet, issue.code, issue.severity) == ("基本情報", "grid-out-of-bounds", "error")
+    assert (issue.sheet, issue.code, issue.severity) == ("基本情報", "grid-out-of-bounds", "blocking")
     assert "最終セル XFD1048576" in issue.message
     assert issue.message.startswith("シート「基本情報」")
 

@@ -87,7 +87,7 @@ def test_grade_basis_progress_rate_grades_by_the_progress_from_the_start() -> No
 
 
 def test_input_error_flag_keeps_the_row_out_of_every_status_rate_and_grade() -> None:
-    flagged = frame(start=10, target=20, actual=5).with_columns(actual_error=pl.lit(True))
+    flagged = frame(start=10, target=20, actual=5).with_columns(value_error=pl.lit("今年度実績値「5,,0」"))
     row = with_status(flagged, "最終").row(0, named=True)
     assert (row["status"], row["achievement_rate"], row["progress_rate"], row["grade"], row["behind"]) == (
         INPUT_ERROR,
@@ -96,7 +96,8 @@ def test_input_error_flag_keeps_the_row_out_of_every_status_rate_and_grade() -> 
         None,
         False,
     )
-    clear = frame(start=10, target=20, actual=5).with_columns(actual_error=pl.lit(False))
+    assert with_status(flagged, "最終").row(0, named=True)["status_reason"] == "入力エラー: 今年度実績値「5,,0」"
+    clear = frame(start=10, target=20, actual=5).with_columns(value_error=pl.lit(None, pl.String))
     assert with_status(clear, "最終").row(0, named=True)["status"] == "目標未達"
 
 

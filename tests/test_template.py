@@ -1,29 +1,40 @@
-"""Tests for the standard 工程表 template: names, headers, dropdowns, print setup and the committed file."""
+"""Tests for the standard 工程表 template: names, headers, dropdowns, the worked example, print setup and the
+committed file."""
 
 from __future__ import annotations
 
+import html
+import re
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
+from openpyxl.utils.cell import column_index_from_string, get_column_letter
+from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.workbook.workbook import Workbook
 
+from pipeline.api import validate_files
 from pipeline.contract.layout import (
     BASIC_FIELDS,
     META_FIELDS,
     POLICY_FIELDS,
     POLICY_NAMES,
+    POLICY_SECTIONS,
     RELATED_PLAN_LABELS,
     SHEET_BASIC,
+    SHEET_EXAMPLE,
     SHEET_GUIDE,
     SHEET_META,
     SHEET_POLICY,
     WORKBOOK_NAMES,
     Shape,
 )
-from pipeline.contract.template import FONT_NAME, TEMPLATE_FILENAME, build_template, write_template
+from pipeline.contract.template import EXAMPLE_ENTRIES, FONT_NAME, TEMPLATE_FILENAME, build_template, write_template
+from pipeline.intake.read import read_submission
+from scripts.seed import seed_entries, seed_record
 
 REPO = Path(__file__).resolve().parent.parent
 COMMITTED = REPO / "templates" / TEMPLATE_FILENAME
@@ -58,8 +69,8 @@ def _validation_at(ws: Any, cell: str) -> Any:
 
 
 def test_sheets_in_order_with_metadata_hidden(saved: Workbook) -> None:
-    assert saved.sheetnames == ["記入方法", "基本情報", "政策1", "管理情報"]
-    assert [ws.sheet_state for ws in saved] == ["visible", "visible", "visible", "hidden"]
+    assert saved.sheetnames == ["記入方法", "基本情報", "政策1", "記入例", "管理情報"]
+    assert [ws.sheet_state for ws in saved] == ["visible", "visible", "visible", "visible", "hidden"]
     assert saved[SHEET_META]["B1"].value == 1
     assert saved[SHEET_META]["A1"].value == "テンプレート版"
 
@@ -82,7 +93,7 @@ def test_policy_fields_are_sheet_scoped_on_policy1_with_exact_refs(saved: Workbo
     assert policy.defined_names["indicators"].attr_text == "'政策1'!$B$25:$R$35"
     assert policy.defined_names["policy_title"].attr_text == "'政策1'!$C$3"
     assert set(policy.defined_names) == POLICY_NAMES
-    for other in (SHEET_GUIDE, SHEET_BASIC, SHEET_META):
+    for other in (SHEET_GUIDE, SHEET_BASIC, SHEET_EXAMPLE, SHEET_META):
         assert dict(saved[other].defined_names) == {}
 
 
@@ -154,8 +165,8 @@ def test_labels_sections_and_titles_are_drawn(saved: Workbook) -> None:
         "2. 測定指標",
         "3. 目標を実現するための主要事業・主要制度",
         "4. 評価",
-        "取組と成果",
-        "課題と今後の取組",
+        "5. 取組と成果",
+        "6. 課題と今後の取組",
     ]
     assert [policy[f"B{row}"].value for row in (3, 5, 21, 22, 51, 52, 53)] == [
         "政策内容",
@@ -206,9 +217,10 @@ def test_wide_inputs_are_merged(saved: Workbook) -> None:
 
 def test_column_widths_and_row_heights(saved: Workbook) -> None:
     ws = saved[SHEET_POLICY]
-    assert (ws.column_dimensions["B"].width, ws.column_dimensions["R"].width) == (22, 18)
+    assert (ws.column_dimensions["B"].width, ws.column_dimensions["R"].width) == (15, 12)
     assert ws.row_dimensions[3].height == 30
-    assert ws.row_dimensions[53].height == 60
+    assert ws.row_dimensions[53].height == 50
+    assert ws.row_dimensions[25].height > ws.row_dimensions[38].height  # the indicator labels wrap in narrow columns
     assert saved[SHEET_BASIC].row_dimensions[12].height == 30
 
 
@@ -325,7 +337,7 @@ def test_write_template_replaces_atomically_without_leftovers(tmp_path: Path) ->
     target.write_bytes(b"old")
     assert write_template(target) == target
     assert [p.name for p in tmp_path.iterdir()] == [TEMPLATE_FILENAME]
-    assert openpyxl.load_workbook(target).sheetnames == ["記入方法", "基本情報", "政策1", "管理情報"]
+    assert openpyxl.load_workbook(target).sheetnames == ["記入方法", "基本情報", "政策1", "記入例", "管理情報"]
 
 
 def _content(wb: Workbook) -> dict[str, Any]:
@@ -388,3 +400,193 @@ def test_template_survives_a_libreoffice_round_trip(
     assert {
         str(dv.sqref): dv.formula1 for dv in back[SHEET_POLICY].data_validations.dataValidation if dv.type == "list"
     }["E26:E35"] == '"増加,減少"'
+
+
+# --- the worked example ------------------------------------------------------
+
+_EXAMPLE_POLICY_OFFSET = 21  # 政策1 row r is 記入例 row r + 21, below the 基本情報 block (rows 1–21)
+
+
+def _shifted(ref: str, rows: int) -> str:
+    """``C3:R3`` moved down by `rows`."""
+    parts = []
+    for cell in ref.split(":"):
+        letters = cell.rstrip("0123456789")
+        parts.append(f"{letters}{int(cell[len(letters) :]) + rows}")
+    return ":".join(parts)
+
+
+def test_example_is_the_seed_division(saved: Workbook) -> None:
+    assert seed_entries() == EXAMPLE_ENTRIES
+    ws = saved[SHEET_EXAMPLE]
+    assert (ws["B1"].value, ws["B1"].font.color.rgb, ws.sheet_properties.tabColor.rgb) == (
+        "記入例　総務部 情報政策課（H27・最終）",
+        "00C00000",
+        "00C00000",
+    )
+    assert "集計には読み込まれません" in ws["B2"].value
+    assert [ws[ref].value for ref in ("C4", "C7", "C12", "C24", "B47", "D47", "L47", "G60", "C72", "C73")] == [
+        "H27",
+        "情報政策課",
+        "○情報通信基盤整備とその利活用推進により、県民等の利便性向上と地域や産業を活性化。",
+        "県市町村情報システム共同化によるコスト削減と業務効率化の推進",
+        "システム共同化に向けた具体的な検討を行う部会の設置数",
+        "部会",
+        6,
+        628,
+        "◎（予定以上）",
+        9,
+    ]
+    assert ws.data_validations.dataValidation == []  # no prompts or dropdowns: nothing to type here
+    assert ws.print_title_rows == "$1:$1"  # 記入例 on every printed page
+
+
+def test_example_reads_back_to_the_seed_record_when_given_the_names(tmp_path: Path) -> None:
+    # Point the contract's names at 記入例 (as if it were the input sheets): every seed value is where it belongs.
+    wb = openpyxl.load_workbook(write_template(tmp_path / "template.xlsx"))
+    example = wb[SHEET_EXAMPLE]
+    for f in BASIC_FIELDS:
+        wb.defined_names[f.name] = DefinedName(f.name, attr_text=f"'{SHEET_EXAMPLE}'!{_abs(f.ref)}")
+    for f in POLICY_FIELDS:
+        ref = _abs(_shifted(f.ref, _EXAMPLE_POLICY_OFFSET))
+        example.defined_names[f.name] = DefinedName(f.name, attr_text=f"'{SHEET_EXAMPLE}'!{ref}")
+    del wb[SHEET_POLICY]
+    wb.save(tmp_path / "example.xlsx")
+    [result] = validate_files([tmp_path / "example.xlsx"])
+    expected = seed_record()
+    expected["policies"][0]["sheet"] = SHEET_EXAMPLE
+    assert (result.issues, result.record) == ((), expected)
+
+
+def test_the_reader_ignores_the_example_in_the_template(saved: Workbook) -> None:
+    raw = read_submission(COMMITTED.read_bytes(), "template.xlsx")
+    assert [p.sheet for p in raw.policies] == [SHEET_POLICY]
+    cells = [*raw.cells.values(), *raw.anchors.values(), *(c for cells in raw.lists.values() for c in cells)]
+    for policy in raw.policies:
+        cells += [*policy.cells.values(), *policy.anchors.values()]
+    assert cells and {c.sheet for c in cells} == {SHEET_BASIC, SHEET_POLICY, SHEET_META}
+    assert SHEET_EXAMPLE not in {name for ws in saved for name in ws.defined_names}
+
+
+def test_a_filled_workbook_reads_as_its_own_data_whatever_the_example_holds(
+    make_book: Callable[..., Path], seed: dict[str, Any]
+) -> None:
+    seed["policies"][0]["policy_title"] = "電子申請の利用拡大"
+    path = make_book(seed)
+    wb = openpyxl.load_workbook(path)
+    wb[SHEET_EXAMPLE]["C24"] = "記入例に書き込んだ政策"  # a division typed into the example: still not read
+    wb[SHEET_EXAMPLE]["L47"] = "十一"
+    wb.save(path)
+    [result] = validate_files([path])
+    assert result.issues == ()
+    assert result.record is not None
+    assert [(p["sheet"], p["policy_title"]) for p in result.record["policies"]] == [("政策1", "電子申請の利用拡大")]
+    assert not any(where.startswith(SHEET_EXAMPLE) for where in result.locations.values())
+
+
+def test_unit_column_is_optional_when_the_unit_is_typed_with_the_value(saved: Workbook) -> None:
+    ws = saved[SHEET_POLICY]
+    unit = _validation_at(ws, "D26").prompt
+    assert "25.9km" in unit and "97.1%" in unit and "空欄で構いません" in unit
+    assert "単位を付けても構いません" in _validation_at(ws, "L26").prompt
+    guide = "\n".join(str(c.value) for row in saved[SHEET_GUIDE].iter_rows() for c in row if c.value is not None)
+    assert "値に単位を付けたときは「単位」欄は空欄で構いません" in guide
+    assert "「記入例」シートは総務部 情報政策課の記入例です。集計には読み込まれません" in guide
+
+
+# --- printing ----------------------------------------------------------------
+
+# A column width unit is one digit of the workbook's default font: 7 px (5.25 pt) in Excel's Calibri 11, about
+# 9.5 px (7.1 pt) where LibreOffice substitutes DejaVu Sans. The wider one shrinks a page most; check with it.
+_WIDEST_UNIT_PT = 7.1
+_A4_LANDSCAPE_PT = (841.9, 595.3)
+_PAGES = {SHEET_GUIDE: 2, SHEET_BASIC: 1, SHEET_POLICY: 5, SHEET_EXAMPLE: 7}
+
+
+def _smallest_printed_font(ws: Any) -> float:
+    """The smallest font size in the print area times the fit-to-width scale, in points on paper."""
+    area = ws.print_area.split("!")[1].replace("$", "")
+    last_col = area.split(":")[1].rstrip("0123456789")
+    units = sum(
+        ws.column_dimensions[get_column_letter(i)].width for i in range(1, column_index_from_string(last_col) + 1)
+    )
+    printable = _A4_LANDSCAPE_PT[0] - 72 * (ws.page_margins.left + ws.page_margins.right)
+    scale = min(1.0, printable / (units * _WIDEST_UNIT_PT))
+    sizes = {float(c.font.size) for row in ws[area] for c in row if c.value is not None}
+    return scale * min(sizes)
+
+
+def test_every_sheet_prints_one_page_wide_at_8pt_or_more(saved: Workbook) -> None:
+    visible = [ws for ws in saved if ws.sheet_state == "visible"]
+    assert [ws.title for ws in visible] == list(_PAGES)
+    for ws in visible:
+        setup = ws.page_setup
+        assert (int(setup.paperSize), setup.orientation, setup.fitToWidth, setup.fitToHeight) == (
+            9,
+            "landscape",
+            1,
+            0,
+        ), ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage is True, ws.title
+        assert _smallest_printed_font(ws) >= 8, ws.title
+        assert len(ws.row_breaks.brk) + 1 == _PAGES[ws.title], ws.title
+    assert (saved[SHEET_POLICY].print_title_rows, saved[SHEET_EXAMPLE].print_title_rows) == ("$1:$1", "$1:$1")
+    assert saved[SHEET_EXAMPLE].print_area == "'記入例'!$A$1:$R$100"
+
+
+def test_each_section_starts_a_page_with_its_table(saved: Workbook) -> None:
+    ws = saved[SHEET_POLICY]
+    assert [b.id for b in ws.row_breaks.brk] == [23, 36, 49, 67]  # pages: 1 | 2 | 3 | 4–5 | 6
+    breaks = {b.id for b in ws.row_breaks.brk}
+    for row, title in POLICY_SECTIONS:
+        table = next((f for f in POLICY_FIELDS if f.shape is Shape.TABLE and ws[f.first_cell].row == row + 1), None)
+        if table is not None:  # no break between the section title and the table's last row
+            last = int(table.ref.split(":")[1].lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+            assert not breaks & set(range(row, last)), title
+    assert [b.id for b in saved[SHEET_EXAMPLE].row_breaks.brk][:1] == [_EXAMPLE_POLICY_OFFSET]
+
+
+def _pdf_pages(pdf: Path) -> list[tuple[float, float, list[tuple[float, float, float, str]]]]:
+    """Each page's width, height and words (xMin, yMin, xMax, text), from poppler's pdftotext -bbox."""
+    out = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    pages = []
+    for page in out.split("<page ")[1:]:
+        size = re.match(r'width="([\d.]+)" height="([\d.]+)"', page)
+        assert size is not None
+        words = [
+            (float(x0), float(y0), float(x1), html.unescape(text))
+            for x0, y0, x1, text in re.findall(
+                r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>', page
+            )
+        ]
+        pages.append((float(size[1]), float(size[2]), words))
+    return pages
+
+
+@pytest.mark.libreoffice
+def test_template_pdf_is_one_page_wide_per_page_at_8pt_or_more(
+    tmp_path: Path, libreoffice: Callable[[Path, str, Path], Path]
+) -> None:
+    pdf = libreoffice(write_template(tmp_path / "template.xlsx"), "pdf", tmp_path / "pdf")
+    pages = _pdf_pages(pdf)
+    assert len(pages) == sum(_PAGES.values()) == 15  # one page wide: a wider sheet would add pages across
+    # Kanji and kana are one em wide, so a run of them measures its font size on paper.
+    kana_kanji = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]{2,}")
+    sizes = []
+    for number, (width, height, words) in enumerate(pages, start=1):
+        assert (round(width), round(height)) == (842, 595), number
+        assert words and max(x1 for _, _, x1, _ in words) <= width - 20, number
+        sizes += [(x1 - x0) / len(text) for x0, _, x1, text in words if kana_kanji.fullmatch(text)]
+    assert min(sizes) >= 8.0
+    # headers stay with their tables: a section title and a header label of its table (a word of its own) share a page
+    text = ["".join(t for _, _, _, t in words) for _, _, words in pages]
+    for section, header in (
+        ("2.測定指標", "指標名"),
+        ("3.目標を実現するための主要事業・主要制度", "事業概要・スケジュール"),
+        ("5.取組と成果", "成果"),
+        ("6.課題と今後の取組", "今後の取組"),
+    ):
+        on = [i for i, page in enumerate(text) if section in page]
+        assert len(on) == 2, section  # 政策1 and 記入例
+        assert all(header in {t for _, _, _, t in pages[i][2]} for i in on), section
+    assert all("記入例" in page for page in text[-_PAGES[SHEET_EXAMPLE] :])

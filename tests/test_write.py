@@ -893,7 +893,7 @@ def test_summary_json_keys_and_counts(written: Path) -> None:
         "fiscal_year", "stage", "headline", "files", "divisions", "policies", "policies_on_schedule", "indicators",
         "met_target", "behind_target", "missing_actual", "not_evaluable", "input_error", "behind_trajectory",
         "progress_delayed", "evaluation_warnings", "grade_basis", "grade_bands", "legend", "not_submitted",
-        "rejected", "behind_target_indicators", "outputs",
+        "rejected", "needs_correction", "behind_target_indicators", "outputs",
     ]  # fmt: skip
     assert summary["headline"] == (
         "全4政策中、予定通り以上2（50%）。測定指標5件中、目標達成1（20%）、目標未達2、判定不可1、実績未記入1"
@@ -904,6 +904,7 @@ def test_summary_json_keys_and_counts(written: Path) -> None:
     assert summary["files"] == {
         "seen": 7,
         "accepted": 3,
+        "needs_correction": 0,
         "rejected": 1,
         "superseded": 1,
         "out_of_scope": 0,
@@ -982,7 +983,7 @@ def test_behind_target_markdown(written: Path) -> None:
         "作成日 2016年4月1日　受付フォルダ: inbox",
         "## 凡例（数値の計算方法）",
         "- 評価区分 ＝ 達成率による区分：A 100%以上、B 80%以上、C 50%以上、D 50%未満。",
-        "- 確認したファイル: 7 件（受理 3、不受理 1、置換済み 1、対象外 0、形式対象外 1、除外 1、保留（書き込み中） 0）",
+        "- 確認したファイル: 7 件（受理 3、受理（要修正） 0、不受理 1、置換済み 1、対象外 0、形式対象外 1、除外 1、保留（書き込み中） 0）",
         "- 集約した所属: 3 所属",
         "- 測定指標: 5 件",
         "- 目標未達: 2 件",

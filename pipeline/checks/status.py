@@ -27,8 +27,6 @@ STATUSES = (MET, BEHIND, MISSING_ACTUAL, NOT_EVALUABLE, NOT_YET, INPUT_ERROR)
 ACHIEVEMENT_RATE = "達成率"
 PROGRESS_RATE = "進捗率"
 RATE_COLUMNS = {ACHIEVEMENT_RATE: "achievement_rate", PROGRESS_RATE: "progress_rate"}
-# The values whose ``<value>_error`` column (when validation adds one) marks the row 入力エラー.
-ERROR_FLAGGED = ("baseline", "start", "target", "actual")
 
 
 def _decreasing() -> pl.Expr:
@@ -46,13 +44,10 @@ def behind_expr() -> pl.Expr:
     return pl.when(t.is_null() | a.is_null()).then(None).otherwise(_short_of(a, t))
 
 
-def _input_error(columns: Sequence[str]) -> pl.Expr:
-    """True where validation flagged one of the row's values as an input error (a ``<value>_error`` column).
-
-    The hook for value errors (design §4): a flagged value is shown as typed and marked 入力エラー, and is never
-    used in a status, a rate, a grade or a count. Tables without those columns have no flagged values."""
-    flags = [pl.col(f"{value}_error").fill_null(False) for value in ERROR_FLAGGED if f"{value}_error" in columns]
-    return pl.any_horizontal(flags) if flags else pl.lit(False)
+def _input_error() -> pl.Expr:
+    """True where validation found one of the row's figures wrong (``value_error``, design §4): the row is marked
+    入力エラー and its figures are never used in a status, a rate, a grade or a count."""
+    return pl.col("value_error").is_not_null()
 
 
 def achievement_rate_expr() -> pl.Expr:
@@ -150,7 +145,9 @@ def with_status(
     the long-term trajectory flag. A row with a value flagged as an input error gets its status and nothing else."""
     if basis not in RATE_COLUMNS:
         raise ValueError(f"unknown grade basis: {basis}")
-    error = _input_error(indicators.columns)
+    if "value_error" not in indicators.columns:
+        indicators = indicators.with_columns(value_error=pl.lit(None, pl.String))
+    error = _input_error()
     usable = ~error
     # a rate only where the status is judged on numbers: never for a qualitative (判定不可) value
     numeric = usable & pl.col("target_text").is_null() & pl.col("actual_text").is_null()
@@ -165,7 +162,9 @@ def with_status(
         indicators.with_columns(
             behind=unless_error(behind_expr()),
             status=status_expr(stage, error),
-            status_reason=unless_error(status_reason_expr()),
+            status_reason=pl.when(usable)
+            .then(status_reason_expr())
+            .otherwise(pl.format("{}: {}", pl.lit(INPUT_ERROR), pl.col("value_error"))),
             achievement_rate=judged(achievement_rate_expr()),
             progress_rate=judged(progress_rate_expr()),
             trajectory_expected=trajectory_expr(),

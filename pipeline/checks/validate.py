@@ -6,6 +6,7 @@ the file, sheet, cell, the field's Japanese label and what was found.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -18,6 +19,21 @@ from pipeline.contract.layout import Kind
 from pipeline.contract.schema import load_schema
 from pipeline.intake.read import Cell, RawPolicy, RawSubmission, Row
 from pipeline.model import DivisionKey, Issue, Master, make_issue
+
+# The note read beside a value (18%(=3/16施設) → 18, "=3/16施設") is the record key of the value plus this suffix.
+NOTE_SUFFIX = "_note"
+# What a budget is counted in: the unit in the label 予算額(千円).
+BUDGET_UNIT = re.sub(r".*\((?P<unit>[^()]+)\)$", r"\g<unit>", layout.label_of("projects.budget"))
+_VALUE_KINDS = (Kind.VALUE, Kind.BUDGET)
+# Why a value is qualitative (normalise.QUALITATIVE_REASONS) -> the warning that says what would make it evaluable.
+_QUALITATIVE_CODES = {
+    "words": "qualitative-value",
+    "text": "value-in-text",
+    "relative": "relative-value",
+    "several": "several-values",
+    "fraction": "fraction-value",
+}
+_EXAMPLE_VALUE = "6件"
 
 
 @cache
@@ -67,6 +83,8 @@ class _Builder:
         self.issues: list[Issue] = []
         self.locations: dict[str, str] = {}
         self._formula_errors: set[tuple[str, str]] = set()  # cells whose value is a formula's error
+        self.fiscal_year: int | None = None  # the file's, once read: era-less 時点 are read in its era
+        self.declared_no_indicators: set[int] = set()  # policies whose indicator name says 測定指標なし
 
     def issue(self, code: str, cell: Cell, label: str, found: Any = "", **params: Any) -> None:
         where = (cell.sheet, cell.address)
@@ -81,8 +99,12 @@ class _Builder:
     def at(self, pointer: str, cell: Cell) -> None:
         self.locations[pointer] = cell.location
 
-    def convert(self, kind: Kind, cell: Cell, label: str, pointer: str, unit: str | None = None) -> Any:
-        """The normalised value of one cell; problems become issues and the value None."""
+    def convert(self, kind: Kind, cell: Cell, label: str, pointer: str, *, future: bool = False) -> Any:
+        """The normalised value of one cell; problems become issues and the value None.
+
+        Indicator values and budgets are read with their row (`_row_record`), not here. `future` marks a 時点 that is
+        expected to lie ahead (a long-term target's year) for reading an era-less year.
+        """
         self.at(pointer, cell)
         raw = cell.text
         if cell.error:
@@ -133,17 +155,7 @@ class _Builder:
                 return False
             return mark
         if kind is Kind.AS_OF:
-            as_of = nz.parse_as_of(raw)
-            if isinstance(as_of, nz.NotAnAsOf):
-                self.issue("invalid-as-of", cell, label, found)
-                return None
-            if as_of is None:
-                return None
-            return {"text": as_of.text, "normalised": as_of.normalised, "fiscal_year": as_of.fiscal_year}
-        if kind is Kind.BUDGET:
-            return self._budget(cell, label, found)
-        if kind is Kind.VALUE:
-            return self._value(cell, label, found, unit)
+            return self._as_of(cell, label, found, future=future)
         raise AssertionError(kind)
 
     def _choice(self, parsed: Any, cell: Cell, label: str, found: str, choices: tuple[str, ...]) -> str | None:
@@ -152,59 +164,130 @@ class _Builder:
             return None
         return parsed if isinstance(parsed, str) else None
 
-    def _value(self, cell: Cell, label: str, found: str, unit: str | None) -> float | int | str | None:
-        parsed = nz.parse_value(cell.text)
-        if parsed is None:
+    def _as_of(self, cell: Cell, label: str, found: str, *, future: bool) -> dict[str, Any] | None:
+        as_of = nz.parse_as_of(cell.text, fiscal_year=self.fiscal_year, future=future)
+        if isinstance(as_of, nz.NotAnAsOf):
+            self.issue("invalid-as-of", cell, label, found)
             return None
-        if isinstance(parsed, nz.Qualitative):
-            self.issue("qualitative-value", cell, label, found)
-            return parsed.text
-        if isinstance(parsed, nz.NotANumber):
-            self.issue("not-a-number", cell, label, found, what=parsed.hint)
+        if as_of is None:
             return None
-        if not nz.unit_matches(parsed.unit, unit):
-            hint = (
-                f"数値だけを入力するか、単位を「{unit}」にしてください"
-                if unit
-                else f"「単位」欄に「{parsed.unit}」を入力するか、数値だけを入力してください"
-            )
-            self.issue("unit-mismatch", cell, label, found, unit=unit or "空欄", unit_hint=hint)
-            return None
-        return parsed.value
-
-    def _budget(self, cell: Cell, label: str, found: str) -> float | int | None:
-        parsed = nz.parse_budget(cell.text)
-        if parsed is None:
-            return None
-        if isinstance(parsed, nz.NotANumber):
-            self.issue("not-a-number", cell, label, found, what=parsed.hint)
-            return None
-        if parsed.unit not in ("", "千円"):
+        if as_of.parts:
+            if as_of.normalised is None:
+                detail = (
+                    "・".join(nz.describe_as_of(part) for part in as_of.parts) + "と異なるため、時点として使いません"
+                )
+            else:
+                detail = f"{nz.describe_as_of(as_of.normalised)}として読み取りました"
+            self.issue("several-as-of", cell, label, found, detail=detail)
+        elif as_of.read_as is not None and as_of.normalised is not None:
             self.issue(
-                "unit-mismatch", cell, label, found, unit="千円", unit_hint="千円単位の数値だけを入力してください"
+                "era-inferred", cell, label, found, read_as=as_of.read_as, as_of=nz.describe_as_of(as_of.normalised)
             )
-            return None
-        if parsed.value < 0:
+        return {"text": as_of.text, "normalised": as_of.normalised, "fiscal_year": as_of.fiscal_year}
+
+    def settle(
+        self, column: layout.Column, cell: Cell, reading: nz.Number | nz.Qualitative | nz.NotANumber, unit: RowUnit
+    ) -> tuple[int | float | str | None, str | None]:
+        """The record value and note of one value cell, read in its row's unit; what was interpreted is reported."""
+        label, found = column.label, nz.clean_text(cell.text) or ""
+        budget = column.kind is Kind.BUDGET
+        if isinstance(reading, nz.NotANumber):
+            self.issue("not-a-number", cell, label, found, what=reading.hint)
+            return None, None
+        if isinstance(reading, nz.Qualitative):
+            if budget:
+                self.issue("budget-not-a-number", cell, label, found)
+                return None, None
+            code = _QUALITATIVE_CODES[reading.reason]
+            self.issue(code, cell, label, found, example=reading.example or _EXAMPLE_VALUE)
+            return reading.text, None
+        exact, told = reading.exact, False
+        if reading.unit and unit.name:
+            converted = nz.convert(reading, unit.name)
+            if converted is None and (split := nz.split_unit_words(reading, unit.name)) is not None:
+                reading, converted = split, split.exact  # 100%達成 in a % row
+            if converted is None:
+                code = "budget-unit" if budget else "unit-mismatch"
+                self.issue(code, cell, label, found, value_unit=reading.unit, unit=unit.name, unit_source=unit.source)
+                return (None if budget else found), None
+            if not nz.unit_matches(reading.unit, unit.name):
+                value = nz.format_number(converted)
+                self.issue("unit-converted", cell, label, found, value=value, unit=unit.name, value_unit=reading.unit)
+                told = True
+            exact = converted
+        if budget and exact < 0:
             self.issue("negative-number", cell, label, found)
-            return None
-        return parsed.value
+            return None, None
+        if not told and (reading.approximate or reading.note):
+            code = "approximate-value" if reading.approximate else "value-note"
+            value = nz.format_number(exact)
+            # the value is in the row's unit now: 約6 in a 部会 row reads as 6部会
+            self.issue(code, cell, label, found, value=value, unit=unit.name or "", note=reading.note or "")
+        return nz.json_number(exact), reading.note
 
 
-def _row_record(
-    b: _Builder, spec: layout.Field, row: Row, pointer: str, convert_first: tuple[str, ...] = ()
-) -> dict[str, Any]:
-    """Normalise one table row; columns in ``convert_first`` are converted before the others."""
+@dataclass(frozen=True)
+class RowUnit:
+    """The unit a row's values are read in, and where it came from (for messages)."""
+
+    name: str | None
+    source: str = "「単位」欄"
+    inferred: bool = False
+
+
+def _row_unit(spec: layout.Field, row: Row, readings: Mapping[str, Any]) -> RowUnit:
+    """The 単位 of an indicator row, else the first unit typed with one of its values; a budget's is 千円."""
+    if spec.name != "indicators":
+        return RowUnit(BUDGET_UNIT)
+    unit_cell = row.get("unit")
+    typed = nz.clean_text(unit_cell.text) if unit_cell is not None and not unit_cell.error else None
+    if typed is not None:
+        return RowUnit(typed)
+    units = [reading.unit for reading in readings.values() if isinstance(reading, nz.Number) and reading.unit]
+    if not units:
+        return RowUnit(None)
+    # the first unit typed, or a shorter one it begins with: % rather than %達成
+    first = min((u for u in units if units[0].startswith(u)), key=len)
+    return RowUnit(first, "値から読み取り", inferred=True)
+
+
+def _row_record(b: _Builder, spec: layout.Field, row: Row, pointer: str) -> dict[str, Any]:
+    """Normalise one table row; a value column gets its note beside it (``target`` and ``target_note``).
+
+    The values are read first, so that the row's unit is known (its 単位, else the unit typed with its values),
+    then every cell is converted in column order, so that issues come in the order of the cells.
+    """
+    readings: dict[str, Any] = {}
+    for column in spec.columns:
+        cell = row.get(column.key)
+        if column.kind in _VALUE_KINDS and cell is not None and not cell.error:
+            read = nz.parse_budget(cell.text) if column.kind is Kind.BUDGET else nz.parse_value(cell.text)
+            if read is not None:
+                readings[column.key] = read
+    unit = _row_unit(spec, row, readings)
     record: dict[str, Any] = {}
-    order = [*convert_first, *(c.key for c in spec.columns if c.key not in convert_first)]
-    for key in order:
-        column = spec.column(key)
-        cell = row.get(key)
+    for column in spec.columns:
+        key, cell = column.key, row.get(column.key)
+        if column.kind in _VALUE_KINDS:
+            record[key] = record[key + NOTE_SUFFIX] = None
         if cell is None:  # header missing: already reported by the reader
             record[key] = None if key != "direction" else layout.DEFAULT_DIRECTION
             continue
-        unit = record.get("unit") if spec.name == "indicators" else None
-        record[key] = b.convert(column.kind, cell, column.label, f"{pointer}/{key}", unit)
-    return {c.key: record[c.key] for c in spec.columns}
+        if column.kind not in _VALUE_KINDS:
+            future = key == "long_term_as_of"
+            record[key] = b.convert(column.kind, cell, column.label, f"{pointer}/{key}", future=future)
+            if key == "unit" and unit.inferred and record[key] is None and not cell.error:
+                record[key] = unit.name
+                b.issue("unit-inferred", cell, column.label, unit=unit.name)
+            continue
+        b.at(f"{pointer}/{key}", cell)
+        if cell.error:
+            b.issue("formula-error", cell, column.label, cell.text)
+        elif key in readings:
+            record[key], record[key + NOTE_SUFFIX] = b.settle(column, cell, readings[key], unit)
+    if unit.inferred and spec.name == "indicators" and row.get("unit") is None:
+        record["unit"] = unit.name  # no 単位 column at all: the reader reported the missing header
+    return record
 
 
 def _table(b: _Builder, spec: layout.Field, rows: list[Row], pointer: str) -> list[dict[str, Any]]:
@@ -213,8 +296,7 @@ def _table(b: _Builder, spec: layout.Field, rows: list[Row], pointer: str) -> li
     for row in rows:
         if all(nz.clean_text(c.text) is None for c in row.values()):
             continue
-        first = ("unit",) if spec.name == "indicators" else ()
-        out.append(_row_record(b, spec, row, f"{pointer}/{len(out)}", first))
+        out.append(_row_record(b, spec, row, f"{pointer}/{len(out)}"))
     return out
 
 
@@ -244,7 +326,13 @@ def _policy(b: _Builder, raw: RawPolicy, index: int) -> dict[str, Any]:
             cell = raw.cells.get(spec.name)
             policy[spec.name] = b.convert(spec.kind, cell, spec.label, pointer) if cell else None
         elif spec.shape is layout.Shape.TABLE:
-            policy[spec.name] = _table(b, spec, raw.tables.get(spec.name, []), pointer)
+            rows = raw.tables.get(spec.name, [])
+            if spec.name == "indicators":
+                kept = [row for row in rows if not _says_no_indicators(row)]
+                if len(kept) < len(rows):
+                    b.declared_no_indicators.add(index)
+                rows = kept
+            policy[spec.name] = _table(b, spec, rows, pointer)
         elif spec.columns:
             plans: list[dict[str, Any]] = []
             label_col, mark_col = spec.columns
@@ -263,6 +351,12 @@ def _policy(b: _Builder, raw: RawPolicy, index: int) -> dict[str, Any]:
         else:
             policy[spec.name] = _list(b, raw.lists.get(spec.name, []), pointer, spec.label)
     return policy
+
+
+def _says_no_indicators(row: Row) -> bool:
+    """Whether an indicator row's name is 測定指標なし: the policy has no indicators on purpose."""
+    name = row.get("name")
+    return name is not None and not name.error and nz.says_no_indicators(name.text)
 
 
 def _anchor(raw_cells: Mapping[str, Cell], anchors: Mapping[str, Cell], name: str) -> Cell | None:
@@ -327,7 +421,8 @@ def _check_indicators(b: _Builder, record: dict[str, Any]) -> None:
                     seen[ind["name"]] = name_cell.location
             long_term = ind["long_term_as_of"]
             cell = _cell_at(b, f"{base}/long_term_as_of")
-            if long_term and isinstance(year, int) and long_term["fiscal_year"] < year and cell is not None:
+            long_term_year = long_term["fiscal_year"] if long_term else None
+            if isinstance(long_term_year, int) and isinstance(year, int) and long_term_year < year and cell is not None:
                 b.issue(
                     "long-term-before-fiscal-year",
                     cell,
@@ -336,6 +431,22 @@ def _check_indicators(b: _Builder, record: dict[str, Any]) -> None:
                     found_year=long_term["fiscal_year"],
                     fiscal_year=year,
                 )
+
+
+def _check_final(b: _Builder, record: dict[str, Any]) -> None:
+    """At 最終, warnings for what a division should have written: an actual for every target (実績未記入), and an
+    indicator for every policy, or 測定指標なし where it has none on purpose."""
+    if record.get("stage") != "最終":
+        return
+    for pi, policy in enumerate(record["policies"]):
+        if not policy["indicators"] and pi not in b.declared_no_indicators:
+            cell = _cell_at(b, f"/policies/{pi}/indicators")
+            if cell is not None:
+                b.issue("no-indicators", cell, layout.label_of("indicators"))
+        for ii, ind in enumerate(policy["indicators"]):
+            cell = _cell_at(b, f"/policies/{pi}/indicators/{ii}/actual")
+            if ind["target"] is not None and ind["actual"] is None and cell is not None and not _has_issue(b, cell):
+                b.issue("missing-actual", cell, layout.label_of("indicators.actual"))
 
 
 def _cell_at(b: _Builder, pointer: str) -> Cell | None:
@@ -472,6 +583,7 @@ def validate_raw(
         else:
             cell = raw.cells.get(spec.name)
             record[spec.name] = b.convert(spec.kind, cell, spec.label, pointer) if cell else None
+    b.fiscal_year = record.get("fiscal_year")
     for spec in (*layout.META_FIELDS, *layout.BASIC_FIELDS):
         if spec.name not in raw.anchors:
             b.issues.append(make_issue("missing-name", file=file, field=spec.label, name=spec.name))
@@ -484,8 +596,20 @@ def validate_raw(
         b.issues.append(make_issue("no-policy-sheet", file=file))
     _check_required(b, record, raw, record.get("stage"))
     _check_indicators(b, record)
+    _check_final(b, record)
     _check_self_evaluation(b, record)
     if master is not None:
         _check_master(b, record, raw, master)
     _schema_issues(b, record)
+    _check_placeable(b, record)
     return Validated(record, b.locations, tuple(b.issues))
+
+
+# Without these a file cannot be placed: whose 工程表 it is, of which year and stage (design §4: blocking).
+_PLACING = ("department", "division", "fiscal_year", "stage")
+
+
+def _check_placeable(b: _Builder, record: dict[str, Any]) -> None:
+    missing = [layout.label_of(key) for key in _PLACING if record.get(key) in (None, "")]
+    if missing:
+        b.issues.append(make_issue("unplaceable", file=b.file, what="・".join(missing)))

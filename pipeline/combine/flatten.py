@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pipeline.contract import layout
 from pipeline.contract.layout import Kind
-from pipeline.model import FileResult
+from pipeline.model import FileResult, Issue
 
 ColumnType = Literal["str", "int", "float"]
 
@@ -23,6 +23,10 @@ VALUE_TABLES = ("divisions", "policies", "indicators", "projects", "results", "c
 RECORD_KEPT = ("template_version", "fiscal_year", "stage", "department", "division", "division_code")
 
 _POLICY_CELLS = ("policy_title", "progress", "achievement", "evaluation_reason")
+# A wrong value (an error, design §4) is not used: its column is empty, the row says what was typed where, and an
+# indicator whose figures are wrong is judged 入力エラー, never counted in a rate, grade or count.
+INPUT_ERROR = "input_error"  # every wrong value of the row: 項目「入力値」, one per line
+VALUE_ERROR = "value_error"  # indicators: the wrong figures (基準値, 年度当初値, 目標値, 実績値) alone
 # The policy fields that become columns of the policies table: all but the tables with rows of their own
 # (related_plans is a two-column range, but a policy's marked plans are one list of labels).
 _POLICY_SCALARS = tuple(
@@ -86,6 +90,7 @@ def columns(table: str) -> dict[str, ColumnType]:
         cols.update({f.name: _field_type(f) for f in layout.BASIC_FIELDS if f.name not in common})
         cols.update(_DIVISION_COMPUTED)
         cols.update({f"{f.name}_cell": "str" for f in layout.BASIC_FIELDS})
+        cols[INPUT_ERROR] = "str"
         return cols
     policy_cols: dict[str, ColumnType] = {**common, "policy_no": "int", "policy_title": "str"}
     if table == "policies":  # every policy field that is not a table of its own, then the computed ones
@@ -93,6 +98,7 @@ def columns(table: str) -> dict[str, ColumnType]:
         cols.update({f.name: _field_type(f) for f in _POLICY_SCALARS if f.name not in cols})
         cols.update(_POLICY_COMPUTED)
         cols.update({f"{k}_cell": "str" for k in _POLICY_CELLS})
+        cols[INPUT_ERROR] = "str"
         return cols
     spec = layout.ALL_FIELDS[table]
     cols = {**policy_cols, "row": "int", "item_no": "int"}
@@ -109,6 +115,9 @@ def columns(table: str) -> dict[str, ColumnType]:
     for column in spec.columns:
         cols.update({f"{column.key}{suffix}": kind for suffix, kind, _ in _PARTS.get(column.kind, _AS_IS)})
         cols[f"{column.key}_cell"] = "str"
+    cols[INPUT_ERROR] = "str"
+    if table == "indicators":
+        cols[VALUE_ERROR] = "str"
     return cols
 
 
@@ -151,9 +160,35 @@ def _cells(locations: dict[str, str], pointer: str, keys: Sequence[str]) -> dict
     return out
 
 
+def _mark_errors(row: dict[str, Any], errors: dict[tuple[str, str], Issue], value_keys: Sequence[str] = ()) -> None:
+    """Say in the row which of its cells hold a wrong value, and keep a wrong figure's typed text beside it."""
+    sheet = row.get("sheet") or ""
+    found: list[str] = []
+    figures: list[str] = []
+    for name, cell in list(row.items()):
+        if not name.endswith("_cell") or not cell:
+            continue
+        issue = errors.get((sheet, cell))
+        if issue is None:
+            continue
+        found.append(f"{issue.field}「{issue.found}」" if issue.found else issue.field)
+        key = name.removesuffix("_cell")
+        if key in value_keys:
+            figures.append(found[-1])
+            if f"{key}_text" in row and issue.found:
+                row[f"{key}_text"] = issue.found  # shown as typed, marked 入力エラー
+    row[INPUT_ERROR] = "\n".join(found) or None
+    if value_keys:
+        row[VALUE_ERROR] = "\n".join(figures) or None
+
+
+_FIGURES = tuple(c.key for c in layout.INDICATOR_COLUMNS if c.kind is Kind.VALUE)
+
+
 def rows_of_result(result: FileResult) -> dict[str, list[dict[str, Any]]]:
     """The table rows one accepted file contributes, each row a dict by column."""
     rec, loc = result.record or {}, result.locations
+    errors = {(i.sheet, i.cell): i for i in result.issues if i.severity == "error" and i.cell}
     source = {
         "file": result.display,
         "department": rec["department"],
@@ -167,6 +202,8 @@ def rows_of_result(result: FileResult) -> dict[str, list[dict[str, Any]]]:
     division.update(mission_count=len(rec["missions"]), policy_count=len(rec["policies"]))
     division.update({f"{k}_cell": c for k, c in _cells(loc, "", basic_keys).items()})
     division["sheet"] = loc.get("/division", layout.SHEET_BASIC).rpartition("!")[0]
+    if errors:
+        _mark_errors(division, errors)
     rows["divisions"].append(division)
     for pi, policy in enumerate(rec["policies"]):
         p = f"/policies/{pi}"
@@ -181,6 +218,8 @@ def rows_of_result(result: FileResult) -> dict[str, list[dict[str, Any]]]:
             }
         )
         row.update({f"{k}_cell": c for k, c in _cells(loc, p, _POLICY_CELLS).items()})
+        if errors:
+            _mark_errors(row, errors)
         rows["policies"].append(row)
         for table in ("indicators", "projects", "results", "challenges"):
             spec = layout.ALL_FIELDS[table]
@@ -200,7 +239,10 @@ def rows_of_result(result: FileResult) -> dict[str, list[dict[str, Any]]]:
                         next_actions=row["next_actions"],
                         self_evaluation_warning=row["self_evaluation_warning"],
                     )
-                rows[table].append({**base, **extra, **_value_columns(spec, item, cells)})
+                item_row = {**base, **extra, **_value_columns(spec, item, cells)}
+                if errors:
+                    _mark_errors(item_row, errors, _FIGURES if table == "indicators" else ())
+                rows[table].append(item_row)
     return rows
 
 

@@ -21,6 +21,7 @@ from pipeline.model import DivisionKey, FileResult, Issue, Master, make_issue
 
 FATES = {
     "accepted": "受理",
+    "needs-correction": "受理（要修正）",
     "rejected": "不受理",
     "superseded": "置換済み",
     "out-of-scope": "対象外",
@@ -30,6 +31,9 @@ FATES = {
 }
 STAGE_ORDER = {stage: i for i, stage in enumerate(layout.STAGES)}
 TABLES = (*VALUE_TABLES, "submissions", "errors")
+# The fates whose files are merged into the tables: a file with a wrong value stays in every output, that value
+# marked (design §4), unless the merge is strict.
+MERGED_FATES = frozenset({"accepted", "needs-correction"})
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,7 @@ def division_key(record: dict[str, Any]) -> tuple[str, ...]:
 def choose_scope(results: Sequence[FileResult], year: int | None, stage: str | None) -> tuple[int | None, str | None]:
     """The (fiscal year, stage) of this merge: given, else the most common among readable files."""
     pairs = Counter(
-        (r.record.get("fiscal_year"), r.record.get("stage")) for r in results if r.record is not None and not r.errors
+        (r.record.get("fiscal_year"), r.record.get("stage")) for r in results if r.accepted and r.record is not None
     )
     if not pairs:
         pairs = Counter((r.record.get("fiscal_year"), r.record.get("stage")) for r in results if r.record)
@@ -80,7 +84,7 @@ def choose_scope(results: Sequence[FileResult], year: int | None, stage: str | N
 
 
 def _decide_fates(
-    results: Sequence[FileResult], year: int | None, stage: str | None
+    results: Sequence[FileResult], year: int | None, stage: str | None, strict: bool = False
 ) -> tuple[list[str], list[FileResult]]:
     """A fate for every workbook result; resubmissions and ties decided; issues added where the fate needs one."""
     fates: list[str] = []
@@ -90,8 +94,8 @@ def _decide_fates(
     for i, r in enumerate(results):
         if r.in_transit:
             fates.append("in-transit")
-        elif not r.accepted or r.record is None:
-            fates.append("rejected")
+        elif not r.accepted or r.record is None or (strict and r.needs_correction):
+            fates.append("rejected")  # strict: a file with a wrong value never supersedes an earlier correct one
         elif (r.record.get("fiscal_year"), r.record.get("stage")) != (year, stage):
             fates.append("out-of-scope")
             found = f"{r.record.get('fiscal_year')}年度・{r.record.get('stage')}"
@@ -128,6 +132,9 @@ def _decide_fates(
             updated[i] = replace(
                 updated[i], issues=(*updated[i].issues, make_issue("superseded", file=results[i].display, other=other))
             )
+    for i, r in enumerate(updated):  # the file used for its division, with wrong values: merged, marked
+        if fates[i] == "accepted" and r.needs_correction:
+            fates[i] = "needs-correction"
     return fates, updated
 
 
@@ -196,6 +203,7 @@ def merge(
     stage: str | None = None,
     master: Master | None = None,
     prepared: Prepared | None = None,
+    strict: bool = False,
 ) -> MergeResult:
     """Merge the results of the workbooks found (keyed by display name) into the prefecture-wide tables.
 
@@ -206,7 +214,7 @@ def merge(
     books = [f for f in found if f.kind == "workbook" and f.display in results]
     book_results = [results[f.display] for f in books]
     year, stage = choose_scope(book_results, year, stage)
-    fates, book_results = _decide_fates(book_results, year, stage)
+    fates, book_results = _decide_fates(book_results, year, stage, strict)
     by_display = {f.display: (fate, r) for f, fate, r in zip(books, fates, book_results, strict=True)}
 
     submissions: list[dict[str, Any]] = []
@@ -222,8 +230,9 @@ def merge(
                 extra = (_unsupported(f),)
             r = FileResult(f.display, size=f.size, issues=extra)
         rec = r.record or {}
-        errors = [i for i in r.issues if i.severity == "error"]
-        note = errors[0].message if errors else (r.issues[0].message if r.issues else f.detail)
+        errors = [i for i in r.issues if i.severity in ("blocking", "error")]
+        first = sorted(errors, key=lambda i: i.severity != "blocking")
+        note = first[0].message if first else (r.issues[0].message if r.issues else f.detail)
         submissions.append(
             {
                 "file": f.display,
@@ -244,7 +253,7 @@ def merge(
             }
         )
         issues.extend(r.issues)
-        if fate == "accepted":
+        if fate in MERGED_FATES:
             merged_files.append(f.display)
             if f.display not in prepared.files:
                 prepared.add(r)
@@ -260,13 +269,13 @@ def merge(
 
     not_submitted: tuple[DivisionKey, ...] = ()
     if master is not None:
-        merged = {division_key(r.record) for fate, r in by_display.values() if fate == "accepted" and r.record}
+        merged = {division_key(r.record) for fate, r in by_display.values() if fate in MERGED_FATES and r.record}
         merged_names = {(k[1], k[2]) for k in merged if k[0] == "name"}
         merged_codes = {k[1] for k in merged if k[0] == "code"}
         accepted_names = {
             (r.record["department"], r.record["division"])
             for fate, r in by_display.values()
-            if fate == "accepted" and r.record
+            if fate in MERGED_FATES and r.record
         }
         not_submitted = tuple(
             d

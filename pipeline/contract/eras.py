@@ -15,3 +15,15 @@ def fiscal_year_label(year: int | None) -> str:
             n = year - first + 1
             return f"{era}{'元' if n == 1 else n}年度（{year}年度）"
     return f"{year}年度"
+
+
+# The letter of each era as a 時点 is typed in a cell (H27, R3).
+ERA_LETTERS = {"令和": "R", "平成": "H", "昭和": "S"}
+
+
+def short_fiscal_year(year: int) -> str:
+    """The fiscal year as a division types a 時点: ``H27``, ``R1``; before 昭和, the western year."""
+    for era, first in ERAS:
+        if year >= first:
+            return f"{ERA_LETTERS[era]}{year - first + 1}"
+    return str(year)

@@ -17,6 +17,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.utils.cell import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
+from openpyxl.worksheet.pagebreak import Break, RowBreak
 from openpyxl.worksheet.worksheet import Worksheet
 
 from pipeline.contract.layout import BASIC_FIELDS, META_FIELDS, POLICY_FIELDS, SHEET_POLICY, Field, Shape
@@ -65,8 +66,35 @@ def fill_workbook(wb: Workbook, entries: Entries) -> None:
                 _write_field(wb, ws, _POLICY_FIELDS[name], value)
 
 
+def type_into(path: Path, entries: Entries) -> Path:
+    """Type values into a filled workbook through its names, as a division updates a prefilled 工程表; saves in place.
+
+    Only what ``entries`` gives is written: workbook fields, and per policy (matched to the workbook's policy sheets
+    in order) its fields; a table row given as a mapping writes only its keys, a row given as None is left alone.
+    """
+    wb = load_workbook(path)
+    unknown = set(entries) - set(_WORKBOOK_FIELDS) - {"policies"}
+    if unknown:
+        raise ValueError(f"unknown entries: {sorted(unknown)}; expected defined names or 'policies'")
+    for name, value in entries.items():
+        if name != "policies":
+            _write_field(wb, None, _WORKBOOK_FIELDS[name], value)
+    sheets = [ws for ws in wb.worksheets if "policy_title" in ws.defined_names]
+    policies: Sequence[Entries] = entries.get("policies") or ()
+    if len(policies) > len(sheets):
+        raise ValueError(f"{len(policies)} policies given but the workbook has {len(sheets)} policy sheets")
+    for ws, policy in zip(sheets, policies, strict=False):
+        for name, value in policy.items():
+            if name not in _POLICY_FIELDS:
+                raise ValueError(f"unknown policy entry {name!r}; expected {sorted(_POLICY_FIELDS)}")
+            _write_field(wb, ws, _POLICY_FIELDS[name], value)
+    wb.save(Path(path))
+    return Path(path)
+
+
 def copy_policy_sheet(wb: Workbook, source: Worksheet, title: str, *, after: Worksheet | None = None) -> Worksheet:
-    """Copy a policy sheet as Excel's 移動またはコピー does: cells, styles, merges, validations, print setup, local names."""
+    """Copy a policy sheet as Excel's 移動またはコピー does: cells, styles, merges, validations, print setup and page
+    breaks, local names."""
     target = wb.copy_worksheet(source)
     target.title = title
     anchor = after if after is not None else source
@@ -80,6 +108,7 @@ def copy_policy_sheet(wb: Workbook, source: Worksheet, title: str, *, after: Wor
     target.print_area = source.print_area
     target.print_title_rows = source.print_title_rows
     target.print_title_cols = source.print_title_cols
+    target.row_breaks = RowBreak(brk=[Break(id=b.id) for b in source.row_breaks.brk])
     target.HeaderFooter = copy(source.HeaderFooter)
     target.views = copy(source.views)
     for view in target.views.sheetView:
@@ -127,6 +156,8 @@ def insert_rows_in_range(path: Path, sheet: str, name: str, at_offset: int, coun
         ws.row_dimensions[new_row] = dim
     if ws.print_area:
         ws.print_area = [_shifted(CellRange(r.coord), at, count).coord for r in ws._print_area.ranges]
+    # a manual page break after row `id` moves down with the rows below it
+    ws.row_breaks = RowBreak(brk=[Break(id=b.id + count if b.id >= at else b.id) for b in ws.row_breaks.brk])
     if at > 1:
         _format_like_row_above(ws, at, count)
     wb.save(Path(path))

@@ -17,6 +17,7 @@ SHEET_GUIDE = "記入方法"
 SHEET_BASIC = "基本情報"
 SHEET_POLICY = "政策1"
 SHEET_META = "管理情報"
+SHEET_EXAMPLE = "記入例"  # the seed filled in, without defined names: the reader never sees it
 
 STAGES = ("当初", "中間", "最終")
 STAGE_LABELS = {"当初": "当初（計画）", "中間": "中間（上半期）", "最終": "最終（年度末）"}
@@ -74,7 +75,7 @@ class Column:
     label: str
     kind: Kind
     letter: str  # column in the standard template
-    width: float = 10.0
+    width: float = 10.0  # of the sheet column `letter` (a merged column's first), in Excel character units
     hint: str = ""
     choices: tuple[str, ...] = ()
     span: int = 1  # merged cells to the right in the template
@@ -108,7 +109,8 @@ class Field:
         raise KeyError(key)
 
 
-_VALUE_HINT = "数値で入力してください。単位は「単位」欄と同じものに限り付けられます（例: 6、628千円、12.5%）。"
+_VALUE_HINT = "数値で入力してください。単位を付けても構いません（例: 6、25.9km、97.1%）。「単位」欄を記入したときは同じ単位にしてください。"
+_UNIT_HINT = "数値の単位を入力してください（例: 件、%、千円）。値に単位を付けて入力するとき（例: 25.9km、97.1%）は空欄で構いません。"
 _AS_OF_HINT = "年度（H27、R2、2020年度）または年月（H30.4、2020年3月）を入力してください。"
 
 BASIC_FIELDS: tuple[Field, ...] = (
@@ -183,65 +185,65 @@ BASIC_FIELDS: tuple[Field, ...] = (
 META_FIELDS: tuple[Field, ...] = (Field("template_version", "テンプレート版", Kind.VERSION, Shape.CELL, "B1"),)
 
 INDICATOR_COLUMNS: tuple[Column, ...] = (
-    Column("name", "指標名", Kind.TEXT, "B", 22, "指標の名称を入力してください。"),
-    Column("category", "指標の分類", Kind.CATEGORY, "C", 10, "活動指標・成果指標から選んでください。", CATEGORIES),
-    Column("unit", "単位", Kind.TEXT, "D", 7, "数値の単位を入力してください（例: 件、%、千円）。"),
+    Column("name", "指標名", Kind.TEXT, "B", 15, "指標の名称を入力してください。"),
+    Column("category", "指標の分類", Kind.CATEGORY, "C", 8, "活動指標・成果指標から選んでください。", CATEGORIES),
+    Column("unit", "単位", Kind.TEXT, "D", 5, _UNIT_HINT),
     Column(
         "direction",
         "方向",
         Kind.DIRECTION,
         "E",
-        7,
+        5,
         "増加（多いほど良い）・減少（少ないほど良い）から選んでください。空欄は増加とみなします。",
         DIRECTIONS,
     ),
-    Column("baseline", "基準値", Kind.VALUE, "F", 9, _VALUE_HINT),
-    Column("baseline_as_of", "基準値時点", Kind.AS_OF, "G", 9, _AS_OF_HINT),
-    Column("start", "年度当初値", Kind.VALUE, "H", 9, _VALUE_HINT),
-    Column("start_as_of", "年度当初値時点", Kind.AS_OF, "I", 9, _AS_OF_HINT),
-    Column("target", "今年度目標値", Kind.VALUE, "J", 9, _VALUE_HINT),
-    Column("target_as_of", "今年度目標値時点", Kind.AS_OF, "K", 9, _AS_OF_HINT),
-    Column("actual", "今年度実績値", Kind.VALUE, "L", 9, _VALUE_HINT),
-    Column("actual_as_of", "今年度実績値時点", Kind.AS_OF, "M", 9, _AS_OF_HINT),
-    Column("long_term_target", "長期的目標値", Kind.VALUE, "N", 9, _VALUE_HINT),
+    Column("baseline", "基準値", Kind.VALUE, "F", 7, _VALUE_HINT),
+    Column("baseline_as_of", "基準値時点", Kind.AS_OF, "G", 7, _AS_OF_HINT),
+    Column("start", "年度当初値", Kind.VALUE, "H", 7, _VALUE_HINT),
+    Column("start_as_of", "年度当初値時点", Kind.AS_OF, "I", 7, _AS_OF_HINT),
+    Column("target", "今年度目標値", Kind.VALUE, "J", 7, _VALUE_HINT),
+    Column("target_as_of", "今年度目標値時点", Kind.AS_OF, "K", 7, _AS_OF_HINT),
+    Column("actual", "今年度実績値", Kind.VALUE, "L", 7, _VALUE_HINT),
+    Column("actual_as_of", "今年度実績値時点", Kind.AS_OF, "M", 7, _AS_OF_HINT),
+    Column("long_term_target", "長期的目標値", Kind.VALUE, "N", 7, _VALUE_HINT),
     Column(
-        "long_term_as_of", "長期的目標値時点", Kind.AS_OF, "O", 9, "長期的目標の年度を入力してください（例: H29）。"
+        "long_term_as_of", "長期的目標値時点", Kind.AS_OF, "O", 7, "長期的目標の年度を入力してください（例: H29）。"
     ),
-    Column("plan", "根拠となる計画等", Kind.TEXT, "P", 13, "指標の根拠となる計画を入力してください。"),
-    Column("other_plan_name", "その他計画の名称", Kind.TEXT, "Q", 13, "「その他」の計画の名称を入力してください。"),
-    Column("selection_reason", "計画指標の選定理由", Kind.TEXT, "R", 18, "この指標を選んだ理由を入力してください。"),
+    Column("plan", "根拠となる計画等", Kind.TEXT, "P", 9, "指標の根拠となる計画を入力してください。"),
+    Column("other_plan_name", "その他計画の名称", Kind.TEXT, "Q", 9, "「その他」の計画の名称を入力してください。"),
+    Column("selection_reason", "計画指標の選定理由", Kind.TEXT, "R", 12, "この指標を選んだ理由を入力してください。"),
 )
 
 PROJECT_COLUMNS: tuple[Column, ...] = (
     Column("number", "番号", Kind.CODE, "B", 8, "事業の番号を入力してください。"),
-    Column("name", "事業名", Kind.TEXT, "C", 10, "事業・制度の名称を入力してください。", span=4),
+    Column("name", "事業名", Kind.TEXT, "C", 8, "事業・制度の名称を入力してください。", span=4),
     Column(
         "budget",
         "予算額(千円)",
         Kind.BUDGET,
         "G",
-        9,
+        7,
         "予算額（事業費）を千円単位で入力してください（例: 628）。",
         span=2,
     ),
     Column(
-        "summary", "事業概要・スケジュール", Kind.TEXT, "I", 10, "事業の概要とスケジュールを入力してください。", span=10
+        "summary", "事業概要・スケジュール", Kind.TEXT, "I", 7, "事業の概要とスケジュールを入力してください。", span=10
     ),
 )
 
 RESULT_COLUMNS: tuple[Column, ...] = (
-    Column("action", "取組", Kind.TEXT, "B", 10, "今年度の取組を入力してください。", span=7),
-    Column("outcome", "成果", Kind.TEXT, "I", 10, "取組の成果を入力してください。", span=10),
+    Column("action", "取組", Kind.TEXT, "B", 15, "今年度の取組を入力してください。", span=7),
+    Column("outcome", "成果", Kind.TEXT, "I", 7, "取組の成果を入力してください。", span=10),
 )
 
 CHALLENGE_COLUMNS: tuple[Column, ...] = (
-    Column("challenge", "課題", Kind.TEXT, "B", 10, "課題を入力してください。", span=7),
-    Column("next_action", "今後の取組", Kind.TEXT, "I", 10, "課題への今後の取組を入力してください。", span=10),
+    Column("challenge", "課題", Kind.TEXT, "B", 15, "課題を入力してください。", span=7),
+    Column("next_action", "今後の取組", Kind.TEXT, "I", 7, "課題への今後の取組を入力してください。", span=10),
 )
 
 RELATED_PLAN_COLUMNS: tuple[Column, ...] = (
-    Column("label", "計画名", Kind.TEXT, "B", 18),
-    Column("marked", "該当", Kind.MARK, "C", 9, "該当する計画に「○」を付けてください。", ("○",)),
+    Column("label", "計画名", Kind.TEXT, "B", 15),
+    Column("marked", "該当", Kind.MARK, "C", 8, "該当する計画に「○」を付けてください。", ("○",)),
 )
 
 POLICY_FIELDS: tuple[Field, ...] = (
@@ -322,7 +324,7 @@ POLICY_FIELDS: tuple[Field, ...] = (
         "C53",
         hint="評価の理由を入力してください。中間・最終で必須です。",
         merge_to="R",
-        row_height=60,
+        row_height=50,
     ),
     Field("results", "取組と成果", Kind.TEXT, Shape.TABLE, "B56:R66", columns=RESULT_COLUMNS),
     Field("challenges", "課題と今後の取組", Kind.TEXT, Shape.TABLE, "B69:R79", columns=CHALLENGE_COLUMNS),
@@ -335,9 +337,11 @@ POLICY_SECTIONS = (
     (24, "2. 測定指標"),
     (37, "3. 目標を実現するための主要事業・主要制度"),
     (50, "4. 評価"),
-    (55, "取組と成果"),
-    (68, "課題と今後の取組"),
+    (55, "5. 取組と成果"),
+    (68, "6. 課題と今後の取組"),
 )
+# Sections that always begin a printed page; the others follow on the page before when they fit on it.
+POLICY_PAGE_STARTS = frozenset({24, 37, 50, 68})
 
 ALL_FIELDS = {f.name: f for f in (*META_FIELDS, *BASIC_FIELDS, *POLICY_FIELDS)}
 POLICY_NAMES = frozenset(f.name for f in POLICY_FIELDS)

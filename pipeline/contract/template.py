@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from copy import copy
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -11,6 +16,7 @@ from openpyxl.utils.cell import absolute_coordinate, column_index_from_string, g
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.page import PageMargins
+from openpyxl.worksheet.pagebreak import Break, RowBreak
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -22,11 +28,13 @@ from pipeline.contract.layout import (
     DIRECTIONS,
     META_FIELDS,
     POLICY_FIELDS,
+    POLICY_PAGE_STARTS,
     POLICY_SECTIONS,
     PROGRESS_CHOICES,
     RELATED_PLAN_LABELS,
     REQUIRED_AT_STAGE,
     SHEET_BASIC,
+    SHEET_EXAMPLE,
     SHEET_GUIDE,
     SHEET_META,
     SHEET_POLICY,
@@ -51,9 +59,11 @@ _THIN = Side(style="thin", color="808080")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _TITLE_FONT = Font(name=FONT_NAME, size=14, bold=True)
 _SECTION_FONT = Font(name=FONT_NAME, size=11, bold=True, color="1F3864")
-_NOTE_FONT = Font(name=FONT_NAME, size=9, color="595959")
+_NOTE_FONT = Font(name=FONT_NAME, size=10, color="595959")
+_EXAMPLE_TITLE_FONT = Font(name=FONT_NAME, size=14, bold=True, color="C00000")
+_EXAMPLE_NOTE_FONT = Font(name=FONT_NAME, size=10, bold=True, color="C00000")
 _LABEL_FONT = Font(name=FONT_NAME, size=10, bold=True)
-_HEADER_FONT = Font(name=FONT_NAME, size=9, bold=True)
+_HEADER_FONT = Font(name=FONT_NAME, size=10, bold=True)
 _INPUT_FONT = Font(name=FONT_NAME, size=10)
 _TEXT_FONT = Font(name=FONT_NAME, size=10)
 _LABEL_FILL = PatternFill(fill_type="solid", fgColor="DDEBF7")
@@ -65,22 +75,42 @@ _INPUT_ALIGN = Alignment(horizontal="left", vertical="top", wrap_text=True)
 _CENTER_INPUT_ALIGN = Alignment(horizontal="center", vertical="center", wrap_text=True)
 _TEXT_ALIGN = Alignment(horizontal="left", vertical="top", wrap_text=True)
 
-_HEADER_ROW_HEIGHT = 36.0
-_TEXT_TABLE_ROW_HEIGHT = 36.0  # tables of free text (projects, results, challenges)
+_HEADER_ROW_HEIGHT = 24.0  # at least; taller where a label wraps
+_TEXT_TABLE_ROW_HEIGHT = 30.0  # tables of free text (projects, results, challenges)
 _VALUE_TABLE_ROW_HEIGHT = 30.0
+_ROW_HEIGHT = 18.0  # a row of one line; every printed row gets an explicit height, so page breaks hold anywhere
+_SPACER_HEIGHT = 9.0  # blank rows between sections
+_EXAMPLE_BLANK_ROW_HEIGHT = 15.0  # the example's unused table rows, kept short so it prints compactly
+
+# Printing. Excel's column width unit is one digit of the workbook's default font (Calibri 11: 7 px = 5.25 pt),
+# so the sheets below, at most ~137 units wide, print at 100 % on A4 landscape. LibreOffice without Calibri's
+# metrics measures the unit with a wider substitute (DejaVu Sans: ~9.4 px = 7.05 pt) and shrinks the page to
+# about 82 %, which keeps the smallest text (10 pt) at 8 pt or more.
+_PAGE_HEIGHT_PT = 595.3  # A4 landscape
+_PAGE_WIDTH_PT = 841.9
+_MARGIN_IN = {"left": 0.4, "right": 0.4, "top": 0.5, "bottom": 0.5, "header": 0.2, "footer": 0.2}
+_PT_PER_WIDTH_UNIT = 5.25  # Excel at 100 %: what row heights and page breaks are planned for
+_LINE_SPACING = 1.5  # a line of 游ゴシック text is about 1.5 times its size tall
+_CELL_PADDING_PT = 4.0
+_PAGE_FILL = 0.98  # plan pages a little short of full: Excel rounds row heights to pixels
 _INPUT_NOTE = (
     "黄色のセルに入力してください。セルを選ぶと入力方法が表示されます。▼の付いたセルは一覧から選んでください。"
+)
+_EXAMPLE_NOTE = (
+    f"このシートは記入例です。集計には読み込まれません。入力は「{SHEET_BASIC}」「{SHEET_POLICY}」シートにしてください。"
 )
 
 
 def build_template() -> Workbook:
-    """Build the standard 工程表 workbook in memory: guide, basic information, one policy sheet, hidden metadata."""
+    """Build the standard 工程表 workbook in memory: guide, basic information, one policy sheet, the worked example
+    and the hidden metadata. Only 基本情報, 政策1 and 管理情報 carry defined names, so the reader never reads 記入例."""
     wb = Workbook()
     guide = wb.active
     guide.title = SHEET_GUIDE
     _draw_guide(guide)
     _draw_basic(wb.create_sheet(SHEET_BASIC))
     _draw_policy(wb.create_sheet(SHEET_POLICY))
+    _draw_example(wb.create_sheet(SHEET_EXAMPLE), EXAMPLE_ENTRIES)
     _draw_meta(wb.create_sheet(SHEET_META))
     for name_field in (*BASIC_FIELDS, *META_FIELDS):
         sheet = SHEET_BASIC if name_field in BASIC_FIELDS else SHEET_META
@@ -129,7 +159,11 @@ def _guide_lines() -> list[tuple[str, str]]:
             f"「{SHEET_POLICY}」シートに{field('policy_title').label}1件分（目標、{indicators.label}、{field('projects').label}、評価）を入力します。",
         ),
         ("③", "黄色のセルが入力欄です。セルを選ぶと入力方法が表示されます。▼の付いたセルは一覧から選んでください。"),
-        ("④", "入力が終わったら上書き保存し、指定された共有フォルダに提出してください（.xlsx 形式のまま）。"),
+        (
+            "④",
+            f"「{SHEET_EXAMPLE}」シートは{EXAMPLE_ENTRIES['department']} {EXAMPLE_ENTRIES['division']}の記入例です。集計には読み込まれません（書き換えたり、コピーして使ったりしないでください）。",
+        ),
+        ("⑤", "入力が終わったら上書き保存し、指定された共有フォルダに提出してください（.xlsx 形式のまま）。"),
         ("2. 政策を追加するとき", ""),
         (
             "・",
@@ -138,6 +172,10 @@ def _guide_lines() -> list[tuple[str, str]]:
         (
             "・",
             "行が足りないときは、表の途中（見出し行と最後の行の間）に行を挿入してください。表の下に追加した行は読み込まれません。",
+        ),
+        (
+            "・",
+            "文章が欄に収まらないときは、行の高さを広げてください（結合したセルの高さは自動では変わりません）。",
         ),
         (
             "・",
@@ -164,7 +202,11 @@ def _guide_lines() -> list[tuple[str, str]]:
         ("6. 数値の書き方", ""),
         (
             "・",
-            f"数値で入力してください（例: 6、1,234、12.5%）。単位を付けるときは「{unit}」欄と同じ単位に限ります（例: 単位が「千円」なら 628 または 628千円）。",
+            f"数値で入力してください（例: 6、1,234、12.5%）。単位は値に付けても（例: 25.9km、97.1%）、「{unit}」欄に書いても構いません。",
+        ),
+        (
+            "・",
+            f"値に単位を付けたときは「{unit}」欄は空欄で構いません。「{unit}」欄に書いたときは、値に付ける単位を同じにしてください（例: 単位が「千円」なら 628 または 628千円）。",
         ),
         ("・", "マイナスの値は ▲100 または -100 と入力してください。"),
         (
@@ -183,21 +225,21 @@ def _draw_guide(ws: Worksheet) -> None:
     ws.column_dimensions["C"].width = 110
     _title(ws, "B1:C1", "工程表　記入方法")
     row = 2
+    headings = []
     for heading, text in _guide_lines():
         if not text:  # a section heading, after a blank row
             row += 1
-            cell = ws[f"B{row}"]
-            cell.value = heading
-            cell.font = _SECTION_FONT
+            headings.append((row - 1, False))
+            _section(ws, row, heading)
         else:
             ws[f"B{row}"].value = heading or None
             ws[f"C{row}"].value = text
             for ref in (f"B{row}", f"C{row}"):
                 ws[ref].font = _TEXT_FONT
                 ws[ref].alignment = _TEXT_ALIGN
-            ws.row_dimensions[row].height = 18.0 * max(1, -(-len(text) // 60))
+            _fit_height(ws, row, text, "C", "C", _TEXT_FONT)
         row += 1
-    print_setup(ws, f"A1:C{row}")
+    _finish_sheet(ws, "C", row - 1, headings)
 
 
 def _draw_basic(ws: Worksheet) -> None:
@@ -208,14 +250,26 @@ def _draw_basic(ws: Worksheet) -> None:
         ws.column_dimensions[get_column_letter(idx)].width = 10
     _title(ws, f"B1:{_LAST_BASIC_COLUMN}1", "工程表　基本情報")
     _note(ws, "B2", _INPUT_NOTE)
+    _draw_basic_fields(ws)
+    _finish_sheet(ws, _LAST_BASIC_COLUMN, _last_row(BASIC_FIELDS), [])
+
+
+def _draw_basic_fields(ws: Worksheet, *, prompts: bool = True) -> None:
+    """Draw the 基本情報 section and its fields at their template rows."""
     _section(ws, 3, "基本的事項（所管組織、所管責任者）")
     for basic in BASIC_FIELDS:
-        _draw_field(ws, basic)
-    print_setup(ws, f"A1:{_LAST_BASIC_COLUMN}{_last_row(BASIC_FIELDS)}")
+        _draw_field(ws, basic, prompts=prompts)
 
 
 def _draw_policy(ws: Worksheet) -> None:
     """Draw the 政策1 sheet: policy, goals, related plans, indicators, projects and evaluation."""
+    _policy_columns(ws)
+    blocks = _draw_policy_fields(ws, 0)
+    _finish_sheet(ws, _LAST_POLICY_COLUMN, _last_row(POLICY_FIELDS), blocks, title_rows="1:1")
+
+
+def _policy_columns(ws: Worksheet) -> None:
+    """Set the policy sheet's column widths: one table column per sheet column, A a narrow margin."""
     ws.column_dimensions["A"].width = 2
     widths: dict[str, float] = {}
     for table in POLICY_FIELDS:
@@ -223,13 +277,101 @@ def _draw_policy(ws: Worksheet) -> None:
             widths[col.letter] = max(widths.get(col.letter, 0.0), col.width)
     for letter, width in widths.items():
         ws.column_dimensions[letter].width = width
-    _title(ws, f"B1:{_LAST_POLICY_COLUMN}1", "工程表　政策内容と目標・評価")
+
+
+def _draw_policy_fields(ws: Worksheet, top: int, *, prompts: bool = True) -> list[tuple[int, bool]]:
+    """Draw the policy title, sections and fields `top` rows below their template rows; returns the sections as
+    page blocks (first row, whether it always starts a page)."""
+    _title(ws, f"B{1 + top}:{_LAST_POLICY_COLUMN}{1 + top}", "工程表　政策内容と目標・評価")
     for row, text in POLICY_SECTIONS:
-        _section(ws, row, text)
-    ws.row_dimensions[4].height = 6  # spacer between the policy title and the goals
+        _section(ws, row + top, text)
+    ws.row_dimensions[4 + top].height = 6  # spacer between the policy title and the goals
     for policy in POLICY_FIELDS:
-        _draw_field(ws, policy)
-    print_setup(ws, f"A1:{_LAST_POLICY_COLUMN}{_last_row(POLICY_FIELDS)}", title_rows="1:1")
+        _draw_field(ws, _moved(policy, top), prompts=prompts)
+    return [(row + top, row in POLICY_PAGE_STARTS) for row, _ in POLICY_SECTIONS]
+
+
+def _draw_example(ws: Worksheet, entries: Mapping[str, Any]) -> None:
+    """Draw the 記入例 sheet: 基本情報 and 政策1 one below the other, filled with `entries`, and no defined names.
+
+    Marked on every printed page (its title row repeats) and in red, so that nobody mistakes it for an input sheet.
+    """
+    _policy_columns(ws)
+    ws.sheet_properties.tabColor = "C00000"
+    title = f"記入例　{entries['department']} {entries['division']}（{entries['fiscal_year']}・{entries['stage']}）"
+    _title(ws, f"B1:{_LAST_POLICY_COLUMN}1", title)
+    ws["B1"].font = _EXAMPLE_TITLE_FONT
+    _note(ws, "B2", _EXAMPLE_NOTE)
+    ws["B2"].font = _EXAMPLE_NOTE_FONT
+    _draw_basic_fields(ws, prompts=False)
+    top = _last_row(BASIC_FIELDS)  # the policy's title row follows the last basic row
+    blocks = _draw_policy_fields(ws, top, prompts=False)
+    basic = {name: value for name, value in entries.items() if name != "policies"}
+    for f in BASIC_FIELDS:
+        _write_example(ws, f, basic.get(f.name))
+    for f in POLICY_FIELDS:
+        _write_example(ws, _moved(f, top), entries["policies"][0].get(f.name))
+    last = top + _last_row(POLICY_FIELDS)
+    _finish_sheet(ws, _LAST_POLICY_COLUMN, last, [(top + 1, True), *blocks], title_rows="1:1")
+
+
+def _write_example(ws: Worksheet, f: Field, value: Any) -> None:
+    """Write one field's example value at its template position and make the rows tall enough to show it;
+    unused rows of a list or table are made short and unmerged."""
+    (first_col, first_row), (last_col, last_row) = _bounds(f.ref)
+    if f.shape is Shape.CELL:
+        if value is not None:
+            ws[f.first_cell].value = value
+            _fit_height(ws, first_row, str(value), first_col, f.merge_to or last_col, _INPUT_FONT)
+        return
+    if f.columns and f.shape is Shape.LIST:  # related plans: label → mark
+        label_col, mark_col = f.columns
+        for row in range(first_row, last_row + 1):
+            ws[f"{mark_col.letter}{row}"].value = (value or {}).get(ws[f"{label_col.letter}{row}"].value)
+        return
+    rows: Sequence[Any] = value or ()
+    body = first_row + (1 if f.shape is Shape.TABLE else 0)
+    for row in range(body, last_row + 1):
+        if row - body < len(rows):
+            ws.row_dimensions[row].height = _ROW_HEIGHT
+        else:
+            ws.row_dimensions[row].height = _EXAMPLE_BLANK_ROW_HEIGHT
+            _unmerge_blank_row(ws, row)
+    for row, item in enumerate(rows, start=body):
+        if f.shape is Shape.LIST:
+            ws[f"{first_col}{row}"].value = item
+            _fit_height(ws, row, str(item), first_col, f.merge_to or last_col, _INPUT_FONT)
+            continue
+        for col in f.columns:
+            cell_value = item.get(col.key)
+            if cell_value is not None:
+                ws[f"{col.letter}{row}"].value = cell_value
+                end = _shift_letter(col.letter, col.span - 1)
+                _fit_height(ws, row, str(cell_value), col.letter, end, _INPUT_FONT)
+
+
+def _unmerge_blank_row(ws: Worksheet, row: int) -> None:
+    """Split the merged areas of a blank row into cells that look the same (one outline, no inner borders).
+
+    openpyxl spends time on every merged area each time a workbook is opened (the tests open the template hundreds
+    of times), and a blank row has no text to wrap across its area.
+    """
+    for merged in [m for m in ws.merged_cells.ranges if m.min_row == m.max_row == row]:
+        style = copy(ws.cell(row=row, column=merged.min_col)._style)
+        ws.unmerge_cells(merged.coord)
+        for col in range(merged.min_col, merged.max_col + 1):
+            cell = ws.cell(row=row, column=col)
+            cell._style = copy(style)
+            edges = {"left": col == merged.min_col, "right": col == merged.max_col}
+            cell.border = Border(top=_THIN, bottom=_THIN, **{side: _THIN for side, edge in edges.items() if edge})
+
+
+def _moved(f: Field, rows: int) -> Field:
+    """The field drawn `rows` rows lower (its columns and merges stay)."""
+    if not rows:
+        return f
+    (first_col, first_row), (last_col, last_row) = _bounds(f.ref)
+    return replace(f, ref=f"{first_col}{first_row + rows}:{last_col}{last_row + rows}")
 
 
 def _draw_meta(ws: Worksheet) -> None:
@@ -248,11 +390,11 @@ def _draw_meta(ws: Worksheet) -> None:
 # --- fields -----------------------------------------------------------------
 
 
-def _draw_field(ws: Worksheet, f: Field) -> None:
-    """Draw one field's label, input area, merges, row heights and data validation."""
+def _draw_field(ws: Worksheet, f: Field, *, prompts: bool = True) -> None:
+    """Draw one field's label, input area, merges, row heights and (with `prompts`) its data validation."""
     (first_col, first_row), (last_col, last_row) = _bounds(f.ref)
     if f.shape is Shape.TABLE:
-        _draw_table(ws, f, first_row, last_row)
+        _draw_table(ws, f, first_row, last_row, prompts=prompts)
         return
     if f.columns:  # a two-column list (related plans): fixed labels, then a mark per row
         label_col, mark_col = f.columns
@@ -260,8 +402,9 @@ def _draw_field(ws: Worksheet, f: Field) -> None:
             row = first_row + offset
             _merge_and_style(ws, f"{label_col.letter}{row}", _LABEL_FONT, _LABEL_FILL, _LABEL_ALIGN, text)
             _merge_and_style(ws, f"{mark_col.letter}{row}", _INPUT_FONT, _INPUT_FILL, _CENTER_INPUT_ALIGN)
-            if len(text) > label_col.width / 2:
-                ws.row_dimensions[row].height = 30
+            _fit_height(ws, row, text, label_col.letter, label_col.letter, _LABEL_FONT)
+        if not prompts:
+            return
         _add_validation(
             ws,
             f"{mark_col.letter}{first_row}:{mark_col.letter}{last_row}",
@@ -278,13 +421,15 @@ def _draw_field(ws: Worksheet, f: Field) -> None:
         _merge_and_style(
             ws, f"{first_col}{row}:{input_last_col}{row}", _INPUT_FONT, _INPUT_FILL, _INPUT_ALIGN, kind=f.kind
         )
-        if f.row_height:
-            ws.row_dimensions[row].height = f.row_height
-    _add_validation(ws, f"{first_col}{first_row}:{first_col}{last_row}", f.label, f.hint, f.choices, f.kind)
+        ws.row_dimensions[row].height = f.row_height or _ROW_HEIGHT
+    if first_row == last_row:
+        _fit_height(ws, first_row, f.label, _LABEL_COLUMN, _LABEL_COLUMN, _LABEL_FONT)
+    if prompts:
+        _add_validation(ws, f"{first_col}{first_row}:{first_col}{last_row}", f.label, f.hint, f.choices, f.kind)
 
 
-def _draw_table(ws: Worksheet, f: Field, header_row: int, last_row: int) -> None:
-    """Draw a table field: a bold header row of column labels and input rows below it."""
+def _draw_table(ws: Worksheet, f: Field, header_row: int, last_row: int, *, prompts: bool = True) -> None:
+    """Draw a table field: a bold header row of column labels (wrapped) and input rows below it."""
     text_table = any(col.span > 1 for col in f.columns)
     ws.row_dimensions[header_row].height = _HEADER_ROW_HEIGHT
     for col in f.columns:
@@ -292,13 +437,15 @@ def _draw_table(ws: Worksheet, f: Field, header_row: int, last_row: int) -> None
         _merge_and_style(
             ws, f"{col.letter}{header_row}:{end}{header_row}", _HEADER_FONT, _HEADER_FILL, _HEADER_ALIGN, col.label
         )
+        _fit_height(ws, header_row, col.label, col.letter, end, _HEADER_FONT)
         choice_like = bool(col.choices) or col.kind in (Kind.BUDGET, Kind.CODE)
         for row in range(header_row + 1, last_row + 1):
             align = _CENTER_INPUT_ALIGN if choice_like else _INPUT_ALIGN
             _merge_and_style(ws, f"{col.letter}{row}:{end}{row}", _INPUT_FONT, _INPUT_FILL, align, kind=col.kind)
-        _add_validation(
-            ws, f"{col.letter}{header_row + 1}:{col.letter}{last_row}", col.label, col.hint, col.choices, col.kind
-        )
+        if prompts:
+            _add_validation(
+                ws, f"{col.letter}{header_row + 1}:{col.letter}{last_row}", col.label, col.hint, col.choices, col.kind
+            )
     height = f.row_height or (_TEXT_TABLE_ROW_HEIGHT if text_table else _VALUE_TABLE_ROW_HEIGHT)
     for row in range(header_row + 1, last_row + 1):
         ws.row_dimensions[row].height = height
@@ -368,6 +515,7 @@ def _note(ws: Worksheet, ref: str, text: str) -> None:
     cell = ws[ref]
     cell.value = text
     cell.font = _NOTE_FONT
+    ws.row_dimensions[cell.row].height = _ROW_HEIGHT
 
 
 def _merge_and_style(
@@ -385,26 +533,33 @@ def _merge_and_style(
     turning it into a number without its leading zero."""
     if ":" in ref and ref.split(":")[0] != ref.split(":")[1]:
         ws.merge_cells(ref)
-    for row in ws[ref] if ":" in ref else ((ws[ref],),):
-        for cell in row:
-            cell.font = font
-            cell.fill = fill
-            cell.alignment = align
-            cell.border = _BORDER
-            if kind in _TYPED_AS_TEXT:
-                cell.number_format = "@"
+    first, *rest = (cell for row in (ws[ref] if ":" in ref else ((ws[ref],),)) for cell in row)
+    first.font = font
+    first.fill = fill
+    first.alignment = align
+    first.border = _BORDER
+    if kind in _TYPED_AS_TEXT:
+        first.number_format = "@"
+    for cell in rest:  # the same style indexes: setting each part again would look every one up again
+        cell._style = copy(first._style)
     if value is not None:
         ws[ref.split(":")[0]].value = value
 
 
-def print_setup(ws: Worksheet, area: str | None = None, *, title_rows: str | None = None) -> None:
-    """A4 landscape, one page wide, small margins, page numbers in the footer (the template's and its copies')."""
+def print_setup(
+    ws: Worksheet, area: str | None = None, *, title_rows: str | None = None, breaks: Iterable[int] = ()
+) -> None:
+    """A4 landscape, one page wide, small margins, page numbers in the footer (the template's and its copies'),
+    and a page break after each row in `breaks`."""
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
     ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
+    ws.page_setup.fitToHeight = 0  # as many pages tall as needed: Excel then keeps the manual page breaks
     ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-    ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.5, bottom=0.5, header=0.2, footer=0.2)
+    ws.page_margins = PageMargins(**_MARGIN_IN)
+    ws.row_breaks = RowBreak()
+    for row in breaks:
+        ws.row_breaks.append(Break(id=row))
     ws.print_options.horizontalCentered = True
     ws.oddFooter.center.text = "&P / &N"
     if area is not None:
@@ -412,6 +567,70 @@ def print_setup(ws: Worksheet, area: str | None = None, *, title_rows: str | Non
     if title_rows:
         ws.print_title_rows = title_rows
     ws.sheet_view.showGridLines = False
+
+
+# --- heights and pages ------------------------------------------------------
+
+
+def _fit_height(ws: Worksheet, row: int, text: str, first_col: str, last_col: str, font: Font) -> None:
+    """Make `row` tall enough for `text` wrapped in columns first_col..last_col, as Excel lays it out at 100 %
+    (rows never shrink here: merged cells do not grow by themselves in Excel, so the template sizes them)."""
+    first, last = column_index_from_string(first_col), column_index_from_string(last_col)
+    units = sum(ws.column_dimensions[get_column_letter(i)].width for i in range(first, last + 1))
+    usable_em = (units * _PT_PER_WIDTH_UNIT - _CELL_PADDING_PT) / float(font.size)
+    lines = sum(max(1, math.ceil(_em_width(line) / usable_em)) for line in text.split("\n"))
+    needed = lines * float(font.size) * _LINE_SPACING + _CELL_PADDING_PT
+    ws.row_dimensions[row].height = max(ws.row_dimensions[row].height or _ROW_HEIGHT, math.ceil(needed))
+
+
+def _em_width(text: str) -> float:
+    """The printed width of `text` in ems: full-width characters one, others about half."""
+    return sum(1.0 if unicodedata.east_asian_width(ch) in "WFA" else 0.55 for ch in text)
+
+
+def _finish_sheet(
+    ws: Worksheet, last_col: str, last_row: int, blocks: Iterable[tuple[int, bool]], *, title_rows: str | None = None
+) -> None:
+    """Give the rows nothing was drawn in a small height (they separate sections), then print A1:last_col+last_row
+    with page breaks that keep each block (a section: its title, labels, table header and rows) on one page."""
+    for row in range(1, last_row + 1):
+        if ws.row_dimensions[row].height is None:
+            ws.row_dimensions[row].height = _SPACER_HEIGHT
+    repeated = 0.0
+    if title_rows:
+        first, _, last = title_rows.partition(":")
+        repeated = sum(float(ws.row_dimensions[r].height) for r in range(int(first), int(last or first) + 1))
+    breaks = _page_breaks(ws, sorted(blocks), last_row, _print_scale(ws, last_col), repeated)
+    print_setup(ws, f"A1:{last_col}{last_row}", title_rows=title_rows, breaks=breaks)
+
+
+def _print_scale(ws: Worksheet, last_col: str) -> float:
+    """The scale at which Excel prints columns A..last_col one A4 landscape page wide (at most 100 %)."""
+    units = sum(
+        float(ws.column_dimensions[get_column_letter(i)].width)
+        for i in range(1, column_index_from_string(last_col) + 1)
+    )
+    printable = _PAGE_WIDTH_PT - 72 * (_MARGIN_IN["left"] + _MARGIN_IN["right"])
+    return min(1.0, printable / (units * _PT_PER_WIDTH_UNIT))
+
+
+def _page_breaks(
+    ws: Worksheet, blocks: Sequence[tuple[int, bool]], last_row: int, scale: float, repeated: float
+) -> list[int]:
+    """Rows after which a new page starts: a block (from its first row to the next block's) starts a page when it
+    must, or when it would not fit on what is left of the current one; every page repeats `repeated` pt of titles."""
+    capacity = (_PAGE_HEIGHT_PT - 72 * (_MARGIN_IN["top"] + _MARGIN_IN["bottom"])) * _PAGE_FILL / scale
+    starts = [(row, must) for row, must in blocks if row > 1]
+    edges = zip([(1, False), *starts], [*(row - 1 for row, _ in starts), last_row], strict=True)
+    breaks: list[int] = []
+    used = 0.0
+    for (first, must), last in edges:
+        height = sum(float(ws.row_dimensions[r].height or _ROW_HEIGHT) for r in range(first, last + 1))
+        if used > repeated and (must or used + height > capacity):
+            breaks.append(first - 1)
+            used = repeated
+        used += height
+    return breaks
 
 
 def _split(cell: str) -> tuple[str, int]:
@@ -434,3 +653,138 @@ def _last_row(fields: Iterable[Field]) -> int:
 def _shift_letter(letter: str, offset: int) -> str:
     """The column letter `offset` columns right of `letter`."""
     return str(get_column_letter(column_index_from_string(letter) + offset))
+
+
+# --- the worked example ------------------------------------------------------
+# The seed 工程表 (総務部 情報政策課, FY H27, 最終) as published, drawn on the 記入例 sheet. scripts/seed.py holds the
+# same division for the tests; test_template checks that the two agree.
+
+_EXAMPLE_MISSIONS = [
+    "○情報通信基盤整備とその利活用推進により、県民等の利便性向上と地域や産業を活性化。",
+    "○職員が共通で利用する情報システム基盤を安定して提供し、県の業務を効率的に運用。",
+    "○県の情報システムのセキュリティ向上と、全体最適化によるコスト縮減。",
+    "○税務、財務、給与・勤怠管理の基幹系システム等について、業務改善と業務のあるべき姿を視野に入れた新システムづくり。",
+    "○マイナンバー制度の円滑な導入。",
+]
+
+_EXAMPLE_POLICY_TITLE = "県市町村情報システム共同化によるコスト削減と業務効率化の推進"
+_EXAMPLE_GOALS = [
+    "・県及び市町村で構成する「鳥取県自治体ICT共同化推進協議会」を設立する",
+    "・システム共同化の取り組みを効果的に進めるための部会を2つ以上設置する",
+]
+_EXAMPLE_LONG_TERM_GOAL = (
+    "県・市町村のシステム共同化に向けた具体的な検討を行う部会の設置数を増やすとともに、"
+    "平成29年度までに3件以上のシステム共同化を実現する。"
+)
+_EXAMPLE_INDICATORS = [
+    {
+        "name": "システム共同化に向けた具体的な検討を行う部会の設置数",
+        "category": "活動指標",
+        "unit": "部会",
+        "baseline": 0,
+        "start": 0,
+        "target": 2,
+        "actual": 6,
+        "long_term_target": 4,
+        "selection_reason": "システム共同化に向けた団体間の調整に重要",
+    },
+    {
+        "name": "共同化が実現したシステム数",
+        "category": "成果指標",
+        "unit": "システム",
+        "baseline": 0,
+        "start": 0,
+        "target": 0,
+        "actual": 0,
+        "long_term_target": 3,
+        "selection_reason": "システム共同化推進の成果指標の一つとして重要",
+    },
+]
+_EXAMPLE_PROJECT_SUMMARY = """■鳥取県自治体ICT推進協議会の設立
+県と市町村の新たな連携の取組みとして、人口減少社会への対応を見据え、行政情報システムの共同化、共通化、共同運用の方策等を検討する推進会議を新設。県内自治体におけるICTの有効な活用を推進する。
+H27年度 628千円
+■市町村への支援策
+鳥取県自治体ICT推進協議会における協議結果を具現化するため、県が保有している情報システムを市町村が利用する場合に必要となるカスタマイズ経費や市町村同志の連携による、クラウドを活用したシステム構築に必要となるコンサルタント業務委託経費の一部を支援など、市町村を支援する事業スキームを検討
+≪制度要求≫
+事業対象:市町村への補助金制度の創設
+事業期間:3年間(H27〜H29まで)
+※協議により、具体的に取組むシステムが決定した時点で補正予算を要求"""
+_EXAMPLE_PROJECTS = [
+    {"number": "1", "name": "行政情報システム共同利用等推進事業", "budget": 628, "summary": _EXAMPLE_PROJECT_SUMMARY}
+]
+_EXAMPLE_EVALUATION_REASON = (
+    "5/12に協議会を設立、部会は今年度の目標を大きく上回る6部会を設置し、システムの共同化に向けて県・市町村間で協議を行った。"
+    "今年度3システムについて、共同化に向けて具体的な協議を進めてきたが、最終的には2システムについて来年度共同化実現の合意が得られたものの、"
+    "1システムについては来年度も継続して共同化に向けて検討することとなった。"
+)
+_EXAMPLE_RESULTS = [
+    {
+        "action": "鳥取県自治体ICT共同化推進協議会の設立",
+        "outcome": "県及び全市町村参加で構成する協議会を5/12に設立し、ICT分野における県・市町村連携の基盤を構築した。",
+    },
+    {
+        "action": "システム共同化の取り組みを効果的に進めるための部会設置",
+        "outcome": "当初目標は2部会以上の設置を目指していたが、7月7日までに6部会設置し、目標数を大きく超える結果となった"
+        "(学校業務支援システム部会、電子申請システム部会、行政イントラ部会、図書館システム部会、グループウェア部会、セキュリティソリューション部会)。\n"
+        "部会会議の開催や専用電子会議室を活用するなどし、共同化に向け具体的な協議を行った。",
+    },
+    {
+        "action": "システム共同化への検討及び実現",
+        "outcome": "6部会の内セキュリティソリューション部会を除く5部会でシステム共同化に向けて検討を行い、"
+        "最終的には電子申請システムと行政イントラシステムは来年度共同化することで合意をし、"
+        "学校支援業務システムは利用するネットワークのセキュリティ向上を優先して検討すると共に、"
+        "システムの共同化については来年度も継続して検討することとなった。"
+        "また残る図書館システムとグループウェアについては、参加市町村が限定的なこともあり共同化に向けた具体的な進展は無かった。",
+    },
+    {
+        "action": "協議会事務局負担増に伴う市町村負担",
+        "outcome": "来年度2システムを共同化し、学校支援業務システムも共同化について継続して検討すると共に"
+        "ネットワークのセキュリティ向上を優先して検討する等事務局の負担が大幅に増大することとなり、"
+        "市町村も応分の負担をすることで了解を得た。",
+    },
+]
+_EXAMPLE_CHALLENGES = [
+    {
+        "challenge": "自治体情報セキュリティクラウド構築・運用における意見集約",
+        "next_action": "県が平成28年度内の構築を目指す「鳥取県自治体情報セキュリティクラウド」については、県主導で検討を進めるが、"
+        "県内市町村も利用するシステムとなるため、その運用経費については参加市町村へ費用負担を求める必要がある。\n"
+        "運用経費は、セキュリティクラウドに実装する機能や対象範囲等の内容に大きく影響されることから、"
+        "協議会を通じ市町村と連携しながら検討する必要がある。\n"
+        "また、セキュリティクラウドの機能を落とすことなく、運用経費を極力安価にすることを目指し、"
+        "情報ハイウェイが相互接続している岡山県との共同構築について岡山県と連携して検討するほか、"
+        "参加団体間の費用負担割合等についても今後調整を行う必要がある。",
+    },
+    {
+        "challenge": "システム共同化への参加に向けた調整",
+        "next_action": "多くの団体でシステムを共同調達及び運用することにより大きなコスト削減が期待できることから、"
+        "市町村と連携し、システム共同化参加に向けた調整(各団体の負担割合含む)に取り組む。特に学校支援業務システムはその効果が大きい。",
+    },
+]
+
+
+EXAMPLE_ENTRIES: dict[str, Any] = {
+    "fiscal_year": "H27",
+    "stage": "最終",
+    "department": "総務部",
+    "division": "情報政策課",
+    "division_code": None,
+    "head": "田中健一",
+    "phone": "0857-26-7642",
+    "missions": _EXAMPLE_MISSIONS,
+    "policies": [
+        {
+            "policy_title": _EXAMPLE_POLICY_TITLE,
+            "goals": _EXAMPLE_GOALS,
+            "related_plans": {},
+            "related_plans_note": None,
+            "long_term_goal": _EXAMPLE_LONG_TERM_GOAL,
+            "indicators": _EXAMPLE_INDICATORS,
+            "projects": _EXAMPLE_PROJECTS,
+            "progress": "◎（予定以上）",
+            "achievement": 9,
+            "evaluation_reason": _EXAMPLE_EVALUATION_REASON,
+            "results": _EXAMPLE_RESULTS,
+            "challenges": _EXAMPLE_CHALLENGES,
+        }
+    ],
+}

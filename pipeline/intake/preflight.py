@@ -13,12 +13,10 @@ compiled regex. It never raises on bad input: every finding is an `Issue`.
 from __future__ import annotations
 
 import codecs
-import functools
 import io
 import itertools
 import posixpath
 import re
-import string
 import struct
 import zipfile
 import zlib
@@ -29,41 +27,10 @@ from typing import Any
 import defusedxml
 import defusedxml.ElementTree as SafeET
 
-from pipeline.contract.cells import address, column_letters, column_number
 from pipeline.intake import xmlscan
 from pipeline.intake.cellnotes import CellNotes, Scale, scaled_styles, sheet_notes
+from pipeline.intake.grid import DEFAULT_LIMITS, MB, Limits, sheet_problem, shown, unreadable_tag
 from pipeline.model import Issue, make_issue
-
-_MB = 1024 * 1024
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Bounds on a submission; a 工程表 needs < 100 rows × 30 columns on a few sheets, so each is generous."""
-
-    # The template is ~30 KB; 20 MB leaves room for pasted photos and maps.
-    max_file_bytes: int = 20 * _MB
-    # Parts in the zip; the template has ~15, a workbook with many images a few hundred.
-    max_entries: int = 2_000
-    # Inflated size of one part and of all parts together. A 10,000-row sheet is ~5 MB of XML.
-    max_part_bytes: int = 50 * _MB
-    max_total_bytes: int = 200 * _MB
-    # Inflated:compressed ratio of a part, checked once it has inflated past `ratio_floor_bytes`.
-    # Spreadsheet XML compresses 10-20x (up to ~50x for very regular sheets); deflate's ceiling is
-    # ~1,030x, which only a bomb reaches. Below the floor a part cannot hurt, whatever its ratio.
-    max_ratio: int = 100
-    ratio_floor_bytes: int = 1 * _MB
-    # Excel's classic limit; the template has four sheets.
-    max_sheets: int = 255
-    # Used area per sheet (last row and last column holding a cell). calamine allocates the whole
-    # rectangle from A1, so this bounds the reader's memory at about 10,000 × 256 cells.
-    max_rows: int = 10_000
-    max_columns: int = 256
-    # sharedStrings count/uniqueCount; calamine reserves memory from these attributes.
-    max_shared_strings: int = 1_000_000
-
-
-DEFAULT_LIMITS = Limits()
 
 
 @dataclass(frozen=True)
@@ -82,10 +49,6 @@ class Preflight:
         return tuple(issue for issue in self.issues if issue.severity == "error")
 
 
-# Excel's grid.
-EXCEL_MAX_ROWS = 1_048_576
-EXCEL_MAX_COLUMNS = 16_384
-
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 _ENCRYPTED_STREAMS = ("EncryptedPackage".encode("utf-16-le"), "EncryptionInfo".encode("utf-16-le"))
@@ -103,7 +66,7 @@ _XML_SUFFIXES = (".xml", ".rels", ".vml")
 # Compressed input is fed to zlib in slices so that `unconsumed_tail` stays small,
 # and output is taken in bounded pieces so that a bomb is stopped after one piece.
 _IN_CHUNK = 64 * 1024
-_OUT_CHUNK = 1 * _MB
+_OUT_CHUNK = 1 * MB
 # A central directory entry is 46 bytes plus its name; allow a generous 1 KB per entry
 # before handing the directory to zipfile, which would build an object per entry.
 _DIRECTORY_BYTES_PER_ENTRY = 1024
@@ -111,14 +74,6 @@ _DIRECTORY_BYTES_PER_ENTRY = 1024
 # A DTD anywhere (any case: lenient parsers accept <!doctype) means entity tricks: XXE, billion laughs.
 _DTD = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 _DTD_TEXT = re.compile(r"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
-
-# Worksheet scanning (pipeline.intake.xmlscan: linear however hostile the part). A tag start whose rest does not read as a
-# well-formed tag is refused, not skipped: a lenient reader might still find a reference in it.
-_ROW_OR_CELL = xmlscan.tag(rb"row|c")  # slow path: every <row> and <c>
-_DIMENSION = xmlscan.name(b"dimension")  # read on every sheet: found by a literal search
-_CELL_NAME = re.compile(rb"\$?([A-Za-z]+)\$?([0-9]+)")
-_ROW_NUMBER = re.compile(rb"[0-9]+")
-
 _SST_TAG = xmlscan.tag(rb"sst")
 # The smallest string item, <si/>; uniqueCount cannot exceed the part's size over this.
 _MIN_STRING_ITEM_BYTES = 5
@@ -159,7 +114,7 @@ def _rejected(issue: Issue) -> Preflight:
 
 
 def _megabytes(size: int) -> str:
-    return f"{size / _MB:,.1f} MB"
+    return f"{size / MB:,.1f} MB"
 
 
 def _sniff_text(data: bytes) -> Issue:
@@ -194,12 +149,6 @@ def _decode_text(sample: bytes, *, final: bool) -> str | None:
             continue
         return None if _CONTROL.search(text) else text
     return None
-
-
-def _show(raw: bytes) -> str:
-    """A reference from the file, shortened so that a hostile megabyte-long one does not flood the report."""
-    text = raw.decode("utf-8", "replace")
-    return text if len(text) <= 24 else text[:24] + "…"
 
 
 class _Stop(Exception):
@@ -485,7 +434,7 @@ class _Package:
             return
         text = xmlscan.rest_of_tag(content, start)
         if text is None:  # refused, not skipped: a lenient reader might still take its counts
-            detail = _unreadable_tag(content, start.start())
+            detail = unreadable_tag(content, start.start())
             self.issues.append(make_issue("bad-shared-strings", detail=detail))
             return
         limit = self.limits.max_shared_strings
@@ -495,9 +444,9 @@ class _Package:
             label = _local_bytes(key).decode()
             text = value.strip()
             if not text.isdigit():
-                detail = f"{label}「{_show(value)}」が数値ではありません"
+                detail = f"{label}「{shown(value)}」が数値ではありません"
             elif len(text) > 12 or int(text) > limit:
-                detail = f"{label} {_show(text)}、上限 {limit:,}"
+                detail = f"{label} {shown(text)}、上限 {limit:,}"
             elif label == "uniqueCount" and int(text) > len(content) // _MIN_STRING_ITEM_BYTES:
                 detail = f"{label} {int(text):,} が部品の大きさ（{len(content):,} バイト）に合いません"
             else:
@@ -507,7 +456,7 @@ class _Package:
 
     def _check_sheet(self, sheet: str, content: bytes) -> bool:
         """Whether the sheet's cells are within bounds (else an issue says why)."""
-        problem = _sheet_problem(content, self.limits)
+        problem = sheet_problem(content, self.limits)
         if problem is not None:
             self.issues.append(
                 _located(make_issue("grid-out-of-bounds", sheet_name=sheet, detail=problem), sheet=sheet)
@@ -569,136 +518,3 @@ def _saved_at(content: bytes) -> str | None:
                 return None
             return text
     return None
-
-
-def _sheet_problem(xml: bytes, limits: Limits) -> str | None:
-    """Why a worksheet's cells would overwhelm a reader (outside Excel's grid or a used area over the limits), or None."""
-    for start in _DIMENSION.finditer(xml):
-        tag = xmlscan.begins_tag(xml, start.start())
-        if tag is False:
-            continue  # the word in a text
-        text = xmlscan.rest_of_tag(xml, start) if tag else None
-        if text is None:
-            return _unreadable_tag(xml, max(0, xml.rfind(b"<", 0, start.start())))
-        for key, value in xmlscan.attributes(text):
-            if key == b"ref" and value.strip():
-                for corner in value.strip().split(b":"):
-                    cell = _parse_cell(corner)
-                    if cell is None or not _in_grid(*cell):
-                        return f"シートの範囲「{_show(value)}」が Excel の範囲（A1:XFD1048576）の外です"
-    if not any(pattern.search(xml) for pattern in _unusual_tags(limits)):
-        return None
-    return _slow_area(xml, limits)
-
-
-@functools.lru_cache(maxsize=8)
-def _unusual_tags(limits: Limits) -> tuple[re.Pattern[bytes], ...]:
-    """Regexes finding a <c> or <row> that the fast path cannot vouch for.
-
-    Every known writer puts r first in each <c> and <row>, so a normal sheet is cleared by
-    three regex searches, each led by a literal, with no Python work per cell. Anything
-    else (a tag without r or with r elsewhere, a namespace prefix, a reference past the
-    limits) sends the sheet to `_slow_area`, which reads every tag and decides exactly.
-    A second r attribute in a tag is not well-formed XML, which the reader refuses.
-    """
-    last_column = column_letters(min(limits.max_columns, EXCEL_MAX_COLUMNS))
-    columns = _at_most(last_column, string.ascii_uppercase, "A")
-    rows = _at_most(str(min(limits.max_rows, EXCEL_MAX_ROWS)), string.digits, "1")
-    grid_rows = _at_most(str(EXCEL_MAX_ROWS), string.digits, "1")
-    return (
-        re.compile(rb'<c(?! r="' + columns + rows + rb'")[\s/>]'),
-        re.compile(rb'<row(?! r="' + grid_rows + rb'")[\s/>]'),
-        re.compile(rb":(?:c|row)[\s/>]"),
-    )
-
-
-def _at_most(limit: str, alphabet: str, first: str) -> bytes:
-    """A regex matching tokens over `alphabet`, led by `first` or later, that are at most `limit`.
-
-    Tokens of equal length compare like their text and a shorter token is always smaller,
-    which holds for row numbers without leading zeros and for column letters alike.
-    """
-    low, high = alphabet[0], alphabet[-1]
-    any_symbol = f"[{low}-{high}]"
-
-    def then_any(count: int) -> str:
-        return "" if count == 0 else any_symbol if count == 1 else f"{any_symbol}{{{count}}}"
-
-    options = []
-    if len(limit) == 2:
-        options.append(f"[{first}-{high}]")
-    elif len(limit) > 2:
-        options.append(f"[{first}-{high}]{any_symbol}{{0,{len(limit) - 2}}}")
-    for index, symbol in enumerate(limit):
-        floor = first if index == 0 else low
-        if symbol > floor:
-            below = chr(ord(symbol) - 1)
-            options.append(f"{limit[:index]}[{floor}-{below}]{then_any(len(limit) - index - 1)}")
-    options.append(limit)
-    return ("(?:" + "|".join(options) + ")").encode()
-
-
-def _slow_area(xml: bytes, limits: Limits) -> str | None:
-    """The used-area check tag by tag, for rows and cells without r (allowed by the spec) or written unusually."""
-    row = 0
-    column = 0
-    max_row = 0
-    max_column = 0
-    for start in _ROW_OR_CELL.finditer(xml):
-        text = xmlscan.rest_of_tag(xml, start)
-        if text is None:
-            return _unreadable_tag(xml, start.start())
-        refs = [value for key, value in xmlscan.attributes(text) if key == b"r"]
-        if start.group(1) == b"row":
-            row += 1
-            for ref in refs:
-                if _ROW_NUMBER.fullmatch(ref.strip()) is None:
-                    return f"行番号「{_show(ref)}」を読めません"
-                row = int(ref.strip()) if len(ref.strip()) <= 12 else EXCEL_MAX_ROWS + 1
-                if not 1 <= row <= EXCEL_MAX_ROWS:
-                    return f"行番号 {_show(ref)} は Excel の範囲（1～1048576）の外です"
-            column = 0
-            continue
-        column += 1
-        cell_row = max(row, 1)
-        for ref in refs:
-            cell = _parse_cell(ref)
-            if cell is None:
-                return f"セル参照「{_show(ref)}」を読めません"
-            if not _in_grid(*cell):
-                return _outside_grid(ref)
-            column, cell_row = cell
-        if column > EXCEL_MAX_COLUMNS or cell_row > EXCEL_MAX_ROWS:
-            return _outside_grid(address(cell_row, column).encode())
-        max_row = max(max_row, cell_row)
-        max_column = max(max_column, column)
-        if max_row > limits.max_rows or max_column > limits.max_columns:
-            return _over_limits(max_column, max_row, limits)
-    return None
-
-
-def _unreadable_tag(xml: bytes, position: int) -> str:
-    return f"記述「{_show(xml[position : position + 64])}」を読めません"
-
-
-def _parse_cell(ref: bytes) -> tuple[int, int] | None:
-    """(column, row) of an A1 reference; lengths are capped so that a megabyte-long reference costs nothing."""
-    match = _CELL_NAME.fullmatch(ref.strip())
-    if match is None:
-        return None
-    letters, digits = match.groups()
-    column = column_number(letters) if len(letters) <= 4 else EXCEL_MAX_COLUMNS + 1
-    row = int(digits) if len(digits) <= 12 else EXCEL_MAX_ROWS + 1
-    return column, row
-
-
-def _in_grid(column: int, row: int) -> bool:
-    return 1 <= column <= EXCEL_MAX_COLUMNS and 1 <= row <= EXCEL_MAX_ROWS
-
-
-def _outside_grid(ref: bytes) -> str:
-    return f"セル {_show(ref)} は Excel の範囲（A1:XFD1048576）の外です"
-
-
-def _over_limits(column: int, row: int, limits: Limits) -> str:
-    return f"最終セル {address(row, column)}、上限 {limits.max_rows:,} 行 × {limits.max_columns:,} 列"

@@ -6,6 +6,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline.combine.merge import MergeResult
 from pipeline.outputs.legend import Presentation
@@ -25,6 +26,9 @@ from pipeline.outputs.summary import summary_dict
 from pipeline.outputs.tables import write_tables
 from pipeline.outputs.workbook import is_large, write_workbook
 
+if TYPE_CHECKING:
+    from pipeline.history.years import YearView
+
 # Moved into place first (Excel on Windows may hold it open: the failure comes before anything changed) and last
 # (a reader that waits for summary.json finds everything else already in place).
 FIRST = (WORKBOOK_NAME,)
@@ -40,10 +44,15 @@ class Written:
 
 
 def prepare_outputs(
-    result: MergeResult, publication: Publication, *, presentation: Presentation | None = None
+    result: MergeResult,
+    publication: Publication,
+    *,
+    presentation: Presentation | None = None,
+    years: YearView | None = None,
 ) -> Written:
     """Write consolidated.xlsx (and with ``presentation.pdf`` consolidated.pdf), behind_target.md, summary.json
-    and tables/*.parquet|csv into the publication, every table in 組織順."""
+    and tables/*.parquet|csv into the publication, every table in 組織順; with ``years``, the year-over-year
+    sheets and sections too."""
     presentation = presentation or Presentation()
     result = arranged(result, presentation.departments)
     tables = publication.folder(TABLES_DIR)
@@ -53,7 +62,7 @@ def prepare_outputs(
     with ThreadPoolExecutor(max_workers=1) as pool:
         alongside = None if is_large(result) else pool.submit(write_tables, result, tables, presentation)
         workbook = publication.path(WORKBOOK_NAME)
-        write_workbook(result, workbook, presentation=presentation, tmpdir=publication.scratch)
+        write_workbook(result, workbook, presentation=presentation, tmpdir=publication.scratch, years=years)
         if presentation.pdf:
             problem = print_pdf(workbook, publication.path(PDF_NAME), scratch=publication.scratch)
             if problem:
@@ -63,10 +72,15 @@ def prepare_outputs(
         else:
             alongside.result()
     names = output_names(result, pdf=presentation.pdf and not notices)
-    write_text(publication.path(SUMMARY_MD_NAME), render_markdown(result, presentation=presentation))
-    summary = json.dumps(
-        summary_dict(result, outputs=names, presentation=presentation), ensure_ascii=False, indent=2, allow_nan=False
-    )
+    markdown = render_markdown(result, presentation=presentation)
+    summary_data = summary_dict(result, outputs=names, presentation=presentation)
+    if years is not None:
+        from pipeline.outputs.years import markdown_lines, summary_part
+
+        markdown = markdown.rstrip("\n") + "\n\n" + "\n".join(markdown_lines(years)).rstrip("\n") + "\n"
+        summary_data["history"] = summary_part(years)
+    write_text(publication.path(SUMMARY_MD_NAME), markdown)
+    summary = json.dumps(summary_data, ensure_ascii=False, indent=2, allow_nan=False)
     write_text(publication.path(SUMMARY_JSON_NAME), summary + "\n")
     return Written(names, tuple(notices))
 

@@ -34,7 +34,7 @@ from pipeline.model import Issue
 
 SHEET_RESULTS = "確認結果"
 AUTHOR = "工程表 pipeline"
-SEVERITY_LABELS = {"error": "エラー", "warning": "警告"}
+SEVERITY_LABELS = {"blocking": "受理不可", "error": "エラー", "warning": "警告"}
 HOW_TO_RESUBMIT = (
     "赤のセルはエラー、黄色のセルは警告。該当セルのコメントを読み、値を直して保存し、"
     "このファイルをそのまま再提出してください。確認結果シートや色・コメントは残したままで構いません。"
@@ -47,6 +47,7 @@ HEADERS = ("重要度", "シート", "セル", "項目", "コード", "メッセ
 _ERROR_RGB, _ERROR_EDGE_RGB = "FFC7CE", "9C0006"
 _WARNING_RGB, _WARNING_EDGE_RGB = "FFEB9C", "9C5700"
 _MARKS = {
+    "blocking": (PatternFill(fill_type="solid", fgColor=_ERROR_RGB), _ERROR_EDGE_RGB),
     "error": (PatternFill(fill_type="solid", fgColor=_ERROR_RGB), _ERROR_EDGE_RGB),
     "warning": (PatternFill(fill_type="solid", fgColor=_WARNING_RGB), _WARNING_EDGE_RGB),
 }
@@ -198,7 +199,7 @@ def _area(ws: Worksheet, address: str) -> CellRange:
 
 def _mark(ws: Worksheet, area: CellRange, found: Sequence[Issue]) -> None:
     """Colour an area red (any error) or yellow (warnings only) and put every message in a comment on its first cell."""
-    severity = "error" if any(issue.severity == "error" for issue in found) else "warning"
+    severity = "warning" if all(issue.severity == "warning" for issue in found) else "error"
     fill, edge_rgb = _MARKS[severity]
     edge = Side(style="medium", color=edge_rgb)
     for row in ws.iter_rows(min_row=area.min_row, max_row=area.max_row, min_col=area.min_col, max_col=area.max_col):
@@ -217,7 +218,7 @@ def _mark(ws: Worksheet, area: CellRange, found: Sequence[Issue]) -> None:
 
 def _by_severity(issues: Iterable[Issue]) -> list[Issue]:
     """Errors before warnings, otherwise in the order found."""
-    return sorted(issues, key=lambda issue: issue.severity != "error")
+    return sorted(issues, key=lambda issue: issue.severity == "warning")
 
 
 def _comment_height(text: str) -> int:
@@ -243,13 +244,13 @@ def _list_key(issue: Issue, order: dict[str, int]) -> tuple[int, int, int, int, 
     """Errors first; then file-level issues, then by sheet order, row and column; then code."""
     where = _parse_cell(issue.cell) or (0, 0)
     sheet = -1 if not issue.sheet else order.get(issue.sheet, len(order))
-    return (issue.severity != "error", sheet, where[0], where[1], issue.code)
+    return (issue.severity == "warning", sheet, where[0], where[1], issue.code)
 
 
 def _write_results_sheet(wb: Workbook, filename: str, issues: Sequence[Issue], placed: set[tuple[str, str]]) -> None:
     """Insert the 確認結果 sheet first: title, file, counts, how to resubmit, then one row per issue."""
     ws = wb.create_sheet(SHEET_RESULTS, 0)
-    errors = sum(issue.severity == "error" for issue in issues)
+    errors = sum(issue.severity != "warning" for issue in issues)
     last = get_column_letter(len(HEADERS))
     ws.merge_cells(f"A1:{last}1")
     _put(ws, 1, 1, "工程表の確認結果", font=_TITLE)

@@ -108,6 +108,8 @@ def rejected_files(result: MergeResult, fate: str = "rejected") -> list[dict[str
     files = submissions.filter(pl.col("status") == fate).get_column("file").to_list()
     by_file: dict[str, list[str]] = defaultdict(list)
     if {"file", "severity", "message"} <= set(errors.columns):
-        for file, message in errors.filter(pl.col("severity") == "error").select("file", "message").iter_rows():
+        for file, message in (
+            errors.filter(pl.col("severity").is_in(["blocking", "error"])).select("file", "message").iter_rows()
+        ):
             by_file[file].append(message)
     return [{"file": f, "errors": by_file.get(f, [])} for f in files]

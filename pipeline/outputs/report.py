@@ -8,17 +8,26 @@ from typing import Any
 
 from pipeline.model import FileResult, sort_key
 
-SEVERITY_JA = {"error": "エラー", "warning": "警告"}
+SEVERITY_JA = {"blocking": "受理不可", "error": "エラー", "warning": "警告"}
 
 
-def status_of(result: FileResult) -> str:
-    """The file's fate for `pipeline validate`: accepted, rejected or in-transit."""
+def status_of(result: FileResult, *, strict: bool = False) -> str:
+    """The file's fate for `pipeline validate`: accepted, needs-correction, rejected or in-transit (design §4)."""
     if result.in_transit:
         return "in-transit"
-    return "accepted" if result.accepted else "rejected"
+    if not result.accepted:
+        return "rejected"
+    if result.needs_correction:
+        return "rejected" if strict else "needs-correction"
+    return "accepted"
 
 
-STATUS_JA = {"accepted": "受理", "rejected": "不受理", "in-transit": "保留（書き込み中）"}
+STATUS_JA = {
+    "accepted": "受理",
+    "needs-correction": "受理（要修正）",
+    "rejected": "不受理",
+    "in-transit": "保留（書き込み中）",
+}
 
 
 def printable(text: str) -> str:
@@ -26,32 +35,36 @@ def printable(text: str) -> str:
     return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
-def render_text(results: Sequence[FileResult]) -> str:
-    """One block per file: its status, then its errors and warnings sorted by sheet and cell."""
+_SEVERITY_ORDER = {"blocking": 0, "error": 1, "warning": 2}
+
+
+def render_text(results: Sequence[FileResult], *, strict: bool = False) -> str:
+    """One block per file: its fate, then its problems (blocking, errors, warnings) sorted by sheet and cell."""
     blocks = []
     for result in results:
-        status = status_of(result)
+        status = status_of(result, strict=strict)
+        errors = len(result.blocking) + len(result.errors)
         lines = [
-            f"■ {printable(result.display)}: {STATUS_JA[status]}"
-            f"（エラー {len(result.errors)} 件、警告 {len(result.warnings)} 件）"
+            f"■ {printable(result.display)}: {STATUS_JA[status]}（エラー {errors} 件、警告 {len(result.warnings)} 件）"
         ]
-        for issue in sorted(result.issues, key=lambda i: (i.severity != "error", *sort_key(i))):
+        for issue in sorted(result.issues, key=lambda i: (_SEVERITY_ORDER[i.severity], *sort_key(i))):
             lines.append(f"  {SEVERITY_JA[issue.severity]} [{issue.code}] {issue.message}")
         if result.feedback:
             lines.append(f"  → 指摘を書き込んだ確認用コピー: {printable(result.feedback)}")
         blocks.append("\n".join(lines))
-    accepted = sum(1 for r in results if r.accepted)
-    blocks.append(f"{len(results)} ファイル中 {accepted} ファイル受理、{len(results) - accepted} ファイル不受理")
+    fates = [status_of(r, strict=strict) for r in results]
+    counts = "、".join(f"{STATUS_JA[s]} {fates.count(s)}" for s in STATUS_JA if fates.count(s))
+    blocks.append(f"{len(results)} ファイル: {counts}")
     return "\n\n".join(blocks)
 
 
-def result_to_dict(result: FileResult) -> dict[str, Any]:
+def result_to_dict(result: FileResult, *, strict: bool = False) -> dict[str, Any]:
     """A file's status, issues and normalised record (the schema's shape) as a JSON-ready mapping."""
     return {
         "file": result.display,
-        "status": status_of(result),
+        "status": status_of(result, strict=strict),
         "sha256": result.sha256,
-        "errors": len(result.errors),
+        "errors": len(result.blocking) + len(result.errors),
         "warnings": len(result.warnings),
         "issues": [i.to_dict() for i in sorted(result.issues, key=sort_key)],
         "record": result.record,
@@ -60,9 +73,10 @@ def result_to_dict(result: FileResult) -> dict[str, Any]:
     }
 
 
-def render_json(results: Sequence[FileResult]) -> str:
+def render_json(results: Sequence[FileResult], *, strict: bool = False) -> str:
     """The whole validation report as JSON."""
-    return json.dumps({"files": [result_to_dict(r) for r in results]}, ensure_ascii=False, indent=2)
+    files = [result_to_dict(r, strict=strict) for r in results]
+    return json.dumps({"files": files}, ensure_ascii=False, indent=2)
 
 
 def render_timings(timings: dict[str, float]) -> str:
@@ -89,10 +103,10 @@ def render_merge(run: Any) -> str:
     if result.not_submitted:
         names = "、".join(f"{d.department} {d.division}" for d in result.not_submitted)
         lines.append(f"未提出: {len(result.not_submitted)} 所属（{names}）")
-    problem = subs.filter(subs["status"].is_in(["rejected", "unsupported", "in-transit"]))
+    problem = subs.filter(subs["status"].is_in(["rejected", "needs-correction", "unsupported", "in-transit"]))
     if problem.height:
         lines.append("")
-        lines.append("受理できなかったファイル:")
+        lines.append("受理できなかったファイル・修正が必要なファイル:")
         for row in problem.iter_rows(named=True):
             lines.append(f"  ✗ {printable(row['file'])}（{row['status_ja']}）: {row['note'] or ''}")
     lines.append("")

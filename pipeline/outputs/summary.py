@@ -75,6 +75,7 @@ def summary_dict(
             {"code": d.code, "department": d.department, "division": d.division} for d in result.not_submitted
         ],
         "rejected": rejected_files(result),
+        "needs_correction": rejected_files(result, "needs-correction"),
         "behind_target_indicators": behind_list,
         "outputs": outputs if outputs is not None else output_names(result),
     }

@@ -7,7 +7,7 @@ import gc
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 import xlsxwriter
@@ -61,15 +61,22 @@ def is_large(result: MergeResult) -> bool:
 
 
 def write_workbook(
-    result: MergeResult, path: Path, *, presentation: Presentation | None = None, tmpdir: Path | None = None
+    result: MergeResult,
+    path: Path,
+    *,
+    presentation: Presentation | None = None,
+    tmpdir: Path | None = None,
+    years: YearView | None = None,
 ) -> Path:
-    """consolidated.xlsx: ten sheets for executives, the tables in the order given (組織順: outputs.order);
-    user text only ever written as strings."""
+    """consolidated.xlsx: ten sheets for executives (two more with ``years``), the tables in the order given
+    (組織順: outputs.order); user text only ever written as strings."""
     with _collector_paused():
-        return _write_workbook(result, path, presentation or Presentation(), tmpdir)
+        return _write_workbook(result, path, presentation or Presentation(), tmpdir, years)
 
 
-def _write_workbook(result: MergeResult, path: Path, presentation: Presentation, tmpdir: Path | None) -> Path:
+def _write_workbook(
+    result: MergeResult, path: Path, presentation: Presentation, tmpdir: Path | None, years: YearView | None
+) -> Path:
     options: dict[str, Any] = {
         # Each sheet is written row by row, top to bottom. For a large merge each row goes to a temporary file
         # as soon as the next one starts, so memory stays flat however many rows (strings inline, not shared);
@@ -90,6 +97,10 @@ def _write_workbook(result: MergeResult, path: Path, presentation: Presentation,
     overview_sheet(book, styles, result, scope, presentation)
     for spec in DATA_SHEETS:
         spec.write(book, styles, result, scope, presentation)
+    if years is not None:
+        from pipeline.outputs import years as year_sheets
+
+        year_sheets.write_sheets(book, styles, years, scope)
     book.close()
     if options["constant_memory"]:
         # xlsxwriter's sheets hold bound methods of their workbook: a cycle, freed only by the collector, that
@@ -98,3 +109,7 @@ def _write_workbook(result: MergeResult, path: Path, presentation: Presentation,
         del book, styles
         gc.collect()
     return path
+
+
+if TYPE_CHECKING:
+    from pipeline.history.years import YearView
