@@ -19,7 +19,7 @@ from pipeline.outputs.names import (
     WORKBOOK_NAME,
     output_names,
 )
-from pipeline.outputs.order import arranged
+from pipeline.outputs.order import arranged, organisation_order
 from pipeline.outputs.pdf import print_pdf
 from pipeline.outputs.publish import Publication, write_text
 from pipeline.outputs.summary import summary_dict
@@ -77,7 +77,8 @@ def prepare_outputs(
     if years is not None:
         from pipeline.outputs.years import markdown_lines, summary_part
 
-        markdown = markdown.rstrip("\n") + "\n\n" + "\n".join(markdown_lines(years)).rstrip("\n") + "\n"
+        order = organisation_order(result, presentation.departments)
+        markdown = markdown.rstrip("\n") + "\n\n" + "\n".join(markdown_lines(years, order)).rstrip("\n") + "\n"
         summary_data["history"] = summary_part(years)
     write_text(publication.path(SUMMARY_MD_NAME), markdown)
     summary = json.dumps(summary_data, ensure_ascii=False, indent=2, allow_nan=False)

@@ -81,6 +81,7 @@ _KIND_FORMAT: dict[str, dict[str, Any]] = {
     "year": {"num_format": "0", "align": "center"},
     "hash": {},  # not wrapped: a 64-digit hash would make its row five lines tall
     "era": {},  # 平成27年度（2015年度）: on one line
+    "file": {"text_wrap": True},  # a file's path in the inbox: wide enough for 部局/所属.xlsx on one line
 }
 # Decimals a non-integral number shows: a typed value (kind "value") as typed, up to this many places, else in
 # General format; a computed one (kind "calc") rounded to at most this many places.
@@ -105,8 +106,9 @@ _WIDTHS: dict[str, tuple[int, int]] = {
     "year": (6, 8),
     "hash": (12, 18),
     "era": (22, 23),
+    "file": (12, 28),
 }
-_WRAPPED_KINDS = frozenset({"key", "text", "long", "note", "code"})
+_WRAPPED_KINDS = frozenset({"key", "text", "long", "note", "code", "file"})
 _NARROW_HEADERS = frozenset({"value", "calc", "int", "rate", "progress", "mark", "score"})
 LINE_HEIGHT = 14.0  # points per line of 10-point Meiryo UI
 MAX_ROW_LINES = 28  # Excel's row height limit is 409 points

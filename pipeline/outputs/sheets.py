@@ -301,7 +301,7 @@ def submission_frame(result: MergeResult) -> pl.DataFrame:
 def submission_cols(frame: pl.DataFrame) -> list[Col]:
     """Each file, its fate and why, then when it was saved; its hash for the screen only."""
     cols = [
-        Col(H_FILE, "file", "text"),
+        Col(H_FILE, "file", "file"),
         Col(H_STATUS, "status_ja", "code", palette="fate"),
         Col(L_DEPARTMENT, "department", "key"),
         Col(L_DIVISION, "division", "key"),

@@ -17,6 +17,7 @@ from pipeline.outputs.engine import FONT_NAME, FONT_SIZE, Styles
 from pipeline.outputs.frames import table_of
 from pipeline.outputs.labels import scope_label
 from pipeline.outputs.legend import Presentation
+from pipeline.outputs.order import organisation_order
 from pipeline.outputs.overview import overview_sheet
 from pipeline.outputs.sheets import DATA_SHEETS
 
@@ -100,7 +101,8 @@ def _write_workbook(
     if years is not None:
         from pipeline.outputs import years as year_sheets
 
-        year_sheets.write_sheets(book, styles, years, scope)
+        order = organisation_order(result, presentation.departments)
+        year_sheets.write_sheets(book, styles, years, scope, order)
     book.close()
     if options["constant_memory"]:
         # xlsxwriter's sheets hold bound methods of their workbook: a cycle, freed only by the collector, that

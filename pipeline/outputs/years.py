@@ -14,6 +14,7 @@ from pipeline.history.years import YearView
 from pipeline.outputs.engine import Col, Rows, Styles
 from pipeline.outputs.labels import L_DEPARTMENT, L_DIVISION, L_UNIT, number_text
 from pipeline.outputs.markdown import md_escape
+from pipeline.outputs.order import OrgOrder, in_org_order
 from pipeline.outputs.sheets import HEADER_ROW, data_sheet
 
 TREND_SHEET = "指標の推移"
@@ -40,9 +41,11 @@ def _trend_cols(years: tuple[int, ...]) -> list[Col]:
     ]
 
 
-def write_sheets(book: Any, styles: Styles, view: YearView, scope: str) -> None:
+def write_sheets(book: Any, styles: Styles, view: YearView, scope: str, order: OrgOrder | None = None) -> None:
     """指標の推移 (one row per indicator identity, a sparkline of its actuals) and 継続性の確認."""
     rows = view.trend.rows
+    if order is not None and rows.height:
+        rows = in_org_order(rows, order)  # 組織順, as every other sheet
     years = view.trend.years
     if rows.columns:
         rows = rows.with_columns(_spark=pl.lit(None, pl.String))
@@ -75,7 +78,7 @@ def write_sheets(book: Any, styles: Styles, view: YearView, scope: str) -> None:
     data_sheet(book, styles, CONFIRM_SHEET, confirm_cols, Rows(confirm), scope, freeze_cols=1)
 
 
-def markdown_lines(view: YearView) -> list[str]:
+def markdown_lines(view: YearView, order: OrgOrder | None = None) -> list[str]:
     """The year-over-year section of behind_target.md: like-with-like counts, then what is behind for years."""
     counts = view.trend.counts
     lines = ["## 前年度との比較", ""]
@@ -91,6 +94,8 @@ def markdown_lines(view: YearView) -> list[str]:
         "",
     ]
     behind = view.trend.behind
+    if order is not None and behind.height:
+        behind = in_org_order(behind, order)
     lines += [f"## 2年度以上続けて目標未達の指標（{behind.height}件）", ""]
     if not behind.height:
         lines += ["（該当なし）", ""]
