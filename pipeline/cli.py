@@ -58,6 +58,7 @@ def main(ctx: click.Context, debug: bool) -> None:
     pipeline template   標準テンプレートを書き出す
     pipeline validate   工程表ファイルを検証する（提出前の自己点検）
     pipeline merge      受付フォルダの工程表を検証・集約して outbox に出力する
+    pipeline prefill    履歴から次の年度・評価時点の工程表（記入済みの下書き）を作る
     """
     ctx.obj = {"debug": debug}
 
@@ -265,6 +266,89 @@ def merge(
     fates = run.result.fates
     troubled = sum(fates.get(fate, 0) for fate in ("rejected", "needs-correction", "unsupported"))
     ctx.exit(EXIT_REJECTED if troubled else EXIT_OK)
+
+
+@main.command(context_settings=CONTEXT)
+@_help_option
+@click.option(
+    "--history",
+    "history_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="履歴フォルダ（pipeline merge --history で記録したもの）。",
+)
+@click.option("--year", required=True, help="作る工程表の年度（例: H29、2017、R7）。")
+@click.option("--stage", default="当初", show_default=True, help="作る工程表の評価時点（当初・中間・最終）。")
+@click.option(
+    "--outdir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="書き出すフォルダ。<出力先>/<部局名>/<所属名>.xlsx に書き出します。",
+)
+@click.option(
+    "--lineage",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="所属の改称・統合・分割・移管の表（lineage.csv）。指定すると現在の所属名で作ります。",
+)
+@click.option(
+    "--renames",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="指標名の変更の表（indicator_renames.csv）。指定すると新しい指標名で作ります。",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="出力先の、prefill が書き出していないファイルや編集されたファイルも上書き・削除します。",
+)
+@click.pass_context
+def prefill(
+    ctx: click.Context,
+    history_dir: Path,
+    year: str,
+    stage: str,
+    outdir: Path,
+    lineage: Path | None,
+    renames: Path | None,
+    force: bool,
+) -> None:
+    """履歴から、次の年度または次の評価時点の工程表を所属ごとに作ります（記入済みの下書き）。
+
+    各所属の最新の記録から、組織ミッション・政策・測定指標・主要事業を引き継ぎます。次の年度の工程表では、
+    年度当初値に前年度の実績値とその時点を入れ、基準値・長期的目標値を引き継ぎ、今年度目標値・今年度実績値・
+    予算額・取組と成果・課題・評価を空欄にします。同じ年度の次の評価時点（当初→中間→最終）の工程表では、
+    内容をすべて引き継ぎ、今年度実績値と評価（進捗評価・達成度・評価理由）だけを空欄にします。
+
+    --lineage の改称・統合・分割・移管を反映し、現在の所属名で <出力先>/<部局名>/<所属名>.xlsx に書き出します。
+    出力先にある、以前の prefill が書き出していないファイルや、書き出した後に編集されたファイルは上書きしません。
+
+    \b
+    例: pipeline prefill --history history --lineage lineage.csv --year H29 --outdir prefill/
+    終了コード: 0 書き出した、2 何もできなかった（履歴がない、使い方の誤りなど）。
+    """
+    from pipeline.config import parse_stage_option, parse_year_option
+    from pipeline.history.prefill import prefill as prefill_workbooks
+    from pipeline.history.years import read_maps
+
+    _require_files(ctx, [p for p in (lineage, renames) if p])
+
+    def run_prefill() -> Any:
+        maps = read_maps(lineage, renames)
+        return prefill_workbooks(
+            history_dir,
+            fiscal_year=parse_year_option(year),
+            stage=parse_stage_option(stage),
+            lineage=maps[0],
+            renames=maps[1],
+            outdir=outdir,
+            force=force,
+        )
+
+    done = _guard(ctx, run_prefill)
+    for line in done.lines():
+        click.echo(line)
+    ctx.exit(EXIT_OK)
 
 
 def _require_files(ctx: click.Context, paths: list[Path]) -> None:

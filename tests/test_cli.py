@@ -17,7 +17,7 @@ from pipeline.cli import main
 from pipeline.outputs.report import render_json
 
 ROOT = Path(__file__).resolve().parent.parent
-COMMANDS = ["template", "validate", "merge"]
+COMMANDS = ["template", "validate", "merge", "prefill"]
 
 
 def invoke(args: list[str], **kwargs: Any) -> Any:

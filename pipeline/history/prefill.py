@@ -55,30 +55,6 @@ from pipeline.model import DivisionKey
 from pipeline.outputs.lock import outbox_lock
 from pipeline.outputs.publish import MANIFEST, Publication, portable_name, read_manifest
 
-CLI_HELP = """履歴から、次の年度または次の評価時点の工程表を所属ごとに作ります（記入済みの下書き）。
-
-各所属の最新の記録から、組織ミッション・政策・測定指標・主要事業を引き継ぎます。次の年度の工程表では、
-年度当初値に前年度の実績値とその時点を入れ、基準値・長期的目標値を引き継ぎ、今年度目標値・今年度実績値・
-予算額・取組と成果・課題・評価を空欄にします。同じ年度の次の評価時点（当初→中間→最終）の工程表では、
-内容をすべて引き継ぎ、今年度実績値と評価（進捗評価・達成度・評価理由）だけを空欄にします。
-
---lineage の改称・統合・分割・移管を反映し、現在の所属名で <出力先>/<部局名>/<所属名>.xlsx に書き出します。
-出力先にある、以前の prefill が書き出していないファイルや、書き出した後に編集されたファイルは上書きしません。
-
-\b
-例: pipeline prefill --history history --lineage lineage.csv --year H29 --outdir prefill/"""
-
-# The help of each option of `pipeline prefill`, for cli.py.
-OPTION_HELP = {
-    "history": "履歴フォルダ（pipeline merge --history で記録したもの）。",
-    "lineage": "所属の改称・統合・分割・移管の表（lineage.csv）。指定すると現在の所属名で作ります。",
-    "renames": "指標名の変更の表（indicator_renames.csv）。指定すると新しい指標名で作ります。",
-    "year": "作る工程表の年度（例: H29、2017、R7）。",
-    "stage": "作る工程表の評価時点（当初・中間・最終、既定: 当初）。",
-    "outdir": "書き出すフォルダ。<出力先>/<部局名>/<所属名>.xlsx に書き出します。",
-    "force": "出力先の、prefill が書き出していないファイルや編集されたファイルも上書き・削除します。",
-}
-
 STATE_FILE = ".prefill.json"  # beside the manifest: the sha256 of each workbook the last prefill wrote
 _STAGES_TEXT = "・".join(layout.STAGES)
 _CLEARED_NEXT_YEAR = ("target", "target_as_of", "actual", "actual_as_of")
