@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # polars stays unimported until a merge needs it: `pipeline v
     from pipeline.combine.merge import MergeResult, Prepared
     from pipeline.history.years import YearView
     from pipeline.intake.discover import Found
+    from pipeline.outputs.legend import Presentation
     from pipeline.outputs.publish import Publication
 
 Progress = Callable[[int, int], None]
@@ -296,6 +297,7 @@ class MergeRun:
     # seconds spent in each step, in order: 準備 (discovery), 検証 (parsing in the workers), 集約, 出力
     timings: dict[str, float] = field(default_factory=dict)
     years: YearView | None = None  # the merge against the history, when one is kept
+    notices: tuple[str, ...] = ()  # what the outputs could not do, for the user (e.g. no LibreOffice for --pdf)
 
 
 def merge_inbox(settings: Settings, *, dry_run: bool = False, progress: Progress | None = None) -> MergeRun:
@@ -469,18 +471,36 @@ def _merge(
     if publication is None:
         return MergeRun(merged, [], True, clock.laps, years)
     from pipeline.outputs.bundle import FIRST, LAST, prepare_outputs
-    from pipeline.outputs.names import output_names
 
-    prepare_outputs(merged, publication, years=years)
+    written = prepare_outputs(merged, publication, presentation=_presentation(settings), years=years)
     publication.commit(first=FIRST, last=LAST)
     if settings.history is not None and merged.fiscal_year is not None:
         from pipeline.history.years import record
 
         record(settings.history, merged)
-    outputs = [settings.outbox / name for name in output_names(merged)]
+    outputs = [settings.outbox / name for name in written.names]
     outputs += sorted(settings.outbox / r.feedback for r in results.values() if r.feedback)
     clock.lap("出力")
-    return MergeRun(merged, outputs, False, clock.laps, years)
+    return MergeRun(merged, outputs, False, clock.laps, years, written.notices)
+
+
+def _presentation(settings: Settings) -> Presentation:
+    """The report settings the outputs need: grades, 信号, 組織順 of departments, source, date, PDF."""
+    from datetime import datetime
+
+    from pipeline.outputs.labels import JST
+    from pipeline.outputs.legend import Presentation
+
+    today = datetime.now(JST)
+    return Presentation(
+        grade_bands=settings.grade_bands,
+        grade_basis=settings.grade_basis,
+        signal_thresholds=settings.signal_thresholds,
+        departments=settings.departments,
+        source=settings.inbox.name,
+        created=f"{today.year}年{today.month}月{today.day}日",
+        pdf=settings.pdf,
+    )
 
 
 def _with_continuity_feedback(
@@ -573,7 +593,9 @@ def _judged(merged: MergeResult, settings: Settings) -> MergeResult:
     """The merge with each indicator's status, rates and grade (design §5) at the merge's stage."""
     from pipeline.checks.status import with_status
 
-    indicators = with_status(merged.tables["indicators"], merged.stage or "最終", settings.grade_bands)
+    indicators = with_status(
+        merged.tables["indicators"], merged.stage or "最終", settings.grade_bands, settings.grade_basis
+    )
     return replace(merged, tables={**merged.tables, "indicators": indicators})
 
 

@@ -325,6 +325,11 @@ def validate(
 @click.option("--dry-run", is_flag=True, help="検証して集計対象を表示するだけで、何も書き出しません。")
 @click.option("--timings", is_flag=True, help="段階ごとの処理時間（準備・検証・集約・出力）を標準エラーに表示します。")
 @click.option(
+    "--pdf",
+    is_flag=True,
+    help="集約ブックを印刷用の consolidated.pdf にも書き出します（LibreOffice が必要。ない場合は PDF なしで集約します）。",
+)
+@click.option(
     "--config",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
@@ -345,6 +350,7 @@ def merge(
     strict: bool | None,
     dry_run: bool,
     timings: bool,
+    pdf: bool,
     config: Path | None,
 ) -> None:
     """受付フォルダの工程表をすべて検証し、受理したものを集約して出力します。
@@ -371,6 +377,7 @@ def merge(
             divisions=divisions,
             fiscal_year=parse_year_option(year) if year else None,
             stage=parse_stage_option(stage) if stage else None,
+            pdf=True if pdf else None,
             history=history,
             lineage=lineage,
             renames=renames,
@@ -395,6 +402,8 @@ def merge(
         if bar is not None:
             bar.render_finish()
     click.echo(report.render_merge(run))
+    for notice in run.notices:
+        click.echo(f"注意: {notice}", err=True)
     if timings:
         click.echo(report.render_timings(run.timings), err=True)
     fates = run.result.fates

@@ -9,7 +9,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from pipeline.constants import CONFIG_FILE, DEFAULT_GRADE_BANDS, DEFAULT_INBOX, DEFAULT_OUTBOX
+from pipeline.constants import (
+    CONFIG_FILE,
+    DEFAULT_GRADE_BANDS,
+    DEFAULT_GRADE_BASIS,
+    DEFAULT_INBOX,
+    DEFAULT_OUTBOX,
+    DEFAULT_SIGNAL_THRESHOLDS,
+)
 from pipeline.contract import layout
 from pipeline.errors import ConfigError
 
@@ -21,11 +28,15 @@ KEYS = (
     "stage",
     "grade_bands",
     "workers",
+    "grade_basis",
+    "signal_thresholds",
+    "departments",
     "history",
     "lineage",
     "renames",
     "strict",
 )
+GRADE_BASES = ("達成率", "進捗率")
 
 
 @dataclass(frozen=True)
@@ -39,6 +50,10 @@ class Settings:
     stage: str | None = None
     grade_bands: tuple[tuple[str, float], ...] = DEFAULT_GRADE_BANDS
     workers: int | None = None
+    grade_basis: str = DEFAULT_GRADE_BASIS  # the rate 評価区分 is taken from: 達成率 or 進捗率
+    signal_thresholds: tuple[float, float] = DEFAULT_SIGNAL_THRESHOLDS  # 信号 青 / 黄 from (%) of targets met
+    departments: tuple[str, ...] = ()  # 部局 in the organisation's order, when there is no division master
+    pdf: bool = False  # also print the consolidated workbook to PDF with LibreOffice (merge --pdf)
     history: Path | None = None  # the history store (design §10); None: this merge is not recorded or compared
     lineage: Path | None = None  # lineage.csv: renamed, merged and split divisions
     renames: Path | None = None  # indicator_renames.csv: indicators whose name changed
@@ -103,6 +118,39 @@ def _folder(value: Any, key: str, path: Path) -> Path:
     return path.parent / value
 
 
+def _grade_basis(value: Any) -> str:
+    if value not in GRADE_BASES:
+        raise ConfigError(
+            f"grade_basis は {' または '.join(GRADE_BASES)} のどちらかを書いてください（入力値: {value}）。"
+        )
+    return str(value)
+
+
+def _signal_thresholds(value: Any) -> tuple[float, float]:
+    """信号 thresholds, ``[90, 70]`` or ``{"青" = 90, "黄" = 70}``: the share of targets met (%) from which a
+    department is 青, 黄."""
+    message = (
+        "signal_thresholds は [90, 70] のように、青と黄になる目標達成の割合（%）の下限を書いてください（青 ≥ 黄）。"
+    )
+    if isinstance(value, dict) and set(value) == {"青", "黄"}:
+        value = [value["青"], value["黄"]]
+    if not isinstance(value, list) or len(value) != 2:
+        raise ConfigError(message)
+    try:
+        blue, yellow = float(value[0]), float(value[1])
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(message) from exc
+    if blue < yellow:
+        raise ConfigError(message)
+    return blue, yellow
+
+
+def _departments(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ConfigError('departments は ["総務部", "福祉保健部"] のように、部局名を組織順に並べて書いてください。')
+    return tuple(v.strip() for v in value)
+
+
 def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
     """Settings from ``config`` (default: ./pipeline.toml when it exists), then non-None overrides."""
     path = config if config is not None else CONFIG_FILE
@@ -128,6 +176,12 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
             values["stage"] = parse_stage_option(str(section["stage"]))
         if "grade_bands" in section:
             values["grade_bands"] = _bands(section["grade_bands"])
+        if "grade_basis" in section:
+            values["grade_basis"] = _grade_basis(section["grade_basis"])
+        if "signal_thresholds" in section:
+            values["signal_thresholds"] = _signal_thresholds(section["signal_thresholds"])
+        if "departments" in section:
+            values["departments"] = _departments(section["departments"])
         if "strict" in section:
             if not isinstance(section["strict"], bool):
                 raise ConfigError("strict は true または false で書いてください。")

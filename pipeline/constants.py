@@ -34,6 +34,11 @@ TEMP_SUFFIXES = (".tmp", ".temp", ".part", ".crdownload", ".partial")
 # 評価区分: (grade, minimum achievement rate in percent), best first; below the last → "D".
 DEFAULT_GRADE_BANDS: tuple[tuple[str, float], ...] = (("A", 100.0), ("B", 80.0), ("C", 50.0))
 LOWEST_GRADE = "D"
+# The rate the grade is taken from: 達成率 (実績÷目標) or 進捗率 (当初値比).
+DEFAULT_GRADE_BASIS = "達成率"
+# 信号 on 概要: a department's share of indicators met (percent) at or above the first is 青, at or above the
+# second 黄, below it 赤.
+DEFAULT_SIGNAL_THRESHOLDS: tuple[float, float] = (90.0, 70.0)
 
 # A file whose size or mtime changed within this many seconds may still be being written: when its bytes are not a
 # complete workbook yet, it is held over (保留) rather than rejected as broken.

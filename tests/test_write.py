@@ -7,7 +7,6 @@ import io
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -28,6 +27,10 @@ from pipeline.combine import merge
 from pipeline.combine.merge import MergeResult
 from pipeline.outputs import bundle, engine, labels, markdown, overview, printing, publish, tables, workbook
 from pipeline.outputs import summary as summary_json
+from pipeline.outputs.legend import Presentation
+from pipeline.outputs.order import arranged
+
+PRESENTATION = Presentation(source="inbox", created="2016年4月1日")
 
 SHEET_NAMES = [
     "概要",
@@ -237,7 +240,7 @@ def empty_result() -> MergeResult:
 def written(tmp_path: Path) -> Path:
     """The outbox after writing the sample result."""
     outbox = tmp_path / "outbox"
-    bundle.write_outputs(sample_result(), outbox, inbox_label="inbox")
+    bundle.write_outputs(sample_result(), outbox, presentation=PRESENTATION)
     return outbox
 
 
@@ -246,12 +249,12 @@ def book(written: Path) -> Any:
     return openpyxl.load_workbook(written / "consolidated.xlsx")
 
 
-def _rows(ws: Any, first: int = 3) -> list[list[Any]]:
-    """Data rows of a data sheet (title on row 1, header on row 2)."""
+def _rows(ws: Any, first: int = 4) -> list[list[Any]]:
+    """Data rows of a data sheet (title on row 1, the note and legend on row 2, header on row 3)."""
     return [list(r) for r in ws.iter_rows(min_row=first, values_only=True)]
 
 
-def _header(ws: Any, row: int = 2) -> list[Any]:
+def _header(ws: Any, row: int = 3) -> list[Any]:
     return [c.value for c in ws[row]]
 
 
@@ -273,7 +276,7 @@ def test_outputs_listed_and_present(tmp_path: Path) -> None:
     names = [p.relative_to(outbox).as_posix() for p in paths]
     assert names[:3] == ["consolidated.xlsx", "behind_target.md", "summary.json"]
     assert names[3:5] == ["tables/divisions.parquet", "tables/divisions.csv"]
-    assert len(names) == 3 + 2 * len(merge.TABLES)
+    assert len(names) == 3 + 2 * len(merge.TABLES) + 1 and names[-1] == "tables/legend.csv"
     assert all(p.is_file() for p in paths)
     assert sorted(p.name for p in outbox.iterdir()) == [
         ".pipeline-manifest.json",  # what the pipeline wrote: all it may replace or remove next time
@@ -290,60 +293,67 @@ def test_workbook_has_the_ten_sheets_in_order(book: Any) -> None:
 
 def test_behind_target_sheet_headers_and_row(book: Any) -> None:
     ws = book["目標未達指標"]
-    # on two lines within the columns printed on each page across (the sheet is printed two pages wide)
-    assert ws["A1"].value == "目標未達指標（2件）\n平成27年度（2015年度） 最終（年度末）"
-    assert [str(r) for r in ws.merged_cells.ranges] == ["A1:C1"]
+    assert ws["A1"].value == "目標未達指標（2件） 平成27年度（2015年度） 最終（年度末）"
+    note = ws["A2"].value
+    assert note.startswith("目標値・実績値ともに数値で") and "凡例（数値の計算方法）" in note  # the legend, on top
+    assert "達成率 ＝ 実績 ÷ 目標" in note and "進捗率（当初値比）" in note and "評価区分 ＝ 達成率による区分" in note
+    assert [str(r) for r in ws.merged_cells.ranges] == ["A2:R2"]  # across the printed columns
     assert _header(ws) == [
         "部局名", "所属名", "政策内容", "指標名", "単位", "方向", "年度当初値/基準値", "今年度目標値", "今年度実績値",
-        "達成率(%)", "評価区分", "長期目標に対する遅れ", "進捗評価", "達成度の評価", "評価理由", "今後の取組",
-        "自己評価の注意", "所在", "ファイル",
+        "達成率", "進捗率（当初値比）", "評価区分", "長期目標に対する遅れ", "進捗評価", "達成度の評価", "評価理由",
+        "今後の取組", "自己評価の注意", "所在", "ファイル",
     ]  # fmt: skip
     rows = _rows(ws)
-    assert [r[:2] for r in rows] == [["福祉保健部", "福祉課"], ["総務部", "情報政策課"]]
-    assert rows[1] == [
-        "総務部", "情報政策課", "電子県庁の推進", "電子申請件数", "件", "増加", 120, 200, 150, 37.5, "D", "遅れ", "△", 6,
-        "システム改修が遅れた\n利用者への周知が不足", "来年度に改修を前倒しする", None, "政策1!L26",
+    assert [r[:2] for r in rows] == [["総務部", "情報政策課"], ["福祉保健部", "福祉課"]]  # 組織順 (所属コード)
+    assert rows[0] == [
+        "総務部", "情報政策課", "電子県庁の推進", "電子申請件数", "件", "増加", 120, 200, 150, 75, 37.5, "C", "遅れ",
+        "△", 6, "システム改修が遅れた\n利用者への周知が不足", "来年度に改修を前倒しする", None, "政策1!L26",
         "総務部/情報政策課.xlsx",
     ]  # fmt: skip
-    assert rows[0][7:11] == [80, 60.5, 75.625, "C"]
-    assert rows[0][16] == WARNING_TEXT
+    assert rows[1][7:12] == [80, 60.5, 75.625, None, "C"]
+    assert rows[1][17] == WARNING_TEXT
     assert ws["I4"].number_format == "#,##0"
-    assert ws["I3"].number_format == "#,##0.0"  # 60.5 shown as typed, with thousands separators
-    assert ws["J3"].number_format == ws["J4"].number_format == "#,##0.0"  # 75.625 shown as 75.6
-    assert ws["N4"].alignment.horizontal == "center"  # 達成度の評価, a score
-    assert _fill(ws["L4"]) == "FFC7CE"  # 長期目標に対する遅れ
-    assert _fill(ws["M4"]) == "FFEB9C"  # △
+    assert ws["I5"].number_format == "#,##0.0"  # 60.5 shown as typed, with thousands separators
+    assert ws["J4"].number_format == ws["J5"].number_format == '#,##0.0"%"'  # 75.625 shown as 75.6%
+    assert ws["K4"].number_format == '#,##0.0"%"'
+    assert ws["O4"].alignment.horizontal == "center"  # 達成度の評価, a score
+    assert _fill(ws["M4"]) == "FFC7CE"  # 長期目標に対する遅れ
+    assert _fill(ws["N4"]) == "FFEB9C"  # △
 
 
 def test_indicator_sheet_has_every_indicator_with_values_text_and_status(book: Any) -> None:
     ws = book["指標一覧"]
     header = _header(ws)
+    assert "凡例（数値の計算方法）" in ws["A2"].value
     # by importance: what is printed (one page wide) first, the technical columns last
-    assert header[:14] == [
+    assert header[:15] == [
         "部局名", "所属名", "政策内容", "指標名", "単位", "方向", "基準値", "年度当初値", "今年度目標値",
-        "今年度実績値", "達成率(%)", "評価区分", "状態", "長期目標に対する遅れ",
+        "今年度実績値", "達成率", "進捗率（当初値比）", "評価区分", "状態", "長期目標に対する遅れ",
     ]  # fmt: skip
-    assert ws.print_area == "'指標一覧'!$A$1:$N$7"
-    assert header[14:] == [
+    assert ws.print_area == "'指標一覧'!$A$1:$O$8"
+    assert header[15:] == [
         "判定理由", "指標の分類", "長期的目標値", "長期目標からみた今年度の想定値", "進捗評価", "政策番号",
         "根拠となる計画等", "その他計画の名称", "計画指標の選定理由", "基準値時点", "年度当初値時点",
         "今年度目標値時点", "今年度実績値時点", "長期的目標値時点", "所在", "行", "ファイル",
     ]  # fmt: skip
     rows = {r[3]: dict(zip(header, r, strict=True)) for r in _rows(ws)}
-    assert len(rows) == 5
+    assert list(rows) == ["電子申請件数", "システム停止時間", "研修受講率", "相談窓口の開設数", INJECTIONS[0]]
     first = rows["電子申請件数"]
     assert (first["基準値"], first["基準値時点"], first["長期的目標値時点"]) == (100, "H26", "H29")
     assert first["長期目標からみた今年度の想定値"] == pytest.approx(166.666667)
     expected_col = header.index("長期目標からみた今年度の想定値") + 1
-    assert ws.cell(3 + list(rows).index("電子申請件数"), expected_col).number_format == "#,##0.00"  # computed
+    assert ws.cell(4, expected_col).number_format == "#,##0.0"  # computed: one decimal at most
     assert (first["状態"], first["所在"], first["行"]) == ("目標未達", "政策1!L26", 26)
+    assert (first["達成率"], first["進捗率（当初値比）"], first["評価区分"]) == (75, 37.5, "C")
+    decreasing = rows["システム停止時間"]
+    assert (decreasing["状態"], decreasing["達成率"], decreasing["評価区分"]) == ("目標達成", 200, "A")
     qualitative = rows["研修受講率"]
     assert (qualitative["今年度実績値"], qualitative["状態"]) == ("概ね達成", "判定不可")
     assert qualitative["判定理由"] == "実績値が定性的: 概ね達成"
+    assert ws.cell(6, header.index("今年度目標値") + 1).number_format == "#,##0.0"  # a value in %: one decimal
     assert rows["相談窓口の開設数"]["状態"] == "実績未記入"
-    assert rows["システム停止時間"]["状態"] == "目標達成"
     status_col = header.index("状態") + 1
-    fills = {ws.cell(r, 4).value: _fill(ws.cell(r, status_col)) for r in range(3, 8)}
+    fills = {ws.cell(r, 4).value: _fill(ws.cell(r, status_col)) for r in range(4, 9)}
     assert fills == {
         "電子申請件数": "FFC7CE",
         INJECTIONS[0]: "FFC7CE",
@@ -351,6 +361,24 @@ def test_indicator_sheet_has_every_indicator_with_values_text_and_status(book: A
         "研修受講率": "D9D9D9",
         "相談窓口の開設数": "FFEB9C",
     }
+
+
+def test_negative_progress_reads_as_a_step_back_from_the_start(tmp_path: Path) -> None:
+    result = sample_result()
+    indicators = result.tables["indicators"].with_columns(
+        actual=pl.when(pl.col("name") == "電子申請件数").then(110.0).otherwise(pl.col("actual"))
+    )
+    result = MergeResult(2015, "最終", {**result.tables, "indicators": _with_status(indicators)})
+    bundle.write_outputs(result, tmp_path / "outbox")
+    ws = openpyxl.load_workbook(tmp_path / "outbox" / "consolidated.xlsx")["指標一覧"]
+    header = _header(ws)
+    row = next(r for r in _rows(ws) if r[3] == "電子申請件数")
+    assert row[header.index("進捗率（当初値比）")] == "当初値から後退"  # (110 − 120) ÷ (200 − 120) = −12.5%
+    assert row[header.index("達成率")] == 55
+    table = pl.read_parquet(tmp_path / "outbox" / "tables" / "indicators.parquet")
+    assert table.filter(pl.col("name") == "電子申請件数")["progress_rate"].to_list() == [-12.5]  # a number there
+    md = (tmp_path / "outbox" / "behind_target.md").read_text(encoding="utf-8")
+    assert "進捗率（当初値比） 当初値から後退" in md and "-12.5" not in md
 
 
 def test_other_sheets_headers(book: Any) -> None:
@@ -393,8 +421,8 @@ def test_other_sheets_headers(book: Any) -> None:
 
 def test_projects_budget_is_a_number_with_thousands_format(book: Any) -> None:
     ws = book["主要事業"]
-    assert [(r[1], r[5]) for r in _rows(ws)] == [("福祉課", 1234.5), ("情報政策課", 628)]
-    assert ws["F3"].number_format == ws["F4"].number_format == "#,##0"
+    assert [(r[1], r[5]) for r in _rows(ws)] == [("情報政策課", 628), ("福祉課", 1234.5)]
+    assert ws["F4"].number_format == ws["F5"].number_format == "#,##0"
 
 
 def test_policy_sheet_counts_behind_indicators_and_colours_marks(book: Any) -> None:
@@ -402,51 +430,51 @@ def test_policy_sheet_counts_behind_indicators_and_colours_marks(book: Any) -> N
     header = _header(ws)
     rows = [dict(zip(header, r, strict=True)) for r in _rows(ws)]
     assert [(r["所属名"], r["政策番号"], r["目標未達の指標数"], r["進捗評価"]) for r in rows] == [
-        ("福祉課", 1, 1, "◎"),
+        ("情報政策課", 1, 1, "△"),
         ("人事課", 1, 0, "○"),
         ("人事課", 2, 0, "×"),
-        ("情報政策課", 1, 1, "△"),
+        ("福祉課", 1, 1, "◎"),
     ]
-    assert rows[0]["予算額合計(千円)"] == 1234.5
+    assert rows[3]["予算額合計(千円)"] == 1234.5
     mark_col = header.index("進捗評価") + 1
-    assert [_fill(ws.cell(r, mark_col)) for r in range(3, 7)] == ["C6EFCE", "DDEBF7", "FFC7CE", "FFEB9C"]
+    assert [_fill(ws.cell(r, mark_col)) for r in range(4, 8)] == ["FFEB9C", "DDEBF7", "FFC7CE", "C6EFCE"]
 
 
 def test_division_list_marks_the_missing_division(book: Any) -> None:
     ws = book["所属一覧"]
     rows = [(r[0], r[1], r[2], r[3], r[8]) for r in _rows(ws)]
     assert rows == [
-        ("県土整備部", "道路企画課", "0301", "未提出", None),
-        ("福祉保健部", "福祉課", "0201", "提出済", 1),
-        ("総務部", "人事課", "0102", "提出済", 2),
         ("総務部", "情報政策課", "0101", "提出済", 2),
+        ("総務部", "人事課", "0102", "提出済", 2),
+        ("福祉保健部", "福祉課", "0201", "提出済", 1),
+        ("県土整備部", "道路企画課", "0301", "未提出", None),
     ]
-    assert _fill(ws["D3"]) == "FFC7CE"
+    assert _fill(ws["D7"]) == "FFC7CE"
 
 
 def test_submissions_and_errors_sheets(book: Any) -> None:
     ws = book["提出状況"]
     rows = _rows(ws)
-    assert [(r[0], r[1], r[5], r[6]) for r in rows] == [
+    assert [(r[0], r[1], r[5], r[6]) for r in rows] == [  # 組織順; files of no division last
         ("総務部/情報政策課.xlsx", "受理", 0, 0),
         ("総務部/情報政策課_旧.xlsx", "置換済み", 0, 1),
         ("総務部/人事課.xlsx", "受理", 0, 1),
-        ("福祉保健部/福祉課.xlsx", "受理", 0, 0),
         ("壊れた.xlsx", "不受理", 4, 0),
+        ("福祉保健部/福祉課.xlsx", "受理", 0, 0),
         ("古い.xls", "形式対象外", 1, 0),
         ("~$lock.xlsx", "除外", 0, 0),
     ]
-    assert rows[0][8:12] == ["2016-03-30 19:00", 2015, "最終", "a" * 64]  # saved at, Japanese time
-    assert ws["J3"].number_format == "0"
-    assert rows[4][7] == "feedback/総務部/財政課.xlsx"
+    # saved at in Japanese time; the year written one way, 和暦（西暦）
+    assert rows[0][8:12] == ["2016-03-30 19:00", "平成27年度（2015年度）", "最終", "a" * 64]
+    assert rows[3][7] == "feedback/総務部/財政課.xlsx"
     assert rows[1][4].startswith("同じ所属の新しいファイル")  # 備考, next to the file and its fate
-    assert not ws["L3"].alignment.wrap_text
-    assert ws.print_area == "'提出状況'!$A$1:$K$9"  # the hash is for the screen only
-    assert [_fill(ws.cell(r, 2)) for r in (3, 4, 7)] == ["C6EFCE", "D9D9D9", "FFC7CE"]
+    assert not ws["L4"].alignment.wrap_text
+    assert ws.print_area == "'提出状況'!$A$1:$K$10"  # the hash is for the screen only
+    assert [_fill(ws.cell(r, 2)) for r in (4, 5, 7)] == ["C6EFCE", "D9D9D9", "FFC7CE"]
     errors = _rows(book["検証エラー"])
     assert errors[0] == ["壊れた.xlsx", "エラー", "政策1!L26「今年度実績値」: 数値を入力してください（入力値: 「=1+2」）",
                          "=1+2", "今年度実績値", "政策1", "L26", "not-a-number"]  # fmt: skip
-    assert [(r[0], r[1]) for r in errors] == [
+    assert [(r[0], r[1]) for r in errors] == [  # errors first, each in the order of 提出状況
         ("壊れた.xlsx", "エラー"),
         ("壊れた.xlsx", "エラー"),
         ("壊れた.xlsx", "エラー"),
@@ -455,84 +483,118 @@ def test_submissions_and_errors_sheets(book: Any) -> None:
         ("総務部/情報政策課_旧.xlsx", "警告"),
         ("総務部/人事課.xlsx", "警告"),
     ]
-    assert _fill(book["検証エラー"]["B3"]) == "FFC7CE"
+    assert _fill(book["検証エラー"]["B4"]) == "FFC7CE"
 
 
 def test_overview_counts_per_department_total_and_chart(written: Path, book: Any) -> None:
     ws = book["概要"]
     assert ws["A1"].value == "工程表 集約結果 平成27年度（2015年度） 最終（年度末）"
-    assert ws["A2"].value == "受付フォルダ: inbox"
-    assert [c.value for c in ws[4]][:9] == ["確認したファイル", "受理", "受理（要修正）", "不受理", "置換済み", "対象外", "形式対象外", "除外", "保留（書き込み中）"]  # fmt: skip
-    assert [c.value for c in ws[5]][:9] == [7, 3, 0, 1, 1, 0, 1, 1, 0]
-    assert [c.value for c in ws[7]][:9] == [3, 1, 4, 5, 2, 1, 1, 2, 1]
-    assert [c.value for c in ws[9]] == [
-        "部局名", "提出所属数", "対象所属数", "指標数", "目標未達", "実績未記入", "判定不可", "◎", "○", "△", "×",
-        "予算額合計(千円)",
+    # the result in one sentence first, then one line of file counts (the detail is on 提出状況)
+    assert (
+        ws["A2"].value
+        == "全4政策中、予定通り以上2（50%）。測定指標5件中、目標達成1（20%）、目標未達2、判定不可1、実績未記入1"
+    )
+    assert ws["A3"].value == (
+        "ファイル: 確認 7（受理 3、不受理 1、置換済み 1、形式対象外 1、除外 1）　所属: 提出 3、未提出 1　→ 詳細は 提出状況シート"
+    )
+    assert ws["A5"].value == "部局別 達成状況"
+    assert [c.value for c in ws[6]] == [
+        "部局名", "提出／対象所属", "政策数", "◎", "○", "△", "×", "指標数", "目標達成", "目標未達", "判定不可",
+        "実績未記入", "目標達成の割合", "平均達成率", "信号", "予算額合計(千円)",
     ]  # fmt: skip
-    assert [[c.value for c in ws[r]] for r in range(10, 14)] == [
-        ["県土整備部", 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0],
-        ["福祉保健部", 1, 1, 1, 1, 0, 0, 1, 0, 0, 0, 1234.5],
-        ["総務部", 2, 2, 4, 1, 1, 1, 0, 1, 1, 1, 628],
-        ["合計", 3, 4, 5, 2, 1, 1, 1, 1, 1, 1, 1862.5],
+    assert [[c.value for c in ws[r]] for r in range(7, 11)] == [  # 組織順: 総務部 (0101…) first
+        ["総務部", "2／2", 3, 0, 1, 1, 1, 4, 1, 1, 1, 1, 50, 87.5, "赤", 628],
+        ["福祉保健部", "1／1", 1, 1, 0, 0, 0, 1, 0, 1, 0, 0, 0, 75.6, "赤", 1234.5],
+        ["県土整備部", "0／1", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, None, None, "－", 0],
+        ["合計", "3／4", 4, 1, 1, 1, 1, 5, 1, 2, 1, 1, 33.3, 83.5, "赤", 1862.5],
     ]
-    assert ws.auto_filter.ref == "A9:L12"  # the total row stays out of sorting
-    assert ws.freeze_panes == "B10"
+    assert _fill(ws["O7"]) == "C00000" and _fill(ws["O9"]) == "D9D9D9"  # 信号: 赤, none
+    assert ws["M7"].number_format == '#,##0.0"%"'
+    assert ws.auto_filter.ref == "A6:P9"  # the total row stays out of sorting
+    # the named list right of the chart: 所属・政策・指標 with the figures, worst first in 組織順
+    assert ws["F12"].value == "目標未達の指標と進捗遅れ（△×）の政策（3件）"
+    assert [ws.cell(13, c).value for c in (6, 8, 12)] == ["区分", "部局・所属", "指標：実績／目標（達成率）・政策"]
+    listed = [[ws.cell(r, c).value for c in (6, 8, 12)] for r in range(14, 17)]
+    assert [row[:2] for row in listed] == [["未達・△", "総務部 情報政策課"], ["×", "総務部 人事課"], ["未達", "福祉保健部 福祉課"]]  # fmt: skip
+    # one line each: the figures always whole, the name and the policy cut with … where the line is full
+    for (*_, text), figures in zip(listed, ("：150件／200件（75.0%）", "進捗評価 ×（大幅遅れ）", "：60.5人／80人（75.6%）"), strict=True):  # fmt: skip
+        assert figures in text, text
+    assert listed[0][2].startswith("電子申請件数：150件") and listed[1][2].startswith("政策2 働き方改革")
+    legend = next(c.value for row in ws.iter_rows() for c in row if str(c.value).startswith("凡例"))
+    for words in ("達成率 ＝ 実績 ÷ 目標", "進捗率（当初値比）", "評価区分 ＝ 達成率による区分：A 100%以上",
+                  "信号 ＝ 目標達成の割合が 90%以上 青、70%以上 黄", "作成日 2016年4月1日", "受付フォルダ inbox"):  # fmt: skip
+        assert words in legend, words
     with zipfile.ZipFile(written / "consolidated.xlsx") as z:
-        names = z.namelist()
         drawing = z.read("xl/drawings/drawing1.xml").decode()
         chart = z.read("xl/charts/chart1.xml").decode()
-    assert "xl/charts/chart1.xml" in names
-    assert '<c:grouping val="stacked"/>' in chart
-    assert chart.count("<c:ser>") == 4
+    assert '<c:grouping val="stacked"/>' in chart and "<c:barDir" in chart
+    assert chart.count("<c:ser>") == 4  # 目標達成, 目標未達, 判定不可, 実績未記入 per department
     anchor_row = int(re.search(r"<xdr:from><xdr:col>0</xdr:col><xdr:colOff>\d+</xdr:colOff><xdr:row>(\d+)</xdr:row>", drawing).group(1))  # type: ignore[union-attr]  # fmt: skip
-    assert anchor_row > 12  # below the total row (0-based 12), so the chart covers no figure
+    assert anchor_row > 9  # below the total row (0-based 9), so the chart covers no figure
+
+
+def test_overview_names_what_fits_then_how_many_more(tmp_path: Path) -> None:
+    result = sample_result()
+    many = pl.concat(
+        [result.tables["indicators"]]
+        + [
+            result.tables["indicators"]
+            .filter(pl.col("name") == "電子申請件数")
+            .with_columns(name=pl.lit(f"追加の指標{i}"), row=pl.lit(30 + i, pl.Int64))
+            for i in range(20)
+        ]
+    )
+    result = MergeResult(2015, "最終", {**result.tables, "indicators": many}, result.not_submitted)
+    bundle.write_outputs(result, tmp_path / "outbox")
+    ws = openpyxl.load_workbook(tmp_path / "outbox" / "consolidated.xlsx")["概要"]
+    texts = [str(c.value) for row in ws.iter_rows() for c in row if c.value]
+    assert "目標未達の指標と進捗遅れ（△×）の政策（23件）" in texts
+    more = [t for t in texts if t.startswith("ほか")]
+    assert len(more) == 1 and re.fullmatch(
+        r"ほか\d+件 → 目標未達指標シート（進捗遅れの政策は 政策・評価シート）", more[0]
+    )
+    shown = sum(1 for t in texts if t in ("総務部 情報政策課", "総務部 人事課", "福祉保健部 福祉課"))
+    assert shown + int(re.search(r"\d+", more[0]).group()) == 23  # type: ignore[union-attr]
 
 
 def test_every_sheet_has_filter_freeze_print_setup_and_fonts(book: Any) -> None:
     for ws in book.worksheets:
-        header_row = 9 if ws.title == "概要" else 2
+        header_row = 6 if ws.title == "概要" else 3
         assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A"), ws.title
         assert re.fullmatch(rf"[A-Z]+{header_row}:[A-Z]+\d+", ws.auto_filter.ref), ws.title
         assert ws.freeze_panes and ws.freeze_panes.endswith(str(header_row + 1)), ws.title
         assert ws.page_setup.orientation == "landscape", ws.title
         assert int(ws.page_setup.paperSize) == 9, ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        assert ws.print_title_cols is None, ws.title  # never split across pages: one page wide
         if ws.title == "概要":  # one page, nothing repeated
-            assert ws.sheet_properties.pageSetUpPr.fitToPage
             # 1 is the OOXML default, which writers leave out
             assert (ws.page_setup.fitToWidth or 1, ws.page_setup.fitToHeight or 1) == (1, 1)
-            assert ws.print_title_rows is None and ws.print_title_cols is None
-        elif ws.title in ("目標未達指標", "政策・評価"):  # two pages wide, 部局名 to 政策内容 on both
-            assert not ws.sheet_properties.pageSetUpPr or not ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
-            assert 70 <= ws.page_setup.scale <= 100, ws.title
-            assert len(ws.col_breaks.brk) == 1, ws.title
-            assert ws.print_title_cols == "$A:$C", ws.title
-            assert ws.page_setup.pageOrder == "overThenDown", ws.title
+            assert ws.print_title_rows is None
         else:
-            assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
             assert (ws.page_setup.fitToWidth or 1, ws.page_setup.fitToHeight) == (1, 0), ws.title
-            assert ws.print_title_cols is None, ws.title
-        if ws.title != "概要":
-            assert ws.print_title_rows == f"${header_row}:${header_row}", ws.title
-            assert ws.print_area.endswith(f"$A$1:${ws.print_area.split('$')[-2]}${max(ws.max_row, 3)}"), ws.title
-        assert "&P" in ws.oddFooter.center.text and "&N" in ws.oddFooter.center.text, ws.title
+            assert not ws.col_breaks.brk, ws.title
+            assert ws.print_title_rows == f"$1:${header_row}", ws.title  # title, note and header on every page
+            assert ws.print_area.endswith(f"$A$1:${ws.print_area.split('$')[-2]}${max(ws.max_row, 4)}"), ws.title
+        assert "&P" in (ws.oddFooter.center.text or ws.oddFooter.right.text), ws.title
         assert ws.oddHeader.right.text == "&A", ws.title
         header = ws.cell(header_row, 1)
         assert header.font.b and header.alignment.wrap_text and header.border.bottom.style, ws.title
         assert header.font.name == "Meiryo UI", ws.title
-    assert book["目標未達指標"].freeze_panes == book["政策・評価"].freeze_panes == "D3"
-    assert book["指標一覧"].freeze_panes == "C3"
-    assert book["提出状況"].freeze_panes == "B3"
+    assert book["目標未達指標"].freeze_panes == book["政策・評価"].freeze_panes == "D4"
+    assert book["指標一覧"].freeze_panes == "C4"
+    assert book["提出状況"].freeze_panes == "B4"
 
 
 def test_column_widths_fit_japanese_text(book: Any) -> None:
     ws = book["目標未達指標"]
     widths = {
-        ws.cell(2, c).value: ws.column_dimensions[openpyxl.utils.get_column_letter(c)].width for c in range(1, 20)
+        ws.cell(3, c).value: ws.column_dimensions[openpyxl.utils.get_column_letter(c)].width for c in range(1, 21)
     }
     assert 11 <= widths["部局名"] <= 22  # 福祉保健部 = 5 full-width characters
-    assert 24 <= widths["評価理由"] <= 52  # fits its longest sample text (37 columns), within the cap
+    assert 24 <= widths["評価理由"] <= 82  # widened to fill the page, within the cap
     assert widths["単位"] <= 10
-    assert ws["O3"].alignment.wrap_text
+    assert ws["P4"].alignment.wrap_text
     assert labels.text_width("情報政策課") == 10
     assert labels.text_width("ab\n全角") == 4
 
@@ -554,27 +616,20 @@ def test_narrow_character_class_agrees_with_unicodedata_on_every_code_point() ->
     assert disagree == []
 
 
-def _cols(*specs: tuple[str, int | None]) -> list[Any]:
-    return [engine.Col(header, header, page=page) for header, page in specs]
-
-
-def test_print_plan_one_page_when_readable_else_split_with_the_key_columns_repeated() -> None:
-    narrow = _cols(("a", 0), ("b", 0), ("c", None))
-    assert printing.print_plan(narrow, [20.0, 20.0, 80.0]) == printing.PrintPlan(last_col=1)  # c is not printed
-    wide = _cols(("a", 0), ("b", 0), ("c", 0), ("d", 1), ("e", 1), ("f", None))
-    widths = [20.0, 20.0, 60.0, 60.0, 60.0, 10.0]
-    plan = printing.print_plan(wide, widths, repeat=2)
-    assert (plan.last_col, plan.breaks, plan.repeat) == (4, (3,), 2)
-    # the widest page across is the second: a and b again, then d and e
-    second = printing.printed_width([20.0, 20.0, 60.0, 60.0])
-    assert plan.scale == int(98 * printing.PRINTABLE_WIDTH / second)
-    assert plan.scale is not None and plan.scale >= 100 * printing.MIN_PRINT_SCALE
-    # too wide with nowhere to split: fitted to one page wide all the same
-    assert printing.print_plan(_cols(("a", 0), ("b", 0)), [150.0, 150.0]).scale is None
+def test_fit_widths_fill_one_page_with_sentences_and_never_split() -> None:
+    cols = [engine.Col("a", "a", "key"), engine.Col("b", "b", "long"), engine.Col("c", "c", "int")]
+    cols.append(engine.Col("d", "d", "code", page=None))
+    widths = printing.fit_widths(cols, [10.0, 30.0, 40.0, 50.0], scale=1.0)
+    assert widths[2:] == [40.0, 50.0]  # numbers and what is not printed keep their width
+    assert widths[1] > 30.0 and widths[1] - 30.0 > 4 * (widths[0] - 10.0)  # the sentence takes most of the room
+    assert printing.printed_width(widths[:3]) <= printing.PRINTABLE_WIDTH
+    assert printing.printed_width(widths[:3]) >= printing.PRINTABLE_WIDTH - 2 * printing.POINTS_PER_WIDTH
+    # too wide: names give up width to the sentences down to a floor; the page then shrinks to one page wide
+    wide = printing.fit_widths(cols, [60.0, 60.0, 40.0, 50.0], scale=1.0)
+    assert wide[1:3] == [60.0, 40.0] and 12.0 <= wide[0] < 60.0
+    assert printing.print_plan(cols, widths) == printing.PrintPlan(last_col=2)
     with pytest.raises(ValueError, match="printed columns must come first"):
-        printing.print_plan(_cols(("a", None), ("b", 0)), [10.0, 10.0])
-    with pytest.raises(ValueError, match="page order"):
-        printing.print_plan(_cols(("a", 1), ("b", 0)), [150.0, 150.0])
+        printing.print_plan([engine.Col("a", "a", page=None), engine.Col("b", "b")], [10.0, 10.0])
 
 
 def test_row_heights_count_wrapped_lines_line_by_line() -> None:
@@ -590,7 +645,7 @@ def test_row_heights_count_wrapped_lines_line_by_line() -> None:
         ("value", 60.5, "#,##0.0"),
         ("value", 1234.125, "#,##0.000"),
         ("value", 1 / 3, "General"),  # more decimals than anyone types: shown as it is
-        ("calc", 166.66666666666666, "#,##0.00"),
+        ("calc", 166.66666666666666, "#,##0.0"),  # computed: one decimal at most, no float artefacts
         ("calc", 12.5, "#,##0.0"),
     ],
 )
@@ -623,30 +678,27 @@ def test_data_sheets_print_the_important_columns_only(book: Any) -> None:
     for title, headers in printed.items():
         assert not {"所在", "行", "SHA-256", "コード"} & set(headers), title
         assert "ファイル" not in headers or title in ("提出状況", "検証エラー"), title
-    assert printed["目標未達指標"][-5:] == ["進捗評価", "達成度の評価", "評価理由", "今後の取組", "自己評価の注意"]
-    # the second page across of the sheets printed two pages wide starts with the policy's evaluation
-    behind, policies = book["目標未達指標"], book["政策・評価"]
-    assert _header(behind)[behind.col_breaks.brk[0].id] == "進捗評価"
-    assert _header(policies)[policies.col_breaks.brk[0].id] == "自己評価の注意"
+    # figures and the division's own evaluation side by side, on the same page
+    assert printed["目標未達指標"][7:] == [
+        "今年度目標値", "今年度実績値", "達成率", "進捗率（当初値比）", "評価区分", "長期目標に対する遅れ", "進捗評価",
+        "達成度の評価", "評価理由", "今後の取組", "自己評価の注意",
+    ]  # fmt: skip
 
 
 @pytest.mark.libreoffice
 def test_printed_pages(written: Path, libreoffice: Callable[[Path, str, Path], Path], tmp_path: Path) -> None:
-    """As LibreOffice prints it: 概要 on one page, 目標未達指標 on two pages across with the key columns on both."""
-    if shutil.which("pdftotext") is None:
-        pytest.skip("pdftotext is not installed")
-    pdf = libreoffice(written / "consolidated.xlsx", "pdf", tmp_path / "pdf")
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    pages = text.split("\f")
-    assert "工程表 集約結果" in pages[0] and "目標未達指標" not in pages[0]
-    assert "部局名" in pages[0] and "合計" in pages[0]
-    first, second = pages[1], pages[2]
-    assert "目標未達指標（2件）" in first and "目標未達指標（2件）" in second
-    assert "今年度実績値" in first and "評価理由" not in first
-    assert "評価理由" in second and "今年度実績値" not in second
-    for page in (first, second):
-        assert "部局名" in page and "電子県庁の推進" in page  # the key columns, on both pages
-    assert "最終（年度末）" in first.split("部局名")[0]  # the title is whole
+    """As LibreOffice prints it: 概要 on exactly one page, every sheet one page wide, figures and the evaluation
+    of 目標未達指標 on the same page."""
+    from tests.test_printing import _check_print, _sheet_of
+
+    pages = _check_print(libreoffice(written / "consolidated.xlsx", "pdf", tmp_path / "pdf"))
+    assert "全4政策中、予定通り以上2（50%）" in pages[0] and "凡例（数値の計算方法）" in pages[0]
+    behind = [page for page in pages if _sheet_of(page) == "目標未達指標"]
+    assert len(behind) == 1
+    assert (
+        "評価理由" in behind[0] and "今後の取組" in behind[0] and "75.0%" in behind[0] and "電子申請件数" in behind[0]
+    )
+    assert "最終（年度末）" in behind[0].split("部局名")[0]  # the title is whole
 
 
 def test_user_strings_are_strings_and_no_formula_is_written(written: Path, book: Any) -> None:
@@ -660,8 +712,8 @@ def test_user_strings_are_strings_and_no_formula_is_written(written: Path, book:
                             assert cell.data_type == "s", (ws.title, cell.coordinate)
                             seen[text] = cell.value
     assert set(seen) == set(INJECTIONS[:4])
-    assert book["目標未達指標"]["D3"].value == INJECTIONS[0]
-    assert book["政策・評価"]["C3"].value == "+1+1"
+    assert book["目標未達指標"]["D5"].value == INJECTIONS[0]
+    assert book["政策・評価"]["C7"].value == "+1+1"
     with zipfile.ZipFile(written / "consolidated.xlsx") as z:
         sheets = [n for n in z.namelist() if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", n)]
         assert len(sheets) == 10
@@ -678,12 +730,16 @@ def test_empty_result_writes_headers_and_none_line(tmp_path: Path) -> None:
     book = openpyxl.load_workbook(outbox / "consolidated.xlsx")
     assert book.sheetnames == SHEET_NAMES
     for ws in book.worksheets[1:]:
-        assert ws["A2"].value in ("部局名", "ファイル"), ws.title
-        assert ws["A3"].value == "（該当なし）", ws.title
-        assert ws.auto_filter.ref and ws.auto_filter.ref.endswith("2"), ws.title
+        assert ws["A3"].value in ("部局名", "ファイル"), ws.title
+        assert ws["A4"].value == "（該当なし）", ws.title
+        assert ws.auto_filter.ref and ws.auto_filter.ref.endswith("3"), ws.title
     overview = book["概要"]
     assert overview["A1"].value == "工程表 集約結果 令和7年度（2025年度） 中間（上半期）"
-    assert overview["A10"].value == "（該当なし）"
+    assert (
+        overview["A2"].value
+        == "全0政策中、予定通り以上0（－）。測定指標0件中、目標達成0（－）、目標未達0、判定不可0、実績未記入0"
+    )
+    assert overview["A7"].value == "（該当なし）"
     summary = json.loads((outbox / "summary.json").read_text(encoding="utf-8"))
     assert (summary["files"]["seen"], summary["indicators"], summary["behind_target_indicators"]) == (0, 0, [])
     assert "（該当なし）" in (outbox / "behind_target.md").read_text(encoding="utf-8")
@@ -770,11 +826,62 @@ def test_csv_tables_have_bom_and_guarded_values(written: Path) -> None:
 
 
 def test_parquet_round_trips_exact_values(written: Path) -> None:
-    result = sample_result()
+    result = arranged(sample_result())  # in 組織順
     for name in merge.TABLES:
         assert_frame_equal(pl.read_parquet(written / "tables" / f"{name}.parquet"), result.tables[name])
     indicators = pl.read_parquet(written / "tables" / "indicators.parquet")
     assert INJECTIONS[0] in indicators.get_column("name").to_list()  # raw, not prefixed
+
+
+def test_every_output_that_shows_a_rate_carries_the_legend(written: Path, book: Any) -> None:
+    """達成率, 進捗率 and 評価区分 never appear without the words that say how they were computed."""
+    rate_words = ("達成率", "進捗率（当初値比）", "評価区分", "目標達成の割合", "平均達成率")
+    for ws in book.worksheets:
+        texts = [str(c.value) for row in ws.iter_rows() for c in row if c.value is not None]
+        headers = {t for t in texts if t in rate_words}
+        if headers:
+            assert any(t.startswith("凡例（数値の計算方法）") or "凡例（数値の計算方法）" in t for t in texts), ws.title
+            assert any("達成率 ＝ 実績 ÷ 目標" in t for t in texts), ws.title
+            if "評価区分" in headers:
+                assert any(
+                    "評価区分 ＝ 達成率による区分：A 100%以上、B 80%以上、C 50%以上、D 50%未満" in t for t in texts
+                )
+    assert {
+        ws.title for ws in book.worksheets if any(c.value in rate_words for row in ws.iter_rows() for c in row)
+    } == {
+        "概要",
+        "目標未達指標",
+        "指標一覧",
+    }
+    md = (written / "behind_target.md").read_text(encoding="utf-8")
+    assert "達成率 75.0%" in md and "## 凡例（数値の計算方法）" in md and "- 達成率 ＝ 実績 ÷ 目標" in md
+    summary = json.loads((written / "summary.json").read_text(encoding="utf-8"))
+    assert summary["behind_target_indicators"][0]["achievement_rate"] == 75.0
+    assert any(line.startswith("進捗率（当初値比） ＝") for line in summary["legend"])
+    with (written / "tables" / "legend.csv").open(encoding="utf-8-sig", newline="") as handle:
+        legend = {(row["table"], row["column"]): row["計算方法"] for row in csv.DictReader(handle)}
+    indicators = pl.read_csv(written / "tables" / "indicators.csv", n_rows=1).columns
+    for column in ("achievement_rate", "progress_rate", "grade", "status"):
+        assert column in indicators and legend[("indicators", column)], column
+    assert legend[("indicators", "achievement_rate")].startswith("達成率 ＝ 実績 ÷ 目標")
+
+
+def test_grade_basis_and_bands_from_the_settings_reach_every_legend(tmp_path: Path) -> None:
+    presentation = Presentation(grade_bands=(("A", 110.0), ("B", 90.0)), grade_basis="進捗率")
+    result = sample_result()
+    indicators = with_status(result.tables["indicators"], "最終", presentation.grade_bands, presentation.grade_basis)
+    result = MergeResult(2015, "最終", {**result.tables, "indicators": indicators})
+    bundle.write_outputs(result, tmp_path / "outbox", presentation=presentation)
+    expected = "評価区分 ＝ 進捗率（当初値比）による区分：A 110%以上、B 90%以上、D 90%未満。"
+    assert expected in (tmp_path / "outbox" / "behind_target.md").read_text(encoding="utf-8")
+    summary = json.loads((tmp_path / "outbox" / "summary.json").read_text(encoding="utf-8"))
+    assert expected in summary["legend"] and summary["grade_basis"] == "進捗率"
+    ws = openpyxl.load_workbook(tmp_path / "outbox" / "consolidated.xlsx")["目標未達指標"]
+    assert expected in ws["A2"].value
+    # graded by 進捗率: 電子申請件数 (37.5%) is D, whatever its 達成率 (75%)
+    header = _header(ws)
+    row = next(r for r in _rows(ws) if r[3] == "電子申請件数")
+    assert (row[header.index("達成率")], row[header.index("評価区分")]) == (75, "D")
 
 
 # ---------------------------------------------------------------- summary.json
@@ -783,10 +890,16 @@ def test_parquet_round_trips_exact_values(written: Path) -> None:
 def test_summary_json_keys_and_counts(written: Path) -> None:
     summary = json.loads((written / "summary.json").read_text(encoding="utf-8"))
     assert list(summary) == [
-        "fiscal_year", "stage", "files", "divisions", "policies", "indicators", "behind_target", "missing_actual",
-        "not_evaluable", "behind_trajectory", "progress_delayed", "evaluation_warnings", "not_submitted", "rejected",
-        "needs_correction", "behind_target_indicators", "outputs",
+        "fiscal_year", "stage", "headline", "files", "divisions", "policies", "policies_on_schedule", "indicators",
+        "met_target", "behind_target", "missing_actual", "not_evaluable", "input_error", "behind_trajectory",
+        "progress_delayed", "evaluation_warnings", "grade_basis", "grade_bands", "legend", "not_submitted",
+        "rejected", "needs_correction", "behind_target_indicators", "outputs",
     ]  # fmt: skip
+    assert summary["headline"] == (
+        "全4政策中、予定通り以上2（50%）。測定指標5件中、目標達成1（20%）、目標未達2、判定不可1、実績未記入1"
+    )
+    assert (summary["grade_basis"], summary["grade_bands"]) == ("達成率", {"A": 100.0, "B": 80.0, "C": 50.0})
+    assert any(line.startswith("達成率 ＝ 実績 ÷ 目標") for line in summary["legend"])  # it shows rates
     assert (summary["fiscal_year"], summary["stage"]) == (2015, "最終")
     assert summary["files"] == {
         "seen": 7,
@@ -799,14 +912,17 @@ def test_summary_json_keys_and_counts(written: Path) -> None:
         "skipped": 1,
         "in_transit": 0,
     }
-    counts = {k: summary[k] for k in list(summary)[3:12]}
+    counts = {k: summary[k] for k in list(summary)[4:16]}
     assert counts == {
         "divisions": 3,
         "policies": 4,
+        "policies_on_schedule": 2,
         "indicators": 5,
+        "met_target": 1,
         "behind_target": 2,
         "missing_actual": 1,
         "not_evaluable": 1,
+        "input_error": 0,
         "behind_trajectory": 1,
         "progress_delayed": 2,
         "evaluation_warnings": 1,
@@ -823,7 +939,7 @@ def test_summary_json_keys_and_counts(written: Path) -> None:
             ],
         }
     ]
-    assert summary["behind_target_indicators"][1] == {
+    assert summary["behind_target_indicators"][0] == {
         "file": "総務部/情報政策課.xlsx",
         "department": "総務部",
         "division": "情報政策課",
@@ -832,19 +948,22 @@ def test_summary_json_keys_and_counts(written: Path) -> None:
         "policy": "電子県庁の推進",
         "indicator": "電子申請件数",
         "unit": "件",
+        "direction": "増加",
+        "start": 120.0,
         "target": 200.0,
         "actual": 150.0,
-        "rate": 37.5,
-        "grade": "D",
+        "achievement_rate": 75.0,
+        "progress_rate": 37.5,
+        "grade": "C",
     }
-    assert summary["behind_target_indicators"][0]["indicator"] == INJECTIONS[0]
+    assert summary["behind_target_indicators"][1]["indicator"] == INJECTIONS[0]
     assert summary["outputs"][:4] == [
         "consolidated.xlsx",
         "behind_target.md",
         "summary.json",
         "tables/divisions.parquet",
     ]
-    assert summary == summary_json.summary_dict(sample_result())
+    assert summary == summary_json.summary_dict(arranged(sample_result()), presentation=PRESENTATION)
     text = (written / "summary.json").read_text(encoding="utf-8")
     assert "電子申請件数" in text and "\\u" not in text  # ensure_ascii=False
 
@@ -856,7 +975,14 @@ def test_behind_target_markdown(written: Path) -> None:
     md = (written / "behind_target.md").read_text(encoding="utf-8")
     lines = md.splitlines()
     assert lines[0] == "# 工程表 目標未達の要約 平成27年度（2015年度） 最終（年度末）"
+    assert (
+        lines[2]
+        == "**全4政策中、予定通り以上2（50%）。測定指標5件中、目標達成1（20%）、目標未達2、判定不可1、実績未記入1**"
+    )
     for expected in (
+        "作成日 2016年4月1日　受付フォルダ: inbox",
+        "## 凡例（数値の計算方法）",
+        "- 評価区分 ＝ 達成率による区分：A 100%以上、B 80%以上、C 50%以上、D 50%未満。",
         "- 確認したファイル: 7 件（受理 3、受理（要修正） 0、不受理 1、置換済み 1、対象外 0、形式対象外 1、除外 1、保留（書き込み中） 0）",
         "- 集約した所属: 3 所属",
         "- 測定指標: 5 件",
@@ -869,8 +995,8 @@ def test_behind_target_markdown(written: Path) -> None:
         "### 総務部",
         "#### 情報政策課",
         "**政策1「電子県庁の推進」**（進捗評価 △（やや遅れ）、達成度の評価 6）",
-        "- 指標「電子申請件数」: 目標 200件、実績 150件、達成率 37.5%、評価区分 D（政策1!L26）",
-        "  - 長期目標に対する遅れ: 今年度の想定値 166.6667件",
+        "- 指標「電子申請件数」: 目標 200件、実績 150件、達成率 75.0%、進捗率（当初値比） 37.5%、評価区分 C（政策1!L26）",
+        "  - 長期目標に対する遅れ: 長期目標への直線で今年度の想定値 166.7件",
         "- 評価理由: システム改修が遅れた\\",
         "  利用者への周知が不足",
         "- 今後の取組: 来年度に改修を前倒しする",
@@ -897,7 +1023,8 @@ def test_behind_target_markdown(written: Path) -> None:
         assert expected in lines, expected
     assert "[x](http://evil)" not in md
     assert "<b>" not in md
-    assert lines.index("### 福祉保健部") < lines.index("### 総務部")
+    assert lines.index("### 総務部") < lines.index("### 福祉保健部")  # 組織順
+    assert any(line.startswith("- 達成率 ＝ 実績 ÷ 目標") for line in lines)  # the legend, where rates are shown
     assert md.endswith("\n") and not md.endswith("\n\n")
 
 
@@ -1035,9 +1162,9 @@ def test_stale_temporary_folders_are_removed(tmp_path: Path) -> None:
 
 def test_same_result_gives_identical_outputs(tmp_path: Path) -> None:
     first, second = tmp_path / "one", tmp_path / "two"
-    bundle.write_outputs(sample_result(), first, inbox_label="inbox")
+    bundle.write_outputs(sample_result(), first, presentation=PRESENTATION)
     time.sleep(1.1)  # a clock-based timestamp would now differ
-    bundle.write_outputs(sample_result(), second, inbox_label="inbox")
+    bundle.write_outputs(sample_result(), second, presentation=PRESENTATION)
     assert _snapshot(first) == _snapshot(second)
     book = openpyxl.load_workbook(first / "consolidated.xlsx")
     assert book.properties.created.isoformat() == "2016-03-30T10:00:00"  # the latest accepted save
@@ -1052,15 +1179,15 @@ def test_large_merges_are_written_in_constant_memory(tmp_path: Path, monkeypatch
     # xlsxwriter cannot read cells back in constant_memory mode: the series' names, departments and counts are
     # given to the chart, so that a reader that shows a chart's cache shows the figures
     assert chart.count("<c:strCache>") == 8 and chart.count("<c:numCache>") == 4
-    assert "<c:v>福祉保健部</c:v>" in chart and "<c:v>◎</c:v>" in chart
+    assert "<c:v>福祉保健部</c:v>" in chart and "<c:v>目標達成</c:v>" in chart
 
 
 def _written_in_both_modes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Outputs written in constant_memory mode (as for a large merge), after checking they read back the same."""
     shared, constant = tmp_path / "shared", tmp_path / "constant"
-    bundle.write_outputs(sample_result(), shared, inbox_label="inbox")
+    bundle.write_outputs(sample_result(), shared, presentation=PRESENTATION)
     monkeypatch.setattr(workbook, "CONSTANT_MEMORY_ROWS", 0)
-    bundle.write_outputs(sample_result(), constant, inbox_label="inbox")
+    bundle.write_outputs(sample_result(), constant, presentation=PRESENTATION)
     for a, b in zip(
         openpyxl.load_workbook(shared / "consolidated.xlsx").worksheets,
         openpyxl.load_workbook(constant / "consolidated.xlsx").worksheets,
@@ -1069,7 +1196,7 @@ def _written_in_both_modes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> P
         assert [[c.value for c in row] for row in a.iter_rows()] == [[c.value for c in row] for row in b.iter_rows()]
     # the tables, written alongside the workbook for a small merge and after it for a large one, are the same
     names = sorted(p.name for p in (shared / "tables").iterdir())
-    assert names == sorted(p.name for p in (constant / "tables").iterdir()) and len(names) == 16
+    assert names == sorted(p.name for p in (constant / "tables").iterdir()) and len(names) == 17
     for name in names:
         if name.endswith(".csv"):
             assert (constant / "tables" / name).read_bytes() == (shared / "tables" / name).read_bytes(), name
@@ -1083,10 +1210,10 @@ def _written_in_both_modes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> P
 def test_rows_in_chunks_give_the_same_outputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Sheets gathered in their sorted order and tables encoded a few rows at a time: the same outputs."""
     whole, chunked = tmp_path / "whole", tmp_path / "chunked"
-    bundle.write_outputs(sample_result(), whole, inbox_label="inbox")
+    bundle.write_outputs(sample_result(), whole, presentation=PRESENTATION)
     monkeypatch.setattr(engine, "_ROW_CHUNK", 2)
     monkeypatch.setattr(tables, "TABLE_CHUNK", 2)
-    bundle.write_outputs(sample_result(), chunked, inbox_label="inbox")
+    bundle.write_outputs(sample_result(), chunked, presentation=PRESENTATION)
     before, after = _snapshot(whole), _snapshot(chunked)
     assert before.keys() == after.keys()
     for name in before:
@@ -1115,8 +1242,8 @@ def test_blank_cells_are_framed_by_one_rule_not_written(book: Any) -> None:
     ws = book["指標一覧"]
     last = f"{openpyxl.utils.get_column_letter(ws.max_column)}{ws.max_row}"
     rules = [(str(cf.sqref), rule) for cf in ws.conditional_formatting for rule in cf.rules]
-    assert [(sqref, rule.type) for sqref, rule in rules] == [(f"A3:{last}", "containsBlanks")]
+    assert [(sqref, rule.type) for sqref, rule in rules] == [(f"A4:{last}", "containsBlanks")]
     border = rules[0][1].dxf.border
     assert (border.left.style, border.top.style, border.left.color.rgb) == ("thin", "thin", "FFBFBFBF")
-    blanks = [c for row in ws.iter_rows(min_row=3) for c in row if c.value is None]
+    blanks = [c for row in ws.iter_rows(min_row=4) for c in row if c.value is None]
     assert blanks and all(not c.has_style for c in blanks)  # no cell was written for them

@@ -57,11 +57,11 @@ def test_two_years_merge_into_one_history_across_a_rename(tmp_path: Path, make_b
 
     book = openpyxl.load_workbook(out / "consolidated.xlsx")
     trend = book["指標の推移"]
-    header = [c.value for c in trend[2]]
+    header = [c.value for c in trend[3]]  # below the sheet's title and note
     assert header[4:7] == ["基準値", "平成27年度実績", "平成28年度実績"]
     row = next(
         [c.value for c in r]
-        for r in trend.iter_rows(min_row=3)
+        for r in trend.iter_rows(min_row=4)
         if r[2].value and r[2].value.startswith("システム共同化")
     )
     assert row[1] == "デジタル推進課" and row[5:7] == [6, 7]

@@ -47,6 +47,7 @@ class MergeResult:
     tables: dict[str, pl.DataFrame]
     not_submitted: tuple[DivisionKey, ...] = ()
     fates: dict[str, int] = field(default_factory=dict)
+    roster: tuple[DivisionKey, ...] = ()  # the division master in its row order: the outputs' 組織順
 
 
 def _saved_time(result: FileResult, now: datetime) -> tuple[datetime, bool]:
@@ -326,4 +327,4 @@ def merge(
         submitted = {identities.roster_index[d] for d in merged_files if d in identities.roster_index}
         not_submitted = tuple(d for i, d in enumerate(master.divisions) if i not in submitted)
     counts = Counter(s["status"] for s in submissions)
-    return MergeResult(year, stage, tables, not_submitted, dict(counts))
+    return MergeResult(year, stage, tables, not_submitted, dict(counts), master.divisions if master else ())

@@ -11,11 +11,11 @@ from typing import Any
 
 import polars as pl
 
-from pipeline.checks.status import BEHIND, MET, MISSING_ACTUAL, NOT_EVALUABLE
+from pipeline.checks.status import BEHIND, INPUT_ERROR, MET, MISSING_ACTUAL, NOT_EVALUABLE
 from pipeline.combine.merge import FATES
 from pipeline.constants import DEFAULT_GRADE_BANDS, LOWEST_GRADE
-from pipeline.outputs.frames import SORT_KEYS
 from pipeline.outputs.labels import NONE_LINE, NOT_SUBMITTED, number_text, text_width
+from pipeline.outputs.legend import BACKWARDS, CALC_DECIMALS, NO_SIGNAL, PERCENT_UNITS, SIGNALS
 from pipeline.outputs.report import SEVERITY_JA
 
 FONT_NAME = "Meiryo UI"
@@ -29,9 +29,17 @@ _BAD = {"bg_color": "#FFC7CE", "font_color": "#9C0006"}
 _NEUTRAL = {"bg_color": "#FFEB9C", "font_color": "#9C5700"}
 _GREY = {"bg_color": "#D9D9D9", "font_color": "#404040"}
 _BLUE = {"bg_color": "#DDEBF7", "font_color": "#1F4E78"}
+# 信号: strong fills with the word in the cell, so that a black-and-white print still says it.
+SIGNAL_COLOURS = {
+    SIGNALS[0]: {"bg_color": "#00B050", "font_color": "#FFFFFF", "align": "center"},
+    SIGNALS[1]: {"bg_color": "#FFC000", "font_color": "#000000", "align": "center"},
+    SIGNALS[2]: {"bg_color": "#C00000", "font_color": "#FFFFFF", "align": "center"},
+    NO_SIGNAL: _GREY,
+}
 ANY_VALUE = "*"  # palette key: every value that is not blank gets this colour
 PALETTES: dict[str, dict[str, dict[str, str]]] = {
-    "status": {BEHIND: _BAD, MISSING_ACTUAL: _NEUTRAL, NOT_EVALUABLE: _GREY, MET: _GOOD},
+    "status": {BEHIND: _BAD, MISSING_ACTUAL: _NEUTRAL, NOT_EVALUABLE: _GREY, MET: _GOOD, INPUT_ERROR: _BAD},
+    "signal": SIGNAL_COLOURS,
     "mark": {"◎": _GOOD, "○": _BLUE, "△": _NEUTRAL, "×": _BAD},
     "fate": {
         FATES["accepted"]: _GOOD,
@@ -65,17 +73,21 @@ _KIND_FORMAT: dict[str, dict[str, Any]] = {
     "value": {"num_format": "#,##0"},
     "calc": {"num_format": "#,##0"},
     "int": {"num_format": "#,##0"},
-    "rate": {"num_format": "#,##0.0"},
+    "rate": {"num_format": '#,##0.0"%"'},
+    "progress": {"num_format": '#,##0.0"%"', "text_wrap": True},
     "budget": {"num_format": "#,##0"},
     "mark": {"align": "center"},
     "score": {"num_format": "0", "align": "center"},
     "year": {"num_format": "0", "align": "center"},
     "hash": {},  # not wrapped: a 64-digit hash would make its row five lines tall
+    "era": {},  # 平成27年度（2015年度）: on one line
+    "file": {"text_wrap": True},  # a file's path in the inbox: wide enough for 部局/所属.xlsx on one line
 }
 # Decimals a non-integral number shows: a typed value (kind "value") as typed, up to this many places, else in
 # General format; a computed one (kind "calc") rounded to at most this many places.
 _TYPED_DECIMALS = 6
-_CALC_DECIMALS = 2
+_CALC_DECIMALS = CALC_DECIMALS
+PERCENT_FORMAT = "#,##0.0"  # a value in % shows one decimal
 # Caps keep a table printable one page wide on A4; long text wraps instead of widening its column.
 _WIDTHS: dict[str, tuple[int, int]] = {
     "key": (8, 14),
@@ -86,14 +98,18 @@ _WIDTHS: dict[str, tuple[int, int]] = {
     "value": (7, 12),
     "calc": (7, 12),
     "int": (5, 8),
-    "rate": (6, 8),
+    "rate": (7, 8),
+    "progress": (8, 10),  # 当初値から後退 wraps on two lines
     "budget": (9, 17),  # wide enough for 予算額合計(千円) on one line
     "mark": (4, 8),
     "score": (5, 8),
     "year": (6, 8),
     "hash": (12, 18),
+    "era": (22, 23),
+    "file": (12, 28),
 }
-_WRAPPED_KINDS = frozenset({"key", "text", "long", "note", "code"})
+_WRAPPED_KINDS = frozenset({"key", "text", "long", "note", "code", "file"})
+_NARROW_HEADERS = frozenset({"value", "calc", "int", "rate", "progress", "mark", "score"})
 LINE_HEIGHT = 14.0  # points per line of 10-point Meiryo UI
 MAX_ROW_LINES = 28  # Excel's row height limit is 409 points
 _WIDTH_SAMPLE = 300
@@ -116,6 +132,7 @@ class Col:
     # Which printed page (across) the column goes on when the table is too wide for one; None: not printed
     # (technical columns, kept last, for the screen only).
     page: int | None = 0
+    unit: str | None = None  # the column holding the row's unit: a value in % shows one decimal
 
     def on(self, page: int | None) -> Col:
         """The same column, printed on this page across (None: not printed)."""
@@ -135,8 +152,8 @@ class Rows:
 
     @classmethod
     def sorted(cls, frame: pl.DataFrame, by: Sequence[str | pl.Expr] | None = None, *, nulls_last: bool = True) -> Rows:
-        """The rows sorted by ``by``, ties in frame order; by default as `in_order` orders them."""
-        keys = [k for k in SORT_KEYS if k in frame.columns] if by is None else list(by)
+        """The rows sorted by ``by``, ties in frame order; by default as they are (the tables come in 組織順)."""
+        keys = [] if by is None else list(by)
         if not keys or not frame.height:
             return cls(frame)
         order = pl.arg_sort_by(keys, nulls_last=nulls_last, maintain_order=True)
@@ -182,6 +199,7 @@ class Styles:
         self.title_cell = self.plain(text_wrap=True, valign="bottom")
         self.subtitle = self.plain(font_color="#404040")
         self.none_line = self.plain(italic=True, font_color="#7F7F7F")
+        self.note = self.plain(text_wrap=True, valign="top", font_size=9, font_color="#404040")
         self.header = self.get(bold=True, bg_color="#D9E1F2", text_wrap=True, valign="vcenter", align="center")
         self.grid = book.add_format({"border": _BASE_FORMAT["border"], "border_color": _BASE_FORMAT["border_color"]})
 
@@ -255,7 +273,7 @@ def _cell_mode(col: Col, dtype: pl.DataType) -> int:
     return _GENERIC  # decided per value
 
 
-_CellPlan = tuple[int, int, int | None, int, Any, dict[Any, Any], Any, Callable[[float], Any] | None]
+_CellPlan = tuple[int, int, int | None, int, Any, dict[Any, Any], Any, Callable[[float], Any] | None, int | None, Any]
 
 
 def _cell_plans(styles: Styles, cols: Sequence[Col], frame: pl.DataFrame) -> tuple[list[str], list[_CellPlan]]:
@@ -274,6 +292,12 @@ def _cell_plans(styles: Styles, cols: Sequence[Col], frame: pl.DataFrame) -> tup
         anything = palette.get(ANY_VALUE)
         by_value = {value: styles.cell(col.kind, colour) for value, colour in palette.items() if value != ANY_VALUE}
         fractions = _fraction_formats(styles, col.kind, anything) if col.kind in ("value", "calc") else None
+        unit = at(col.unit) if col.unit and col.unit in frame.columns else None
+        special = None  # the format of a % value, or of 当初値から後退
+        if unit is not None:
+            special = styles.cell(col.kind, anything, num_format=PERCENT_FORMAT)
+        elif col.kind == "progress":
+            special = styles.cell("text", anything, align="right")
         plans.append(
             (
                 c,
@@ -284,6 +308,8 @@ def _cell_plans(styles: Styles, cols: Sequence[Col], frame: pl.DataFrame) -> tup
                 by_value,
                 styles.cell("text", anything),
                 fractions,
+                unit,
+                special,
             )
         )
     return names, plans
@@ -307,7 +333,7 @@ def _write_rows(ws: Any, styles: Styles, cols: Sequence[Col], rows: Rows, first:
                 height += points
             else:
                 height += DEFAULT_ROW_HEIGHT
-            for c, v, t, mode, plain, by_value, text_format, fractions in plans:
+            for c, v, t, mode, plain, by_value, text_format, fractions, unit, special in plans:
                 value = row[v]
                 if value is None:
                     text = None if t is None else row[t]
@@ -317,6 +343,15 @@ def _write_rows(ws: Any, styles: Styles, cols: Sequence[Col], rows: Rows, first:
                     write_string(r, c, value, plain)
                 elif mode == _PALETTE:
                     write_string(r, c, value, by_value.get(value, plain))
+                elif special is not None and isinstance(value, float):
+                    if unit is not None and row[unit] in PERCENT_UNITS and isfinite(value):
+                        write_number(r, c, value, special)
+                    elif unit is None and value < 0:  # a negative 進捗率 in words, never a bare negative
+                        write_string(r, c, BACKWARDS, special)
+                    elif fractions is not None and isfinite(value) and not value.is_integer():
+                        write_number(r, c, value, fractions(value))
+                    else:
+                        write_number(r, c, value, plain)
                 elif mode == _NUMBER:
                     write_number(r, c, value, plain)
                 elif mode == _FRACTION:
@@ -339,7 +374,10 @@ def _column_width(col: Col, frame: pl.DataFrame) -> float:
     """A width that fits the header (wrapped on up to two lines) and a sample of the values, within the kind's caps."""
     low, high = _WIDTHS[col.kind]
     header = text_width(col.header)
-    if header <= SHORT_HEADER or header <= min(HEADER_ONE_LINE, high):
+    if col.kind in _NARROW_HEADERS and header > SHORT_HEADER:
+        # a number or a mark under a long header: the header wraps (up to three lines) rather than widen the column
+        header_need = math.ceil(header / (3 if header > 2 * HEADER_ONE_LINE - 4 else 2)) + 1
+    elif header <= SHORT_HEADER or header <= min(HEADER_ONE_LINE, high):
         header_need = header + 1  # on one line: a full-width character is a little under 2 units wide
     else:  # on two lines: half the header and a little for the padding, so that it breaks in the middle
         header_need = math.ceil(header / 2) + 1
@@ -355,9 +393,14 @@ def _column_width(col: Col, frame: pl.DataFrame) -> float:
     return float(max(low, min(high, max(header_need, need))))
 
 
+# Half-width columns of text a line of a column holds, per unit of width: a full-width character of Meiryo UI is
+# about 1.8 units wide, not 2, in Excel and in LibreOffice alike.
+FILL = 1.1
+
+
 def text_lines(text: str, width: float) -> int:
     """Lines that wrapped text takes in a column of this width."""
-    per_line = max(width - 1.0, 1.0)
+    per_line = max((width - 1.0) * FILL, 1.0)
     return sum(max(1, math.ceil(text_width(line) / per_line)) for line in text.split("\n"))
 
 
@@ -369,13 +412,17 @@ def _row_heights(frame: pl.DataFrame, cols: Sequence[Col], widths: Sequence[floa
     """
     estimates = []
     for col, width in zip(cols, widths, strict=True):
+        if col.kind == "progress" and frame.schema.get(col.source, pl.Null).is_float():
+            backwards = math.ceil(text_width(BACKWARDS) / max(width - 1.0, 1.0))
+            estimates.append(pl.when(pl.col(col.source) < 0).then(backwards).otherwise(1).cast(pl.Float64))
+            continue
         source = col.text if col.kind == "value" else col.source if col.kind in _WRAPPED_KINDS else None
         if source is None or frame.schema.get(source) != pl.String:
             continue
         line = pl.element()
         chars = line.str.len_chars()
         display = (chars + (line.str.len_bytes() - chars) // 2).cast(pl.Float64)
-        per_line = max(width - 1.0, 1.0)
+        per_line = max((width - 1.0) * FILL, 1.0)
         wrapped = (display / per_line).ceil().clip(1)
         estimates.append(pl.col(source).str.split("\n").list.eval(wrapped).list.sum())
     if not estimates or not frame.height:

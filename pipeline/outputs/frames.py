@@ -1,4 +1,6 @@
-"""Queries on the merged tables that several outputs share: the order executives read, counts, lists."""
+"""Queries on the merged tables that several outputs share: the order executives read, counts, lists.
+
+The tables arrive in 組織順 (outputs.order.arranged): a query keeps their order, or sorts within a division."""
 
 from __future__ import annotations
 
@@ -7,9 +9,10 @@ from typing import Any
 
 import polars as pl
 
-from pipeline.checks.status import BEHIND
+from pipeline.checks.status import BEHIND, RATE_COLUMNS, STATUSES
 from pipeline.combine.merge import FATES, MergeResult
-from pipeline.outputs.labels import DELAYED_MARKS
+from pipeline.constants import DEFAULT_GRADE_BASIS
+from pipeline.outputs.labels import DELAYED_MARKS, ON_SCHEDULE_MARKS
 
 
 def location_expr(*cell_columns: str) -> pl.Expr:
@@ -20,13 +23,13 @@ def location_expr(*cell_columns: str) -> pl.Expr:
     )
 
 
-SORT_KEYS = ("department", "division", "file", "policy_no", "row", "item_no")
-
-
-def in_order(frame: pl.DataFrame) -> pl.DataFrame:
-    """Rows ordered by department, division, file, policy and row, as executives read them."""
-    keys = [k for k in SORT_KEYS if k in frame.columns]
-    return frame.sort(keys, nulls_last=True, maintain_order=True) if keys else frame
+def worst_first(basis: str = DEFAULT_GRADE_BASIS) -> list[pl.Expr]:
+    """Sort keys that keep 組織順 by division and put its worst indicator first (lowest basis rate, then the
+    other rate; rows without a rate after those with one)."""
+    first = RATE_COLUMNS[basis]
+    other = next(c for c in RATE_COLUMNS.values() if c != first)
+    division = pl.col("file").rle_id()  # the tables come in 組織順, each division's rows together
+    return [division, pl.col(first).fill_nan(None), pl.col(other).fill_nan(None)]
 
 
 def table_of(result: MergeResult, name: str) -> pl.DataFrame:
@@ -39,12 +42,39 @@ def count_of(frame: pl.DataFrame, column: str, value: str) -> int:
     return int(frame.get_column(column).eq(value).sum())
 
 
-def behind_rows(result: MergeResult) -> pl.DataFrame:
-    """The behind-target indicators, ordered."""
+def behind_rows(result: MergeResult, basis: str = DEFAULT_GRADE_BASIS) -> pl.DataFrame:
+    """The behind-target indicators in 組織順, worst first within each division."""
     indicators = table_of(result, "indicators")
     if "status" not in indicators.columns:
         return indicators.clear()
-    return in_order(indicators.filter(pl.col("status") == BEHIND))
+    behind = indicators.filter(pl.col("status") == BEHIND)
+    if not behind.height or not set(RATE_COLUMNS.values()) <= set(behind.columns):
+        return behind
+    return behind.sort(worst_first(basis), nulls_last=True, maintain_order=True)
+
+
+def status_counts(result: MergeResult) -> dict[str, int]:
+    """Indicators per status, every status present (0 when none)."""
+    indicators = table_of(result, "indicators")
+    counts = dict.fromkeys(STATUSES, 0)
+    if "status" in indicators.columns and indicators.height:
+        for status, n in indicators.group_by("status").len().iter_rows():
+            counts[status] = int(n)
+    return counts
+
+
+def headline_counts(result: MergeResult) -> dict[str, int]:
+    """What the one-sentence result counts: policies, those ◎ or ○, indicators and each status."""
+    policies = table_of(result, "policies")
+    on_schedule = 0
+    if "progress" in policies.columns:
+        on_schedule = int(policies.get_column("progress").is_in(ON_SCHEDULE_MARKS).sum())
+    return {
+        "policies": policies.height,
+        "on_schedule": on_schedule,
+        "indicators": table_of(result, "indicators").height,
+        **status_counts(result),
+    }
 
 
 def file_counts(result: MergeResult) -> dict[str, int]:
@@ -60,14 +90,14 @@ def delayed_policies(result: MergeResult) -> pl.DataFrame:
     policies = table_of(result, "policies")
     if "progress" not in policies.columns:
         return policies.clear()
-    return in_order(policies.filter(pl.col("progress").is_in(DELAYED_MARKS)))
+    return policies.filter(pl.col("progress").is_in(DELAYED_MARKS))
 
 
 def warned_policies(result: MergeResult) -> pl.DataFrame:
     policies = table_of(result, "policies")
     if "self_evaluation_warning" not in policies.columns:
         return policies.clear()
-    return in_order(policies.filter(pl.col("self_evaluation_warning").is_not_null()))
+    return policies.filter(pl.col("self_evaluation_warning").is_not_null())
 
 
 def rejected_files(result: MergeResult, fate: str = "rejected") -> list[dict[str, Any]]:

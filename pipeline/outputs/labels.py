@@ -36,7 +36,6 @@ L_ACTUAL = layout.label_of("indicators.actual")
 # Labels of what only the outputs show.
 H_STATUS = "状態"
 H_STATUS_REASON = "判定理由"
-H_RATE = "達成率(%)"
 H_GRADE = "評価区分"
 H_TRAJECTORY_EXPECTED = "長期目標からみた今年度の想定値"
 H_TRAJECTORY = "長期目標に対する遅れ"
@@ -57,6 +56,7 @@ TRAJECTORY_FLAG = "遅れ"
 SUBMITTED = "提出済"
 NOT_SUBMITTED = "未提出"
 DELAYED_MARKS = ("△", "×")
+ON_SCHEDULE_MARKS = ("◎", "○")  # 予定通り以上
 PROGRESS_MEANING = dict(layout.PROGRESS)
 
 

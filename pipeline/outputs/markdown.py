@@ -9,7 +9,14 @@ import polars as pl
 
 from pipeline.checks.status import BEHIND, MISSING_ACTUAL, NOT_EVALUABLE
 from pipeline.combine.merge import FATES, MergeResult
-from pipeline.outputs.frames import behind_rows, delayed_policies, in_order, rejected_files, table_of, warned_policies
+from pipeline.outputs.frames import (
+    behind_rows,
+    delayed_policies,
+    headline_counts,
+    rejected_files,
+    table_of,
+    warned_policies,
+)
 from pipeline.outputs.labels import (
     DELAYED_MARKS,
     H_GRADE,
@@ -23,8 +30,17 @@ from pipeline.outputs.labels import (
     NONE_LINE,
     NOT_SUBMITTED,
     PROGRESS_MEANING,
-    number_text,
     scope_label,
+)
+from pipeline.outputs.legend import (
+    H_ACHIEVEMENT_RATE,
+    H_PROGRESS_RATE,
+    LEGEND_TITLE,
+    Presentation,
+    headline,
+    legend_lines,
+    rate_text,
+    value_text,
 )
 from pipeline.outputs.names import WORKBOOK_NAME
 from pipeline.outputs.sheets import ERRORS_SHEET
@@ -53,9 +69,9 @@ def md_escape(text: str | None, *, indent: str = "") -> str:
     return ("\\\n" + indent).join(lines)
 
 
-def _value_md(number: float | None, text: str | None, unit: str | None) -> str:
+def _value_md(number: float | None, text: str | None, unit: str | None, *, computed: bool = False) -> str:
     if number is not None:
-        return f"{number_text(number)}{md_escape(unit)}"
+        return md_escape(value_text(number, unit, computed=computed))
     if text:
         return md_escape(text)
     return "（未記入）"
@@ -86,8 +102,9 @@ def _counts_md(result: MergeResult, summary: dict[str, Any]) -> list[str]:
     return [
         f"- 確認したファイル: {files['seen']} 件（{fates}）",
         f"- 集約した所属: {summary['divisions']} 所属",
-        f"- 政策: {summary['policies']} 件",
+        f"- 政策: {summary['policies']} 件（予定通り以上 {summary['policies_on_schedule']} 件）",
         f"- 測定指標: {summary['indicators']} 件",
+        f"- 目標達成: {summary['met_target']} 件",
         f"- {BEHIND}: {summary['behind_target']} 件",
         f"- {MISSING_ACTUAL}: {summary['missing_actual']} 件",
         f"- {NOT_EVALUABLE}: {summary['not_evaluable']} 件",
@@ -116,19 +133,21 @@ def _behind_md(behind: pl.DataFrame) -> list[str]:
             lines.append(f"**{_policy_heading(row)}**" + (f"（{judgement}）" if judgement else ""))
             lines.append("")
         unit = row["unit"]
-        rate = row["achievement_rate"]
         facts = [
             f"目標 {_value_md(row['target'], row['target_text'], unit)}",
             f"実績 {_value_md(row['actual'], row['actual_text'], unit)}",
         ]
-        if rate is not None:
-            facts.append(f"達成率 {rate:.1f}%")
+        if row.get("direction") == "減少":
+            facts.append("方向 減少（少ないほどよい）")
+        for header, column in ((H_ACHIEVEMENT_RATE, "achievement_rate"), (H_PROGRESS_RATE, "progress_rate")):
+            if rate_text(row.get(column)):
+                facts.append(f"{header} {rate_text(row.get(column))}")
         if row["grade"]:
             facts.append(f"{H_GRADE} {md_escape(row['grade'])}")
         lines.append(f"- 指標「{md_escape(row['name'])}」: {'、'.join(facts)}（{_where_md(row)}）")
         if row.get("behind_trajectory"):
-            expected = number_text(row["trajectory_expected"])
-            lines.append(f"  - {H_TRAJECTORY}: 今年度の想定値 {expected}{md_escape(unit)}")
+            expected = _value_md(row["trajectory_expected"], None, unit, computed=True)
+            lines.append(f"  - {H_TRAJECTORY}: 長期目標への直線で今年度の想定値 {expected}")
         last_of_policy = i + 1 == len(rows) or (rows[i + 1]["file"], rows[i + 1]["policy_no"]) != key
         if last_of_policy:
             lines.append(f"- {L_REASON}: {md_escape(row['evaluation_reason'], indent='  ') or '（記入なし）'}")
@@ -151,15 +170,22 @@ def _item_count(items: list[str]) -> int:
     return sum(1 for line in items if line.startswith("- "))
 
 
-def render_markdown(result: MergeResult, *, inbox_label: str = "") -> str:
-    """behind_target.md: the counts, then what is behind target and why, then what is missing or rejected."""
-    summary = summary_dict(result)
+def render_markdown(result: MergeResult, *, presentation: Presentation | None = None) -> str:
+    """behind_target.md: the one-sentence result, the counts and the legend, then what is behind target and why
+    (grouped by department and division in 組織順), then what is missing or rejected."""
+    presentation = presentation or Presentation()
+    summary = summary_dict(result, presentation=presentation)
     lines = [f"# 工程表 目標未達の要約 {scope_label(result)}", ""]
-    if inbox_label:
-        lines += [f"受付フォルダ: {md_escape(inbox_label)}", ""]
+    lines += [f"**{headline(headline_counts(result))}**", ""]
+    source = [f"作成日 {presentation.created}"] if presentation.created else []
+    if presentation.source:
+        source.append(f"受付フォルダ: {md_escape(presentation.source)}")
+    if source:
+        lines += ["　".join(source), ""]
     lines += ["## 集計", "", *_counts_md(result, summary), ""]
+    lines += [f"## {LEGEND_TITLE}", "", *(f"- {md_escape(line)}" for line in legend_lines(presentation)), ""]
 
-    behind = behind_rows(result)
+    behind = behind_rows(result, presentation.grade_basis)
     lines += [f"## {BEHIND}の指標（{behind.height}件）", ""]
     lines += _behind_md(behind) if behind.height else [NONE_LINE, ""]
 
@@ -171,14 +197,14 @@ def render_markdown(result: MergeResult, *, inbox_label: str = "") -> str:
     lines += _section(f"進捗遅れの政策（{'・'.join(DELAYED_MARKS)}）", delayed)
 
     indicators = table_of(result, "indicators")
-    if "status" in indicators.columns:  # filtered, then sorted: the same order, without copying every indicator
+    if "status" in indicators.columns:  # in the tables' order: 組織順
         not_evaluable = [
             f"- {_who_md(row)} 指標「{md_escape(row['name'])}」: {md_escape(row['status_reason'])}（{_where_md(row, 'target_cell')}）"
-            for row in in_order(indicators.filter(pl.col("status") == NOT_EVALUABLE)).iter_rows(named=True)
+            for row in indicators.filter(pl.col("status") == NOT_EVALUABLE).iter_rows(named=True)
         ]
         missing = [
             f"- {_who_md(row)} 指標「{md_escape(row['name'])}」: 目標 {_value_md(row['target'], row['target_text'], row['unit'])}（{_where_md(row)}）"
-            for row in in_order(indicators.filter(pl.col("status") == MISSING_ACTUAL)).iter_rows(named=True)
+            for row in indicators.filter(pl.col("status") == MISSING_ACTUAL).iter_rows(named=True)
         ]
     else:
         not_evaluable = missing = []

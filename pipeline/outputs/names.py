@@ -7,11 +7,13 @@ from pipeline.constants import FEEDBACK_FOLDER
 from pipeline.outputs.publish import portable_name
 
 WORKBOOK_NAME = "consolidated.xlsx"
+PDF_NAME = "consolidated.pdf"
 
 
 SUMMARY_MD_NAME = "behind_target.md"
 SUMMARY_JSON_NAME = "summary.json"
 TABLES_DIR = "tables"
+LEGEND_TABLE = "legend"  # tables/legend.csv: how each computed column was computed
 
 
 def table_names(result: MergeResult) -> list[str]:
@@ -19,10 +21,13 @@ def table_names(result: MergeResult) -> list[str]:
     return [n for n in TABLES if n in result.tables] + sorted(n for n in result.tables if n not in TABLES)
 
 
-def output_names(result: MergeResult) -> list[str]:
-    names = [WORKBOOK_NAME, SUMMARY_MD_NAME, SUMMARY_JSON_NAME]
+def output_names(result: MergeResult, *, pdf: bool = False) -> list[str]:
+    """What a merge publishes, relative to the outbox (``pdf``: consolidated.pdf was printed too)."""
+    names = [WORKBOOK_NAME, *([PDF_NAME] if pdf else []), SUMMARY_MD_NAME, SUMMARY_JSON_NAME]
     for table in table_names(result):
         names += [f"{TABLES_DIR}/{table}.parquet", f"{TABLES_DIR}/{table}.csv"]
+    if "indicators" in result.tables:
+        names.append(f"{TABLES_DIR}/{LEGEND_TABLE}.csv")
     return names
 
 

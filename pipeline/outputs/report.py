@@ -90,15 +90,13 @@ def render_timings(timings: dict[str, float]) -> str:
 def render_merge(run: Any) -> str:
     """The closing summary of `pipeline merge` in Japanese: fates, figures, rejected files, outputs."""
     from pipeline.combine.merge import FATES
-    from pipeline.contract.eras import fiscal_year_label
+    from pipeline.outputs.labels import scope_label
 
     result = run.result
     subs = result.tables["submissions"]
     indicators = result.tables["indicators"]
     lines = [
-        f"集計対象: {fiscal_year_label(result.fiscal_year)}・{result.stage}"
-        if result.fiscal_year
-        else "集計対象: なし",
+        f"集計対象: {scope_label(result)}" if result.fiscal_year else "集計対象: なし",
         "ファイル: " + "、".join(f"{FATES[k]} {result.fates.get(k, 0)}" for k in FATES if result.fates.get(k)),
         f"所属: {result.tables['divisions'].height}　指標: {indicators.height}　"
         f"目標未達: {int((indicators['status'] == '目標未達').sum())}　"

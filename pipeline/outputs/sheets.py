@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import polars as pl
@@ -11,8 +11,19 @@ import polars as pl
 from pipeline.checks.status import BEHIND
 from pipeline.combine.merge import MergeResult
 from pipeline.contract import layout
-from pipeline.outputs.engine import EXCEL_MAX_DATA_ROWS, Col, Rows, Styles, set_widths, table_widths, write_table
-from pipeline.outputs.frames import location_expr, table_of
+from pipeline.contract.eras import fiscal_year_label
+from pipeline.outputs.engine import (
+    EXCEL_MAX_DATA_ROWS,
+    Col,
+    Rows,
+    Styles,
+    set_height,
+    set_widths,
+    table_widths,
+    text_lines,
+    write_table,
+)
+from pipeline.outputs.frames import location_expr, table_of, worst_first
 from pipeline.outputs.labels import (
     H_BEHIND_COUNT,
     H_BUDGET_TOTAL,
@@ -23,7 +34,6 @@ from pipeline.outputs.labels import (
     H_LOCATION,
     H_POLICY_COUNT,
     H_POLICY_NO,
-    H_RATE,
     H_ROW,
     H_STATUS,
     H_STATUS_REASON,
@@ -49,7 +59,9 @@ from pipeline.outputs.labels import (
     TRAJECTORY_FLAG,
     local_time,
 )
-from pipeline.outputs.printing import apply_print_plan, page_setup, print_plan
+from pipeline.outputs.legend import H_ACHIEVEMENT_RATE, H_PROGRESS_RATE, LEGEND_TITLE, Presentation, legend_lines
+from pipeline.outputs.order import in_org_order, organisation_order
+from pipeline.outputs.printing import apply_print_plan, fit_widths, page_setup, print_plan
 from pipeline.outputs.report import SEVERITY_JA
 
 # Template text columns that hold sentences rather than names: wide and wrapped.
@@ -109,9 +121,16 @@ def indicator_rows(result: MergeResult) -> Rows:
     return Rows.sorted(frame)
 
 
+RATE_COLS = (
+    Col(H_ACHIEVEMENT_RATE, "achievement_rate", "rate"),
+    Col(H_PROGRESS_RATE, "progress_rate", "progress"),
+    Col(H_GRADE, "grade", "mark", palette="grade"),
+)
+
+
 def behind_cols() -> list[Col]:
-    """Who and which policy (repeated on each printed page), then the indicator's figures, then the policy's
-    evaluation (the second page when printed)."""
+    """Who and which policy, the indicator's figures and both rates, and beside them the division's own
+    evaluation (評価理由, 今後の取組): one page wide, long text wrapped."""
     indicator_labels = {k: layout.label_of(f"indicators.{k}") for k in ("name", "direction")}
     return [
         *_WHO,
@@ -124,23 +143,22 @@ def behind_cols() -> list[Col]:
             "_start_or_baseline",
             "value",
             text="_start_or_baseline_text",
+            unit="unit",
         ),
-        Col(L_TARGET, "target", "value", text="target_text"),
-        Col(L_ACTUAL, "actual", "value", text="actual_text", palette="flag"),
-        Col(H_RATE, "achievement_rate", "rate"),
-        Col(H_GRADE, "grade", "mark", palette="grade"),
+        Col(L_TARGET, "target", "value", text="target_text", unit="unit"),
+        Col(L_ACTUAL, "actual", "value", text="actual_text", palette="flag", unit="unit"),
+        *RATE_COLS,
         Col(H_TRAJECTORY, "_trajectory", "mark", palette="flag"),
-        Col(L_PROGRESS, "progress", "mark", palette="mark", page=1),
-        Col(L_ACHIEVEMENT, "achievement", "score", page=1),
-        Col(L_REASON, "evaluation_reason", "long", page=1),
-        Col(L_NEXT_ACTION, "next_actions", "long", page=1),
-        Col(H_WARNING, "self_evaluation_warning", "note", palette="warning", page=1),
+        Col(L_PROGRESS, "progress", "mark", palette="mark"),
+        Col(L_ACHIEVEMENT, "achievement", "score"),
+        Col(L_REASON, "evaluation_reason", "long"),
+        Col(L_NEXT_ACTION, "next_actions", "long"),
+        Col(H_WARNING, "self_evaluation_warning", "note", palette="warning"),
         *_WHERE,
     ]
 
 
-# The leading columns that say which row it is (部局名, 所属名, 政策内容): frozen on screen, and printed on every
-# page across when the sheet is too wide for one.
+# The leading columns that say which row it is (部局名, 所属名, 政策内容): frozen on screen.
 KEY_COLUMNS = 3
 
 
@@ -149,20 +167,20 @@ def indicator_cols() -> list[Col]:
     reason, category and long-term view, then what only a checker needs (the screen only)."""
     fields = {col.source: col for col in _value_cols("indicators", [c.key for c in layout.INDICATOR_COLUMNS])}
     figures = [fields.pop(key) for key in ("name", "unit", "direction", "baseline", "start", "target", "actual")]
+    figures = [replace(col, unit="unit") if col.kind == "value" else col for col in figures]
     category, long_term = fields.pop("category"), fields.pop("long_term_target")
     as_of = [fields.pop(key) for key in list(fields) if key.endswith("_as_of")]
     return [
         *_WHO,
         _POLICY,
         *figures,
-        Col(H_RATE, "achievement_rate", "rate"),
-        Col(H_GRADE, "grade", "mark", palette="grade"),
+        *RATE_COLS,
         Col(H_STATUS, "status", "code", palette="status"),
         Col(H_TRAJECTORY, "_trajectory", "mark", palette="flag"),
         Col(H_STATUS_REASON, "status_reason", "text", page=None),
         category.on(None),
-        long_term.on(None),
-        Col(H_TRAJECTORY_EXPECTED, "trajectory_expected", "calc", page=None),
+        replace(long_term, unit="unit").on(None),
+        Col(H_TRAJECTORY_EXPECTED, "trajectory_expected", "calc", page=None, unit="unit"),
         Col(L_PROGRESS, "progress", "mark", palette="mark", page=None),
         Col(H_POLICY_NO, "policy_no", "int", page=None),
         *(col.on(None) for col in fields.values()),  # the plan, the other plan's name, why this indicator
@@ -195,8 +213,8 @@ def policy_rows(result: MergeResult) -> Rows:
 
 
 def policy_cols() -> list[Col]:
-    """Who and which policy (repeated on each printed page), the evaluation, then the policy's budget and aims
-    (the second page when printed), then references (not printed)."""
+    """Who and which policy, the evaluation, the policy's budget and aims (one page wide), then references (the
+    screen only)."""
     return [
         *_WHO,
         _POLICY,
@@ -206,10 +224,10 @@ def policy_cols() -> list[Col]:
         Col(H_BEHIND_COUNT, "behind_rows", "int"),
         Col(L_REASON, "evaluation_reason", "long"),
         Col(L_NEXT_ACTION, "next_actions", "long"),
-        Col(H_WARNING, "self_evaluation_warning", "note", palette="warning", page=1),
-        Col(H_BUDGET_TOTAL, "budget_total", "budget", page=1),
-        Col(layout.label_of("goals"), "goals", "long", page=1),
-        Col(layout.label_of("long_term_goal"), "long_term_goal", "long", page=1),
+        Col(H_WARNING, "self_evaluation_warning", "note", palette="warning"),
+        Col(H_BUDGET_TOTAL, "budget_total", "budget"),
+        Col(layout.label_of("goals"), "goals", "long"),
+        Col(layout.label_of("long_term_goal"), "long_term_goal", "long"),
         Col(layout.label_of("related_plans"), "related_plans", "text", page=None),
         Col(layout.label_of("related_plans_note"), "related_plans_note", "text", page=None),
         Col(H_POLICY_NO, "policy_no", "int", page=None),
@@ -230,7 +248,7 @@ def item_cols(table: str) -> list[Col]:
     return [*_WHO, _POLICY, *_value_cols(table, keys), *_WHERE]
 
 
-def division_rows(result: MergeResult) -> Rows:
+def division_rows(result: MergeResult, presentation: Presentation) -> Rows:
     divisions = table_of(result, "divisions")
     indicators = table_of(result, "indicators")
     if not divisions.columns:
@@ -252,7 +270,7 @@ def division_rows(result: MergeResult) -> Rows:
         schema={"department": pl.String, "division": pl.String, "division_code": pl.String, "_submitted": pl.String},
     )
     merged = pl.concat([divisions, absent], how="diagonal_relaxed")
-    return Rows.sorted(merged, ["department", "division", "file"])
+    return Rows(in_org_order(merged, organisation_order(result, presentation.departments)))
 
 
 def division_cols() -> list[Col]:
@@ -274,13 +292,16 @@ def submission_frame(result: MergeResult) -> pl.DataFrame:
     if "saved_at" not in submissions.columns:
         return submissions
     local = [local_time(s) for s in submissions.get_column("saved_at").to_list()]
-    return submissions.with_columns(_saved_at=pl.Series(local, dtype=pl.String))
+    years = [fiscal_year_label(y) if y is not None else None for y in submissions.get_column("fiscal_year").to_list()]
+    return submissions.with_columns(
+        _saved_at=pl.Series(local, dtype=pl.String), _year=pl.Series(years, dtype=pl.String)
+    )
 
 
 def submission_cols(frame: pl.DataFrame) -> list[Col]:
     """Each file, its fate and why, then when it was saved; its hash for the screen only."""
     cols = [
-        Col(H_FILE, "file", "code"),
+        Col(H_FILE, "file", "file"),
         Col(H_STATUS, "status_ja", "code", palette="fate"),
         Col(L_DEPARTMENT, "department", "key"),
         Col(L_DIVISION, "division", "key"),
@@ -293,7 +314,7 @@ def submission_cols(frame: pl.DataFrame) -> list[Col]:
     return [
         *cols,
         Col("保存日時", "_saved_at", "code"),
-        Col(L_YEAR, "fiscal_year", "year"),
+        Col(L_YEAR, "_year", "era"),
         Col(L_STAGE, "stage", "mark"),
         Col("SHA-256", "sha256", "hash", page=None),
     ]
@@ -327,6 +348,9 @@ def error_cols() -> list[Col]:
     ]
 
 
+TITLE_ROW, NOTE_ROW, HEADER_ROW = 0, 1, 2
+
+
 def data_sheet(
     book: Any,
     styles: Styles,
@@ -336,82 +360,137 @@ def data_sheet(
     scope: str,
     *,
     freeze_cols: int = 2,
-    repeat: int = 0,
+    note: str = "",
+    legend: Sequence[str] = (),
+    sentence_floor: float | None = None,
 ) -> None:
-    """A sheet with a title line, then one table with its header on the second row.
+    """A sheet with a title line, a note on what it lists (and the legend, where it shows a rate or a grade),
+    then one table with its header on the third row.
 
-    On paper: the header row on every page; the columns a page wide at a readable scale, else split across
-    pages as the columns say with the first ``repeat`` columns on each; technical columns left off.
+    On paper: one page wide, the wrapped columns widened to fill it; the title, note and header rows on every page;
+    technical columns left off.
     """
     ws = book.add_worksheet(name)
     total = rows.height
     rows = rows.head(EXCEL_MAX_DATA_ROWS)
     shown = f"（{total:,}件）" if total == rows.height else f"（{total:,}件中、先頭 {rows.height:,}件）"
-    widths = table_widths(cols, rows)
+    widths = fit_widths(cols, table_widths(cols, rows), sentence_floor=sentence_floor)
     set_widths(ws, widths)
-    plan = print_plan(cols, widths, repeat)
-    _sheet_title(ws, styles, f"{name}{shown}", scope, plan.repeat)
-    written = write_table(ws, styles, cols, rows, 1, freeze_cols, widths)
-    page_setup(ws, scope, header_row=1)
-    apply_print_plan(ws, plan, max(written.last, 2))
+    plan = print_plan(cols, widths)
+    ws.set_row(TITLE_ROW, 24)
+    ws.write_rich_string(TITLE_ROW, 0, styles.title, f"{name}{shown}", styles.scope, f" {scope}")
+    _note(ws, styles, note, legend, widths[: plan.last_col + 1])
+    written = write_table(ws, styles, cols, rows, HEADER_ROW, freeze_cols, widths)
+    page_setup(ws, scope, header_row=HEADER_ROW)
+    apply_print_plan(ws, plan, max(written.last, HEADER_ROW + 1))
 
 
-def _sheet_title(ws: Any, styles: Styles, title: str, scope: str, span: int) -> None:
-    """The title in large type and the scope after it; on two lines within the first ``span`` columns when those
-    are printed again on each page across, so that the title is whole on every page."""
-    if span > 1:
-        ws.set_row(0, 42)
-        ws.merge_range(0, 0, 0, span - 1, "", styles.title_cell)
-        ws.write_rich_string(0, 0, styles.title, title, styles.scope, f"\n{scope}", styles.title_cell)
-    else:
-        ws.set_row(0, 24)
-        ws.write_rich_string(0, 0, styles.title, title, styles.scope, f" {scope}")
+def _note(ws: Any, styles: Styles, note: str, legend: Sequence[str], widths: Sequence[float]) -> None:
+    """The note row: what the sheet lists, then the legend, across the printed columns, wrapped."""
+    lines = [note] if note else []
+    if legend:
+        lines.append(f"{LEGEND_TITLE}　" + "　".join(legend))
+    text = "\n".join(lines)
+    if not text:
+        return
+    span = sum(widths) + 0.7 * (len(widths) - 1)
+    set_height(ws, NOTE_ROW, text_lines(text, span))
+    if len(widths) > 1:
+        ws.merge_range(NOTE_ROW, 0, NOTE_ROW, len(widths) - 1, "", styles.note)
+    ws.write_string(NOTE_ROW, 0, text, styles.note)
 
 
-def behind_rows(result: MergeResult) -> Rows:
-    """The behind-target indicators, in the order of 指標一覧."""
+def behind_rows(result: MergeResult, presentation: Presentation) -> Rows:
+    """The behind-target indicators in 組織順, the worst first within each division (by the grade's rate)."""
     indicators = indicator_rows(result)
-    return indicators.where(pl.col("status") == BEHIND) if "status" in indicators.frame.columns else indicators
+    if "status" not in indicators.frame.columns:
+        return indicators
+    frame = indicators.frame.filter(pl.col("status") == BEHIND)
+    return Rows.sorted(frame, worst_first(presentation.grade_basis))
 
 
 def submission_rows(result: MergeResult) -> Rows:
-    """Every file seen, in the order the merge saw them."""
+    """Every file seen, in 組織順 (files of no division after them, as the merge saw them)."""
     return Rows(submission_frame(result))
 
 
 @dataclass(frozen=True)
 class SheetSpec:
-    """One data sheet of consolidated.xlsx: a title line, then one table with a filter on its header row.
+    """One data sheet of consolidated.xlsx: a title line, a note, then one table with a filter on its header row.
 
-    Every data sheet is printed A4 landscape with its header row repeated (printing.page_setup), one page wide at a
-    readable scale, or split across pages after its ``repeat`` key columns (printing.print_plan).
+    Every data sheet is printed A4 landscape one page wide with its title rows repeated (printing.page_setup).
     """
 
     name: str
-    rows: Callable[[MergeResult], Rows]
+    rows: Callable[[MergeResult, Presentation], Rows]
     columns: Callable[[pl.DataFrame], list[Col]]  # given the rows' frame: a column may depend on what it holds
     freeze_cols: int = 2  # columns frozen beside the frozen header row
-    repeat: int = 0  # leading columns printed again on each page across
+    note: str = ""  # what the sheet lists, under its title
+    legend: bool = False  # it shows a rate or a grade: the legend goes under the title
+    # Sentences may be narrowed to this many characters (taking more lines) for a larger print: the sheet of few
+    # rows an executive reads first. None: sentences keep their width, fewer lines and pages.
+    sentence_floor: float | None = None
 
-    def write(self, book: Any, styles: Styles, result: MergeResult, scope: str) -> None:
+    def write(self, book: Any, styles: Styles, result: MergeResult, scope: str, presentation: Presentation) -> None:
         """Add this sheet to the workbook."""
-        rows = self.rows(result)
+        rows = self.rows(result, presentation)
         cols = self.columns(rows.frame)
-        data_sheet(book, styles, self.name, cols, rows, scope, freeze_cols=self.freeze_cols, repeat=self.repeat)
+        legend = legend_lines(presentation) if self.legend else ()
+        data_sheet(
+            book,
+            styles,
+            self.name,
+            cols,
+            rows,
+            scope,
+            freeze_cols=self.freeze_cols,
+            note=self.note,
+            legend=legend,
+            sentence_floor=self.sentence_floor,
+        )
 
 
 OVERVIEW_SHEET = "概要"
+BEHIND_SHEET = "目標未達指標"
+SUBMISSIONS_SHEET = "提出状況"
 ERRORS_SHEET = "検証エラー"
 # The data sheets after 概要, in the order an executive reads them; adding a sheet is adding a spec here.
 DATA_SHEETS: tuple[SheetSpec, ...] = (
-    SheetSpec("目標未達指標", behind_rows, lambda _: behind_cols(), freeze_cols=KEY_COLUMNS, repeat=KEY_COLUMNS),
-    SheetSpec("指標一覧", indicator_rows, lambda _: indicator_cols()),
-    SheetSpec("政策・評価", policy_rows, lambda _: policy_cols(), freeze_cols=KEY_COLUMNS, repeat=KEY_COLUMNS),
-    SheetSpec("主要事業", lambda r: item_rows(r, "projects"), lambda _: item_cols("projects")),
-    SheetSpec("取組と成果", lambda r: item_rows(r, "results"), lambda _: item_cols("results")),
-    SheetSpec("課題と今後の取組", lambda r: item_rows(r, "challenges"), lambda _: item_cols("challenges")),
-    SheetSpec("所属一覧", division_rows, lambda _: division_cols()),
-    SheetSpec("提出状況", submission_rows, submission_cols, freeze_cols=1),
-    SheetSpec(ERRORS_SHEET, error_rows, lambda _: error_cols(), freeze_cols=1),
+    SheetSpec(
+        BEHIND_SHEET,
+        behind_rows,
+        lambda _: behind_cols(),
+        freeze_cols=KEY_COLUMNS,
+        note="目標値・実績値ともに数値で、実績が目標に届かない指標。組織順、所属の中は達成率の低い順。"
+        "所属の自己評価（進捗評価・達成度・評価理由・今後の取組）を右に並べています。",
+        legend=True,
+        sentence_floor=24.0,
+    ),
+    SheetSpec(
+        "指標一覧",
+        lambda r, _: indicator_rows(r),
+        lambda _: indicator_cols(),
+        note="すべての測定指標（組織順）。判定理由・計画・時点などは印刷範囲の右にあります。",
+        legend=True,
+    ),
+    SheetSpec(
+        "政策・評価",
+        lambda r, _: policy_rows(r),
+        lambda _: policy_cols(),
+        freeze_cols=KEY_COLUMNS,
+        note="政策ごとの所属の自己評価と、目標未達の指標数・予算額（組織順）。",
+    ),
+    SheetSpec("主要事業", lambda r, _: item_rows(r, "projects"), lambda _: item_cols("projects")),
+    SheetSpec("取組と成果", lambda r, _: item_rows(r, "results"), lambda _: item_cols("results")),
+    SheetSpec("課題と今後の取組", lambda r, _: item_rows(r, "challenges"), lambda _: item_cols("challenges")),
+    SheetSpec("所属一覧", division_rows, lambda _: division_cols(), note="名簿の所属と提出の有無（組織順）。"),
+    SheetSpec(
+        SUBMISSIONS_SHEET,
+        lambda r, _: submission_rows(r),
+        submission_cols,
+        freeze_cols=1,
+        note="受付フォルダで見つかったすべてのファイルと、その扱い（受理・不受理・置換済み・対象外など）。",
+    ),
+    SheetSpec(ERRORS_SHEET, lambda r, _: error_rows(r), lambda _: error_cols(), freeze_cols=1),
 )
 SHEETS = (OVERVIEW_SHEET, *(spec.name for spec in DATA_SHEETS))

@@ -7,7 +7,8 @@ from pathlib import Path
 import polars as pl
 
 from pipeline.combine.merge import MergeResult
-from pipeline.outputs.names import table_names
+from pipeline.outputs.legend import Presentation, computed_columns
+from pipeline.outputs.names import LEGEND_TABLE, table_names
 
 TABLE_CHUNK = 4096  # rows of tables/ encoded at a time: a parquet row group, a slice of the CSV
 
@@ -37,10 +38,18 @@ def _write_csv(frame: pl.DataFrame, path: Path) -> None:
             csv_safe(frame.slice(start, TABLE_CHUNK)).write_csv(handle, include_bom=first, include_header=first)
 
 
-def write_tables(result: MergeResult, folder: Path) -> None:
-    """Each table as Parquet and as CSV into the folder."""
+def write_tables(result: MergeResult, folder: Path, presentation: Presentation | None = None) -> None:
+    """Each table as Parquet and as CSV into the folder, and legend.csv: how each computed column (the rates,
+    the grade, the status) was computed."""
     folder.mkdir(parents=True, exist_ok=True)
     for name in table_names(result):
         frame = result.tables[name]
         frame.write_parquet(folder / f"{name}.parquet", row_group_size=TABLE_CHUNK)
         _write_csv(frame, folder / f"{name}.csv")
+    if "indicators" in result.tables:
+        legend = pl.DataFrame(
+            computed_columns(presentation or Presentation()),
+            schema=["table", "column", "名称", "計算方法"],
+            orient="row",
+        )
+        _write_csv(legend, folder / f"{LEGEND_TABLE}.csv")

@@ -16,6 +16,8 @@ from pipeline.combine.merge import MergeResult
 from pipeline.outputs.engine import FONT_NAME, FONT_SIZE, Styles
 from pipeline.outputs.frames import table_of
 from pipeline.outputs.labels import scope_label
+from pipeline.outputs.legend import Presentation
+from pipeline.outputs.order import organisation_order
 from pipeline.outputs.overview import overview_sheet
 from pipeline.outputs.sheets import DATA_SHEETS
 
@@ -63,17 +65,18 @@ def write_workbook(
     result: MergeResult,
     path: Path,
     *,
-    inbox_label: str = "",
+    presentation: Presentation | None = None,
     tmpdir: Path | None = None,
     years: YearView | None = None,
 ) -> Path:
-    """consolidated.xlsx: ten sheets for executives; user text only ever written as strings."""
+    """consolidated.xlsx: ten sheets for executives (two more with ``years``), the tables in the order given
+    (組織順: outputs.order); user text only ever written as strings."""
     with _collector_paused():
-        return _write_workbook(result, path, inbox_label, tmpdir, years)
+        return _write_workbook(result, path, presentation or Presentation(), tmpdir, years)
 
 
 def _write_workbook(
-    result: MergeResult, path: Path, inbox_label: str, tmpdir: Path | None, years: YearView | None
+    result: MergeResult, path: Path, presentation: Presentation, tmpdir: Path | None, years: YearView | None
 ) -> Path:
     options: dict[str, Any] = {
         # Each sheet is written row by row, top to bottom. For a large merge each row goes to a temporary file
@@ -92,13 +95,14 @@ def _write_workbook(
     scope = scope_label(result)
     book.set_properties({"title": f"工程表 集約結果 {scope}", "author": "工程表 pipeline", "created": _created(result)})
     styles = Styles(book)
-    overview_sheet(book, styles, result, scope, inbox_label)
+    overview_sheet(book, styles, result, scope, presentation)
     for spec in DATA_SHEETS:
-        spec.write(book, styles, result, scope)
+        spec.write(book, styles, result, scope, presentation)
     if years is not None:
         from pipeline.outputs import years as year_sheets
 
-        year_sheets.write_sheets(book, styles, years, scope)
+        order = organisation_order(result, presentation.departments)
+        year_sheets.write_sheets(book, styles, years, scope, order)
     book.close()
     if options["constant_memory"]:
         # xlsxwriter's sheets hold bound methods of their workbook: a cycle, freed only by the collector, that

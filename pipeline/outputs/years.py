@@ -14,7 +14,8 @@ from pipeline.history.years import YearView
 from pipeline.outputs.engine import Col, Rows, Styles
 from pipeline.outputs.labels import L_DEPARTMENT, L_DIVISION, L_UNIT, number_text
 from pipeline.outputs.markdown import md_escape
-from pipeline.outputs.sheets import data_sheet
+from pipeline.outputs.order import OrgOrder, in_org_order
+from pipeline.outputs.sheets import HEADER_ROW, data_sheet
 
 TREND_SHEET = "指標の推移"
 CONFIRM_SHEET = "継続性の確認"
@@ -40,21 +41,26 @@ def _trend_cols(years: tuple[int, ...]) -> list[Col]:
     ]
 
 
-def write_sheets(book: Any, styles: Styles, view: YearView, scope: str) -> None:
+def write_sheets(book: Any, styles: Styles, view: YearView, scope: str, order: OrgOrder | None = None) -> None:
     """指標の推移 (one row per indicator identity, a sparkline of its actuals) and 継続性の確認."""
     rows = view.trend.rows
+    if order is not None and rows.height:
+        rows = in_org_order(rows, order)  # 組織順, as every other sheet
     years = view.trend.years
     if rows.columns:
         rows = rows.with_columns(_spark=pl.lit(None, pl.String))
     cols = _trend_cols(years)
-    data_sheet(book, styles, TREND_SHEET, cols, Rows(rows), scope, freeze_cols=3, repeat=3)
+    data_sheet(book, styles, TREND_SHEET, cols, Rows(rows), scope, freeze_cols=3)
     sheet = book.get_worksheet_by_name(TREND_SHEET)
     first_year = next(i for i, c in enumerate(cols) if c.source.startswith("actual_")) if years else None
     spark = next(i for i, c in enumerate(cols) if c.source == "_spark")
     if first_year is not None and rows.height and len(years) > 1:
-        for r in range(rows.height):  # data rows start below the title and header rows
-            cells = f"{address(r + 3, first_year + 1)}:{address(r + 3, first_year + len(years))}"
-            sheet.add_sparkline(r + 2, spark, {"range": f"'{TREND_SHEET}'!{cells}", "markers": True})
+        first_row = HEADER_ROW + 1  # data rows start below the title, note and header rows
+        for r in range(rows.height):
+            cells = (
+                f"{address(first_row + r + 1, first_year + 1)}:{address(first_row + r + 1, first_year + len(years))}"
+            )
+            sheet.add_sparkline(first_row + r, spark, {"range": f"'{TREND_SHEET}'!{cells}", "markers": True})
     confirm = pl.DataFrame(
         [
             {"file": i.file, "field": i.field, "found": i.found, "message": i.message, "code": i.code}
@@ -72,7 +78,7 @@ def write_sheets(book: Any, styles: Styles, view: YearView, scope: str) -> None:
     data_sheet(book, styles, CONFIRM_SHEET, confirm_cols, Rows(confirm), scope, freeze_cols=1)
 
 
-def markdown_lines(view: YearView) -> list[str]:
+def markdown_lines(view: YearView, order: OrgOrder | None = None) -> list[str]:
     """The year-over-year section of behind_target.md: like-with-like counts, then what is behind for years."""
     counts = view.trend.counts
     lines = ["## 前年度との比較", ""]
@@ -88,6 +94,8 @@ def markdown_lines(view: YearView) -> list[str]:
         "",
     ]
     behind = view.trend.behind
+    if order is not None and behind.height:
+        behind = in_org_order(behind, order)
     lines += [f"## 2年度以上続けて目標未達の指標（{behind.height}件）", ""]
     if not behind.height:
         lines += ["（該当なし）", ""]
