@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from pipeline.config import Settings
 from pipeline.errors import NothingToDo, UsageProblem
 from pipeline.intake.pool import run_isolated, warm_up
-from pipeline.model import FileResult, Issue, Master, Task, make_issue, sort_key
+from pipeline.model import Code, FileResult, Issue, Master, Task, make_issue, sort_key
 
 if TYPE_CHECKING:  # polars stays unimported until a merge needs it: `pipeline validate` starts fast
     from pipeline.combine.merge import MergeResult, Prepared
@@ -73,7 +73,7 @@ def process_file(task: Task) -> FileResult:
         validated = validate_raw(raw, file=display, master=task.master)
         issues = tuple(sorted((*_with_file(checked.issues, display), *validated.issues), key=sort_key))
         if validated.record is None and any(i.code == "not-a-template" for i in issues) and _is_roster(data):
-            return FileResult(**base, issues=(make_issue("roster-in-inbox", file=display),))  # type: ignore[arg-type]
+            return FileResult(**base, issues=(make_issue(Code.ROSTER_IN_INBOX, file=display),))  # type: ignore[arg-type]
         unknown = any(i.code == "unknown-division" for i in issues)
         if task.master is not None and validated.record is not None and not unknown:  # code and names together
             from pipeline.combine.identity import identify
@@ -94,7 +94,7 @@ def process_file(task: Task) -> FileResult:
         )
         return _flattened(result) if task.flatten and result.accepted else result
     except Exception as exc:  # the per-file boundary: any failure is this file's, reported, and the run goes on
-        code = "file-unreadable" if _reader_error(exc) else "internal-error"
+        code = Code.FILE_UNREADABLE if _reader_error(exc) else Code.INTERNAL_ERROR
         detail = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
         return FileResult(**base, issues=(make_issue(code, file=display, detail=detail),))  # type: ignore[arg-type]
 
@@ -135,7 +135,7 @@ def _annotate(
         return str(feedback_copy(source, issues, target, data)), ()
     except Exception as exc:
         detail = f"{type(exc).__name__}: {str(exc)[:120]}"
-        return None, (make_issue("feedback-failed", file=issues[0].file, detail=detail),)
+        return None, (make_issue(Code.FEEDBACK_FAILED, file=issues[0].file, detail=detail),)
 
 
 def feedback_copy(source: Path, issues: Sequence[Issue], target: Path, data: bytes) -> Path:

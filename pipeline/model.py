@@ -7,6 +7,7 @@ Japanese message template here; stages build issues only through `make_issue`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Literal
 
 # What an issue does to its file (design §4): blocking — the file cannot be read or placed (不受理); error — a value
@@ -14,284 +15,381 @@ from typing import Any, Literal
 # be confirmed (受理).
 Severity = Literal["blocking", "error", "warning"]
 
-# code -> (severity, Japanese message template). Templates may use {found} and
-# any keyword passed to make_issue.
-CATALOGUE: dict[str, tuple[Severity, str]] = {
+
+class Code(StrEnum):
+    """Every problem the pipeline can report: a stable kebab-case code, its severity and its Japanese message
+    template (which may use {found} and any keyword given to make_issue). The one catalogue: a typo in a code is
+    an AttributeError at import, not a KeyError in a run."""
+
+    severity: Severity
+    template: str
+
+    def __new__(cls, value: str, severity: Severity, template: str) -> Code:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.severity = severity
+        member.template = template
+        return member
+
     # reading the workbook
-    "unplaceable": (
+    UNPLACEABLE = (
+        "unplaceable",
         "blocking",
         "{what}が読めないため、どの所属・年度・評価時点の工程表か決められず受理できません。{what}を正しく入力してください",
-    ),
-    "not-a-template": (
+    )
+    NOT_A_TEMPLATE = (
+        "not-a-template",
         "blocking",
         "工程表テンプレートの名前（名前の定義）が見つかりません。配布された最新のテンプレートに入力し直してください",
-    ),
-    "unsupported-template-version": (
+    )
+    UNSUPPORTED_TEMPLATE_VERSION = (
+        "unsupported-template-version",
         "blocking",
         "テンプレートの版「{found}」には対応していません。配布された最新のテンプレートを使ってください",
-    ),
-    "broken-name": (
+    )
+    BROKEN_NAME = (
+        "broken-name",
         "error",
         "名前「{name}」の参照先が壊れています（{found}）。配布されたテンプレートからシートをコピーし直してください",
-    ),
-    "missing-name": (
+    )
+    MISSING_NAME = (
+        "missing-name",
         "error",
         "名前（名前の定義）「{name}」がありません。行・列や見出しを削除せず、配布されたテンプレートに入力し直してください",
-    ),
-    "no-policy-sheet": (
+    )
+    NO_POLICY_SHEET = (
+        "no-policy-sheet",
         "error",
         "政策シート（政策内容の欄があるシート）がありません。「政策1」シートに入力してください",
-    ),
-    "missing-header": ("error", "見出し「{header}」が見つかりません。表の見出し行を削除・変更しないでください"),
-    # values
-    "missing-field": ("error", "入力が必要です。{what}"),
-    "formula-error": ("error", "数式の結果がエラーです。数式を直すか、値を直接入力してください"),
-    "missing-row": ("error", "1行以上入力してください"),
-    "not-a-number": ("error", "数値を入力してください。{what}"),
-    "negative-number": ("error", "0以上の数値を入力してください"),
-    "budget-unit": (
+    )
+    MISSING_HEADER = (
+        "missing-header",
+        "error",
+        "見出し「{header}」が見つかりません。表の見出し行を削除・変更しないでください",
+    )
+    MISSING_FIELD = ("missing-field", "error", "入力が必要です。{what}")
+    FORMULA_ERROR = ("formula-error", "error", "数式の結果がエラーです。数式を直すか、値を直接入力してください")
+    MISSING_ROW = ("missing-row", "error", "1行以上入力してください")
+    NOT_A_NUMBER = ("not-a-number", "error", "数値を入力してください。{what}")
+    NEGATIVE_NUMBER = ("negative-number", "error", "0以上の数値を入力してください")
+    BUDGET_UNIT = (
+        "budget-unit",
         "error",
         "予算額に金額ではない単位「{value_unit}」が付いています。{unit}単位の金額を数値で入力してください",
-    ),
-    # values read as a careful reader reads them: accepted, for the division to confirm
-    "qualitative-value": (
+    )
+    QUALITATIVE_VALUE = (
+        "qualitative-value",
         "warning",
         "数値でないため達成状況を判定できません（判定不可）。数値で表せる場合は数値を入力してください",
-    ),
-    "value-in-text": (
+    )
+    VALUE_IN_TEXT = (
+        "value-in-text",
         "warning",
         "文章の中の数値は判定に使えません（判定不可）。判定するには「{example}」のように数値と単位だけを入力してください"
         "（補足は「{example}（見込み）」のように括弧で添えられます）",
-    ),
-    "relative-value": (
+    )
+    RELATIVE_VALUE = (
+        "relative-value",
         "warning",
         "増減で書かれているため判定できません（判定不可）。判定するには、増減後に到達する値を数値で入力してください",
-    ),
-    "several-values": (
+    )
+    SEVERAL_VALUES = (
+        "several-values",
         "warning",
         "1つのセルに複数の測定値があるため判定できません（判定不可）。測定値ごとに指標を1行ずつ分けて入力してください",
-    ),
-    "fraction-value": (
+    )
+    FRACTION_VALUE = (
+        "fraction-value",
         "warning",
         "分数のため判定できません（判定不可）。判定するには割合（{example}）か件数を数値で入力してください",
-    ),
-    "unit-mismatch": (
+    )
+    UNIT_MISMATCH = (
+        "unit-mismatch",
         "warning",
         "単位「{value_unit}」が指標の単位「{unit}」（{unit_source}）と違うため、この値は判定できません（判定不可）。"
         "「{unit}」で入力するか、単位ごとに指標の行を分けてください",
-    ),
-    "unit-inferred": (
+    )
+    UNIT_INFERRED = (
+        "unit-inferred",
         "warning",
         "「単位」欄が空欄のため、値に付いている「{unit}」をこの指標の単位として読み取りました。"
         "「単位」欄にも「{unit}」と入力してください",
-    ),
-    "unit-converted": (
+    )
+    UNIT_CONVERTED = (
+        "unit-converted",
         "warning",
         "{value}{unit} として読み取りました（{value_unit}から{unit}に換算）。違う場合は{unit}単位の数値で入力してください",
-    ),
-    "approximate-value": (
+    )
+    APPROXIMATE_VALUE = (
+        "approximate-value",
         "warning",
         "概数を {value}{unit} として読み取り、判定に使いました。確定した値があれば数値で入力してください",
-    ),
-    "value-note": ("warning", "{value}{unit} として読み取り、「{note}」は注記として値に添えました"),
-    "budget-not-a-number": (
+    )
+    VALUE_NOTE = ("value-note", "warning", "{value}{unit} として読み取り、「{note}」は注記として値に添えました")
+    BUDGET_NOT_A_NUMBER = (
+        "budget-not-a-number",
         "warning",
         "予算額が数値でないため、予算の合計に含めていません。金額が決まっていれば千円単位の数値で入力してください",
-    ),
-    "era-inferred": (
+    )
+    ERA_INFERRED = (
+        "era-inferred",
         "warning",
         "元号のない年を「{read_as}」（{as_of}）として読み取りました。違う場合は元号を付けて入力してください",
-    ),
-    "several-as-of": (
+    )
+    SEVERAL_AS_OF = (
+        "several-as-of",
         "warning",
         "1つのセルに複数の時点があります（{detail}）。指標ごとに1行ずつ分けて入力してください",
-    ),
-    "missing-actual": (
+    )
+    MISSING_ACTUAL = (
+        "missing-actual",
         "warning",
         "今年度目標値があるのに今年度実績値が入力されていません（実績未記入）。最終評価では実績値を入力してください",
-    ),
-    "no-indicators": (
+    )
+    NO_INDICATORS = (
+        "no-indicators",
         "warning",
         "測定指標が入力されていません。測定指標を設けない政策は、指標名に「測定指標なし」と入力してください",
-    ),
-    "invalid-fiscal-year": ("error", "年度として読めません。2015、H27、平成27年度、R7 のように入力してください"),
-    "invalid-as-of": (
+    )
+    INVALID_FISCAL_YEAR = (
+        "invalid-fiscal-year",
+        "error",
+        "年度として読めません。2015、H27、平成27年度、R7 のように入力してください",
+    )
+    INVALID_AS_OF = (
+        "invalid-as-of",
         "error",
         "時点として読めません。H27、R2 のような年度か、H30.4、2020年3月 のような年月を入力してください",
-    ),
-    "invalid-choice": ("error", "{choices} のいずれかを選んでください"),
-    "invalid-mark": ("error", "該当する場合は「○」を入力し、該当しない場合は空欄にしてください"),
-    "not-an-integer": ("error", "{low}～{high}の整数を入力してください"),
-    "out-of-range": ("error", "{low}～{high}の整数を入力してください"),
-    "invalid-phone": ("error", "電話番号として読めません。市外局番から 0857-26-7642 のように入力してください"),
-    "long-term-before-fiscal-year": (
+    )
+    INVALID_CHOICE = ("invalid-choice", "error", "{choices} のいずれかを選んでください")
+    INVALID_MARK = ("invalid-mark", "error", "該当する場合は「○」を入力し、該当しない場合は空欄にしてください")
+    NOT_AN_INTEGER = ("not-an-integer", "error", "{low}～{high}の整数を入力してください")
+    OUT_OF_RANGE = ("out-of-range", "error", "{low}～{high}の整数を入力してください")
+    INVALID_PHONE = (
+        "invalid-phone",
+        "error",
+        "電話番号として読めません。市外局番から 0857-26-7642 のように入力してください",
+    )
+    LONG_TERM_BEFORE_FISCAL_YEAR = (
+        "long-term-before-fiscal-year",
         "error",
         "長期的目標値の時点（{found_year}年度）が今年度（{fiscal_year}年度）より前です。今年度以降の年度を入力してください",
-    ),
-    "duplicate-indicator": (
+    )
+    DUPLICATE_INDICATOR = (
+        "duplicate-indicator",
         "error",
         "同じ政策の中で指標名「{found}」が重複しています（{other}）。指標名を区別できるように変えてください",
-    ),
-    "unknown-division": (
+    )
+    UNKNOWN_DIVISION = (
+        "unknown-division",
         "error",
         "所属名簿にない所属です（{found}）。所属コード・部局名・所属名を名簿どおりに入力してください",
-    ),
-    "schema": ("error", "データの形式が正しくありません: {detail}"),
-    "evaluation-contradiction": (
+    )
+    SCHEMA = ("schema", "error", "データの形式が正しくありません: {detail}")
+    EVALUATION_CONTRADICTION = (
+        "evaluation-contradiction",
         "warning",
         "自己評価（{judgement}）が測定指標の結果（{facts}）と合っていません。評価理由で説明するか、評価を見直してください",
-    ),
-    # files
-    "file-unreadable": (
+    )
+    FILE_UNREADABLE = (
+        "file-unreadable",
         "blocking",
         "ファイルを開けませんでした（{detail}）。Excel で開けるか確認し、.xlsx 形式で保存し直してください",
-    ),
-    "reader-crashed": (
+    )
+    READER_CRASHED = (
+        "reader-crashed",
         "blocking",
         "ファイルの読み込み中に読み取り処理が異常終了しました。Excel で開いて .xlsx 形式で保存し直してください",
-    ),
-    "too-slow": (
+    )
+    TOO_SLOW = (
+        "too-slow",
         "blocking",
         "ファイルの読み込みが制限時間（{seconds}秒）を超えました。不要なシートやデータを削除して保存し直してください",
-    ),
-    "internal-error": (
+    )
+    INTERNAL_ERROR = (
+        "internal-error",
         "blocking",
         "処理中に予期しないエラーが発生しました（{detail}）。このファイルを企画担当に知らせてください",
-    ),
-    "file-swapped": (
+    )
+    FILE_SWAPPED = (
+        "file-swapped",
         "blocking",
         "読み取りの直前に、ファイルが別のファイルまたはリンクに置き換えられたため読み込みませんでした。受付フォルダに工程表ファイルそのものを置き直してください",
-    ),
-    "in-transit": (
+    )
+    IN_TRANSIT = (
+        "in-transit",
         "warning",
         "ファイルがコピー中または保存中のため、今回は読み込みませんでした。次回の実行で読み込みます",
-    ),
-    "not-a-workbook": ("blocking", "Excel ファイルではありません。Excel で開いて .xlsx 形式で保存し直してください"),
-    "empty-file": ("blocking", "ファイルが空です（0バイト）。Excel で保存し直してから提出してください"),
-    "encrypted-workbook": (
+    )
+    NOT_A_WORKBOOK = (
+        "not-a-workbook",
+        "blocking",
+        "Excel ファイルではありません。Excel で開いて .xlsx 形式で保存し直してください",
+    )
+    EMPTY_FILE = ("empty-file", "blocking", "ファイルが空です（0バイト）。Excel で保存し直してから提出してください")
+    ENCRYPTED_WORKBOOK = (
+        "encrypted-workbook",
         "blocking",
         "パスワードで保護（暗号化）されています。パスワードを解除して保存し直してください",
-    ),
-    "legacy-format": (
+    )
+    LEGACY_FORMAT = (
+        "legacy-format",
         "blocking",
         "古い Excel 形式（.xls）です。Excel で開き、Excel ブック（.xlsx）形式で保存し直してください",
-    ),
-    "unsupported-format": (
+    )
+    UNSUPPORTED_FORMAT = (
+        "unsupported-format",
         "blocking",
         "{format} 形式には対応していません。工程表テンプレート（.xlsx）に入力して提出してください",
-    ),
-    "too-large": (
+    )
+    TOO_LARGE = (
+        "too-large",
         "blocking",
         "ファイルが大きすぎます（{detail}）。不要なシート・画像・データを削除して保存し直してください",
-    ),
-    "zip-bomb": (
+    )
+    ZIP_BOMB = (
+        "zip-bomb",
         "blocking",
         "圧縮率が異常に高いデータが含まれています（{detail}）。Excel で開いて新しいブックに保存し直してください",
-    ),
-    "corrupt-zip": ("blocking", "ファイルが壊れています（{detail}）。Excel で開いて修復し、保存し直してください"),
-    "xml-entities": (
+    )
+    CORRUPT_ZIP = (
+        "corrupt-zip",
+        "blocking",
+        "ファイルが壊れています（{detail}）。Excel で開いて修復し、保存し直してください",
+    )
+    XML_ENTITIES = (
+        "xml-entities",
         "blocking",
         "ファイルに許可されていない XML 定義（DOCTYPE/ENTITY）が含まれています。Excel で開いて新しいブックに保存し直してください",
-    ),
-    "grid-out-of-bounds": (
+    )
+    GRID_OUT_OF_BOUNDS = (
+        "grid-out-of-bounds",
         "blocking",
         "シート「{sheet_name}」のセル範囲が大きすぎるか Excel の上限を超えています（{detail}）。不要な行・列を削除して保存し直してください",
-    ),
-    "too-many-sheets": ("blocking", "シートが多すぎます（{detail}）。不要なシートを削除して保存し直してください"),
-    "duplicate-sheet": (
+    )
+    TOO_MANY_SHEETS = (
+        "too-many-sheets",
+        "blocking",
+        "シートが多すぎます（{detail}）。不要なシートを削除して保存し直してください",
+    )
+    DUPLICATE_SHEET = (
+        "duplicate-sheet",
         "blocking",
         "同じ名前のシート「{sheet_name}」が複数あります。シート名を変えて保存し直してください",
-    ),
-    "bad-shared-strings": ("blocking", "文字列データが壊れています（{detail}）。Excel で開いて保存し直してください"),
-    "has-macros": ("warning", "マクロが含まれています。マクロは実行せず、値だけを読み込みました"),
-    "external-links": (
+    )
+    BAD_SHARED_STRINGS = (
+        "bad-shared-strings",
+        "blocking",
+        "文字列データが壊れています（{detail}）。Excel で開いて保存し直してください",
+    )
+    HAS_MACROS = ("has-macros", "warning", "マクロが含まれています。マクロは実行せず、値だけを読み込みました")
+    EXTERNAL_LINKS = (
+        "external-links",
         "warning",
         "外部ブックへのリンクが含まれています。リンク先は読み込まず、保存されている値を使いました",
-    ),
-    "feedback-failed": (
+    )
+    FEEDBACK_FAILED = (
+        "feedback-failed",
         "warning",
         "確認用コピー（指摘を書き込んだブック）を作れませんでした（{detail}）。指摘の一覧を参照してください",
-    ),
-    # merge
-    "superseded": ("warning", "同じ所属の新しいファイル（{other}）があるため、このファイルは使いませんでした"),
-    "resubmission-tie": (
+    )
+    SUPERSEDED = (
+        "superseded",
+        "warning",
+        "同じ所属の新しいファイル（{other}）があるため、このファイルは使いませんでした",
+    )
+    RESUBMISSION_TIE = (
+        "resubmission-tie",
         "blocking",
         "同じ所属のファイル（{other}）と保存日時が同じため、どちらを使うか決められません。どちらか一方を削除してください",
-    ),
-    "out-of-scope": ("warning", "{found}のファイルのため、今回（{scope}）の集計対象外です"),
-    # years: identity across years (pipeline.history.lineage), to confirm
-    "division-appeared": (
+    )
+    OUT_OF_SCOPE = ("out-of-scope", "warning", "{found}のファイルのため、今回（{scope}）の集計対象外です")
+    DIVISION_APPEARED = (
+        "division-appeared",
         "warning",
         "{year}に初めて現れた所属です（{found}）。前年度の所属の改称・統合・分割・移管であれば lineage.csv に行を追加してください。新設の所属であればこのままで構いません",
-    ),
-    "division-renamed-without-lineage": (
+    )
+    DIVISION_RENAMED_WITHOUT_LINEAGE = (
+        "division-renamed-without-lineage",
         "warning",
         "所属コードが同じため、前年度の「{last}」と同じ所属として扱いました（{year}は「{found}」）。改称・移管であれば lineage.csv に行を追加してください。別の所属であれば所属コードを確かめてください",
-    ),
-    "lineage-row-unmatched": (
+    )
+    LINEAGE_ROW_UNMATCHED = (
+        "lineage-row-unmatched",
         "warning",
         "lineage.csv {where}「{found}」に当たる所属が履歴にないため、この行を使えませんでした。所属コード・部局名・所属名を工程表の表記どおりに入力してください",
-    ),
-    "rename-row-unmatched": (
+    )
+    RENAME_ROW_UNMATCHED = (
+        "rename-row-unmatched",
         "warning",
         "indicator_renames.csv {line}行目の所属「{found}」に当たる所属が{year}の履歴に{problem}ため、この行を使えませんでした。所属コードか、工程表の表記どおりの所属名を入力してください",
-    ),
-    "indicator-name-similar": (
+    )
+    INDICATOR_NAME_SIMILAR = (
+        "indicator-name-similar",
         "warning",
         "指標名「{found}」は昨年度の「{last_name}」（{where}）と似ていますが同じではないため、別の指標として扱いました。同じ指標であれば indicator_renames.csv に行を追加してください",
-    ),
-    "indicator-identity-duplicate": (
+    )
+    INDICATOR_IDENTITY_DUPLICATE = (
+        "indicator-identity-duplicate",
         "warning",
         "同じ所属に同じ名前の指標「{found}」が複数あるため、年度間では表の順番で対応付けました。別の指標であれば指標名を区別してください",
-    ),
-    # years: continuity with last year (pipeline.history.continuity)
-    "start-differs-from-last-actual": (
+    )
+    START_DIFFERS_FROM_LAST_ACTUAL = (
+        "start-differs-from-last-actual",
         "warning",
         "年度当初値（{found}）が昨年度の実績値（{last}、{where}）と違います。訂正であればこのままで構いません。誤りであれば直してください",
-    ),
-    "long-term-target-changed": (
+    )
+    LONG_TERM_TARGET_CHANGED = (
+        "long-term-target-changed",
         "warning",
         "長期的目標値（{found}）が昨年度（{last}、{where}）から変わっています。計画の改定であればこのままで構いません。誤りであれば直してください",
-    ),
-    "long-term-year-changed": (
+    )
+    LONG_TERM_YEAR_CHANGED = (
+        "long-term-year-changed",
         "warning",
         "長期的目標値の時点（{found}）が昨年度（{last}、{where}）から変わっています。計画の改定であればこのままで構いません。誤りであれば直してください",
-    ),
-    "indicator-new": (
+    )
+    INDICATOR_NEW = (
+        "indicator-new",
         "warning",
         "指標「{found}」は昨年度（{last_year}）の工程表にない指標です。昨年度の指標の名前を変えたものであれば、企画担当に知らせてください（indicator_renames.csv）",
-    ),
-    "indicator-dropped": (
+    )
+    INDICATOR_DROPPED = (
+        "indicator-dropped",
         "warning",
         "昨年度の指標「{found}」（実績値: {last}、{where}）が今年度の工程表にありません。廃止した指標であればこのままで構いません。名前を変えた場合は企画担当に知らせてください（indicator_renames.csv）",
-    ),
-    "division-missing": (
+    )
+    DIVISION_MISSING = (
+        "division-missing",
         "warning",
         "昨年度（{where}）に提出した所属「{found}」の工程表が今年度はありません。未提出でなく、改称・統合・分割・移管・廃止であれば lineage.csv に行を追加してください",
-    ),
-    # division identity (code and names together) and resubmissions
-    "division-code-conflict": (
+    )
+    DIVISION_CODE_CONFLICT = (
+        "division-code-conflict",
         "blocking",
         "所属コード「{division_code}」は所属名簿では {roster} のコードですが、このファイルの所属は {found} です。所属コードと所属名を名簿どおりに入力してください",
-    ),
-    "division-code-shared": (
+    )
+    DIVISION_CODE_SHARED = (
+        "division-code-shared",
         "blocking",
         "所属コード「{division_code}」のファイルが、別の所属名（{others}）でも提出されています（このファイル: {found}）。どちらの所属のコードかを確かめて、所属コードか所属名を直してください",
-    ),
-    "division-codes-differ": (
+    )
+    DIVISION_CODES_DIFFER = (
+        "division-codes-differ",
         "blocking",
         "同じ所属（{found}）のファイルが、別の所属コード（{others}）でも提出されています。正しい所属コードに直してください",
-    ),
-    "duplicate-copy": (
+    )
+    DUPLICATE_COPY = (
+        "duplicate-copy",
         "warning",
         "内容がまったく同じファイル（{other}）があるため、このファイルは使いませんでした（重複したコピー）",
-    ),
-    "roster-in-inbox": ("warning", "所属名簿のため、提出物としては読み込みませんでした"),
-    "future-saved-time": (
+    )
+    ROSTER_IN_INBOX = ("roster-in-inbox", "warning", "所属名簿のため、提出物としては読み込みませんでした")
+    FUTURE_SAVED_TIME = (
+        "future-saved-time",
         "warning",
         "ブックの保存日時（{found}）が未来になっています。{decision}パソコンの日付と時刻の設定を確認してください",
-    ),
-}
+    )
 
 
 @dataclass(frozen=True)
@@ -330,7 +428,7 @@ class Issue:
 
 
 def make_issue(
-    code: str,
+    code: Code,
     *,
     file: str = "",
     sheet: str = "",
@@ -341,7 +439,7 @@ def make_issue(
     **params: Any,
 ) -> Issue:
     """Build an issue from the catalogue: ``政策1!H12「今年度実績値」: 数値を入力してください（入力値: 「六」）``."""
-    severity, template = CATALOGUE[code]
+    severity, template = code.severity, code.template
     found_text = "" if found is None else str(found)
     body = template.format(found=found_text, **params)
     prefix = ""
@@ -354,7 +452,7 @@ def make_issue(
     message = f"{prefix}: {body}" if prefix else body
     if quote and found_text:
         message += f"（入力値: 「{found_text}」）"
-    return Issue(code, severity, message, file, sheet, cell, field, found_text, body)
+    return Issue(code.value, severity, message, file, sheet, cell, field, found_text, body)
 
 
 def sort_key(issue: Issue) -> tuple[str, int, str, str]:

@@ -18,7 +18,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from pipeline.api import validate_files
 from pipeline.contract.layout import SHEET_BASIC, field
-from pipeline.model import Issue, make_issue
+from pipeline.model import Code, Issue, make_issue
 from pipeline.outputs.feedback import AUTHOR, HEADERS, HOW_TO_RESUBMIT, SHEET_RESULTS, annotate
 from pipeline.outputs.names import feedback_name
 
@@ -310,8 +310,8 @@ def test_an_error_and_a_warning_on_one_merged_cell_make_it_red_with_both_message
 ) -> None:
     source = make_book(seed)
     issues = [
-        make_issue("qualitative-value", sheet=SHEET_BASIC, cell="C6", field="部局名", found="総務部"),
-        make_issue("missing-field", sheet=SHEET_BASIC, cell="E6", field="部局名", what="部局名を入力してください。"),
+        make_issue(Code.QUALITATIVE_VALUE, sheet=SHEET_BASIC, cell="C6", field="部局名", found="総務部"),
+        make_issue(Code.MISSING_FIELD, sheet=SHEET_BASIC, cell="E6", field="部局名", what="部局名を入力してください。"),
     ]
     wb = load_workbook(annotate(source, issues, tmp_path / "a.xlsx"))
     ws = wb[SHEET_BASIC]
@@ -332,10 +332,10 @@ def test_issues_without_a_cell_or_on_a_missing_sheet_are_only_listed(
 ) -> None:
     source = make_book(seed)
     issues = [
-        make_issue("has-macros"),
-        make_issue("missing-name", sheet="政策1", field="進捗評価", name="progress"),
-        make_issue("missing-field", sheet="政策9", cell="C51", field="進捗評価", what="x"),
-        make_issue("missing-field", sheet=SHEET_BASIC, cell="not-a-cell", field="部局名", what="x"),
+        make_issue(Code.HAS_MACROS),
+        make_issue(Code.MISSING_NAME, sheet="政策1", field="進捗評価", name="progress"),
+        make_issue(Code.MISSING_FIELD, sheet="政策9", cell="C51", field="進捗評価", what="x"),
+        make_issue(Code.MISSING_FIELD, sheet=SHEET_BASIC, cell="not-a-cell", field="部局名", what="x"),
     ]
     wb = load_workbook(annotate(source, issues, tmp_path / "a.xlsx"))
     assert [(row[0], row[1], row[2], row[4]) for row in _table(wb)] == [
@@ -408,7 +408,7 @@ def test_the_given_bytes_are_annotated_and_the_original_is_never_overwritten(
 ) -> None:
     source = make_book(seed)
     data = source.read_bytes()
-    issue = make_issue("missing-field", sheet=SHEET_BASIC, cell="C9", field="所属長名", what="x")
+    issue = make_issue(Code.MISSING_FIELD, sheet=SHEET_BASIC, cell="C9", field="所属長名", what="x")
     moved = tmp_path / "gone" / "book.xlsx"  # the caller's bytes are enough: the path is only a name
     copy = annotate(moved, [issue], tmp_path / "a.xlsx", data=data)
     wb = load_workbook(copy)
@@ -428,7 +428,7 @@ def test_a_division_comment_is_kept_under_the_marks_and_restored_when_fixed(
     wb = load_workbook(source)
     wb[SHEET_BASIC]["C9"].comment = Comment("4月に異動予定", "山田")
     wb.save(source)
-    issue = make_issue("missing-field", sheet=SHEET_BASIC, cell="C9", field="所属長名", what="x")
+    issue = make_issue(Code.MISSING_FIELD, sheet=SHEET_BASIC, cell="C9", field="所属長名", what="x")
     first = annotate(source, [issue], tmp_path / "first.xlsx")
     note = load_workbook(first)[SHEET_BASIC]["C9"].comment
     assert note.author == AUTHOR and issue.message in note.text and "4月に異動予定" in note.text

@@ -23,7 +23,7 @@ from openpyxl.workbook.workbook import Workbook
 
 from pipeline.api import validate_files
 from pipeline.contract.layout import SHEET_BASIC
-from pipeline.model import Issue, make_issue
+from pipeline.model import Code, Issue, make_issue
 from pipeline.outputs.feedback import AUTHOR, HEADERS, HOW_TO_RESUBMIT, SHEET_RESULTS, annotate
 from pipeline.outputs.patch import patch_file, patch_workbook
 from tests.test_annotate import EXPECTED_ROWS, _faulty
@@ -367,7 +367,7 @@ def test_division_comments_are_kept_and_restored_when_fixed(
     wb[SHEET_BASIC]["C9"].comment = Comment("4月に異動予定", "山田")
     wb[SHEET_BASIC]["B2"].comment = Comment("表題のメモ", "佐藤")
     wb.save(source)
-    issue = make_issue("missing-field", sheet=SHEET_BASIC, cell="C9", field="所属長名", what="x")
+    issue = make_issue(Code.MISSING_FIELD, sheet=SHEET_BASIC, cell="C9", field="所属長名", what="x")
 
     first = patch_workbook(source.read_bytes(), [issue], filename=source.name)
     marked = _load(first)[SHEET_BASIC]
@@ -650,7 +650,7 @@ def test_a_macro_workbook_becomes_a_plain_one(
                 )
             zout.writestr(item, data)
         zout.writestr("xl/vbaProject.bin", b"\xd0\xcf\x11\xe0 not really a VBA project")
-    issue = make_issue("has-macros")
+    issue = make_issue(Code.HAS_MACROS)
 
     patched = patch_workbook(source.getvalue(), [issue], filename="macros.xlsm")
 
@@ -667,10 +667,10 @@ def test_issues_without_a_cell_or_on_a_missing_sheet_are_only_listed(
 ) -> None:
     source = make_book(seed)
     issues = [
-        make_issue("has-macros"),
-        make_issue("missing-name", sheet="政策1", field="進捗評価", name="progress"),
-        make_issue("missing-field", sheet="政策9", cell="C51", field="進捗評価", what="x"),
-        make_issue("missing-field", sheet=SHEET_BASIC, cell="not-a-cell", field="部局名", what="x"),
+        make_issue(Code.HAS_MACROS),
+        make_issue(Code.MISSING_NAME, sheet="政策1", field="進捗評価", name="progress"),
+        make_issue(Code.MISSING_FIELD, sheet="政策9", cell="C51", field="進捗評価", what="x"),
+        make_issue(Code.MISSING_FIELD, sheet=SHEET_BASIC, cell="not-a-cell", field="部局名", what="x"),
     ]
     original = source.read_bytes()
     patched = patch_workbook(original, issues, filename=source.name)
@@ -732,8 +732,8 @@ def test_an_error_and_a_warning_on_one_merged_cell_make_the_area_red_with_both_m
 ) -> None:
     source = make_book(seed)
     issues = [
-        make_issue("qualitative-value", sheet=SHEET_BASIC, cell="C6", field="部局名", found="総務部"),
-        make_issue("missing-field", sheet=SHEET_BASIC, cell="E6", field="部局名", what="部局名を入力してください。"),
+        make_issue(Code.QUALITATIVE_VALUE, sheet=SHEET_BASIC, cell="C6", field="部局名", found="総務部"),
+        make_issue(Code.MISSING_FIELD, sheet=SHEET_BASIC, cell="E6", field="部局名", what="部局名を入力してください。"),
     ]
     patched = patch_workbook(source.read_bytes(), issues, filename=source.name)
     wb = _load(patched)
@@ -755,7 +755,7 @@ def test_patch_file_writes_an_xlsx_from_the_bytes_given_and_never_over_the_origi
 ) -> None:
     source = make_book(seed)
     data = source.read_bytes()
-    issue = make_issue("missing-field", sheet=SHEET_BASIC, cell="C9", field="所属長名", what="x")
+    issue = make_issue(Code.MISSING_FIELD, sheet=SHEET_BASIC, cell="C9", field="所属長名", what="x")
     moved = tmp_path / "gone" / "book.xlsm"  # the caller's bytes are enough: the path only names the file
 
     copy = patch_file(moved, [issue], tmp_path / "out" / "book.xlsm", data=data)

@@ -18,7 +18,7 @@ from pipeline.contract import layout
 from pipeline.contract.layout import Kind
 from pipeline.contract.schema import load_schema
 from pipeline.intake.read import Cell, RawPolicy, RawSubmission, Row
-from pipeline.model import DivisionKey, Issue, Master, make_issue
+from pipeline.model import Code, DivisionKey, Issue, Master, make_issue
 
 # The note read beside a value (18%(=3/16施設) → 18, "=3/16施設") is the record key of the value plus this suffix.
 NOTE_SUFFIX = "_note"
@@ -27,11 +27,11 @@ BUDGET_UNIT = re.sub(r".*\((?P<unit>[^()]+)\)$", r"\g<unit>", layout.label_of("p
 _VALUE_KINDS = (Kind.VALUE, Kind.BUDGET)
 # Why a value is qualitative (normalise.QUALITATIVE_REASONS) -> the warning that says what would make it evaluable.
 _QUALITATIVE_CODES = {
-    "words": "qualitative-value",
-    "text": "value-in-text",
-    "relative": "relative-value",
-    "several": "several-values",
-    "fraction": "fraction-value",
+    "words": Code.QUALITATIVE_VALUE,
+    "text": Code.VALUE_IN_TEXT,
+    "relative": Code.RELATIVE_VALUE,
+    "several": Code.SEVERAL_VALUES,
+    "fraction": Code.FRACTION_VALUE,
 }
 _EXAMPLE_VALUE = "6件"
 
@@ -86,9 +86,9 @@ class _Builder:
         self.fiscal_year: int | None = None  # the file's, once read: era-less 時点 are read in its era
         self.declared_no_indicators: set[int] = set()  # policies whose indicator name says 測定指標なし
 
-    def issue(self, code: str, cell: Cell, label: str, found: Any = "", **params: Any) -> None:
+    def issue(self, code: Code, cell: Cell, label: str, found: Any = "", **params: Any) -> None:
         where = (cell.sheet, cell.address)
-        if code == "formula-error":
+        if code is Code.FORMULA_ERROR:
             self._formula_errors.add(where)
         elif where in self._formula_errors:
             return  # the value was taken as missing: the formula error already says what to mend
@@ -108,7 +108,7 @@ class _Builder:
         self.at(pointer, cell)
         raw = cell.text
         if cell.error:
-            self.issue("formula-error", cell, label, raw)
+            self.issue(Code.FORMULA_ERROR, cell, label, raw)
             return None
         if kind is Kind.TEXT:  # most cells: nothing to report, so no need for `found`
             return nz.clean_text(raw)
@@ -121,7 +121,7 @@ class _Builder:
         if kind is Kind.FISCAL_YEAR:
             year = nz.parse_fiscal_year(raw)
             if year is None and found:
-                self.issue("invalid-fiscal-year", cell, label, found)
+                self.issue(Code.INVALID_FISCAL_YEAR, cell, label, found)
             return year
         if kind is Kind.STAGE:
             return self._choice(nz.parse_stage(raw), cell, label, found, layout.STAGES)
@@ -135,23 +135,23 @@ class _Builder:
         if kind is Kind.PHONE:
             phone = nz.parse_phone(raw)
             if isinstance(phone, nz.Invalid):
-                self.issue("invalid-phone", cell, label, found)
+                self.issue(Code.INVALID_PHONE, cell, label, found)
                 return None
             return phone
         if kind is Kind.SCORE:
             score = nz.parse_score(raw)
             bounds = {"low": layout.ACHIEVEMENT_MIN, "high": layout.ACHIEVEMENT_MAX}
             if isinstance(score, nz.NotAnInteger):
-                self.issue("not-an-integer", cell, label, found, **bounds)
+                self.issue(Code.NOT_AN_INTEGER, cell, label, found, **bounds)
                 return None
             if isinstance(score, nz.OutOfRange):
-                self.issue("out-of-range", cell, label, found, **bounds)
+                self.issue(Code.OUT_OF_RANGE, cell, label, found, **bounds)
                 return None
             return score
         if kind is Kind.MARK:
             mark = nz.parse_mark(raw)
             if isinstance(mark, nz.Invalid):
-                self.issue("invalid-mark", cell, label, found)
+                self.issue(Code.INVALID_MARK, cell, label, found)
                 return False
             return mark
         if kind is Kind.AS_OF:
@@ -160,14 +160,14 @@ class _Builder:
 
     def _choice(self, parsed: Any, cell: Cell, label: str, found: str, choices: tuple[str, ...]) -> str | None:
         if isinstance(parsed, nz.Invalid):
-            self.issue("invalid-choice", cell, label, found, choices="・".join(choices))
+            self.issue(Code.INVALID_CHOICE, cell, label, found, choices="・".join(choices))
             return None
         return parsed if isinstance(parsed, str) else None
 
     def _as_of(self, cell: Cell, label: str, found: str, *, future: bool) -> dict[str, Any] | None:
         as_of = nz.parse_as_of(cell.text, fiscal_year=self.fiscal_year, future=future)
         if isinstance(as_of, nz.NotAnAsOf):
-            self.issue("invalid-as-of", cell, label, found)
+            self.issue(Code.INVALID_AS_OF, cell, label, found)
             return None
         if as_of is None:
             return None
@@ -178,10 +178,10 @@ class _Builder:
                 )
             else:
                 detail = f"{nz.describe_as_of(as_of.normalised)}として読み取りました"
-            self.issue("several-as-of", cell, label, found, detail=detail)
+            self.issue(Code.SEVERAL_AS_OF, cell, label, found, detail=detail)
         elif as_of.read_as is not None and as_of.normalised is not None:
             self.issue(
-                "era-inferred", cell, label, found, read_as=as_of.read_as, as_of=nz.describe_as_of(as_of.normalised)
+                Code.ERA_INFERRED, cell, label, found, read_as=as_of.read_as, as_of=nz.describe_as_of(as_of.normalised)
             )
         return {"text": as_of.text, "normalised": as_of.normalised, "fiscal_year": as_of.fiscal_year}
 
@@ -192,11 +192,11 @@ class _Builder:
         label, found = column.label, nz.clean_text(cell.text) or ""
         budget = column.kind is Kind.BUDGET
         if isinstance(reading, nz.NotANumber):
-            self.issue("not-a-number", cell, label, found, what=reading.hint)
+            self.issue(Code.NOT_A_NUMBER, cell, label, found, what=reading.hint)
             return None, None
         if isinstance(reading, nz.Qualitative):
             if budget:
-                self.issue("budget-not-a-number", cell, label, found)
+                self.issue(Code.BUDGET_NOT_A_NUMBER, cell, label, found)
                 return None, None
             code = _QUALITATIVE_CODES[reading.reason]
             self.issue(code, cell, label, found, example=reading.example or _EXAMPLE_VALUE)
@@ -207,19 +207,21 @@ class _Builder:
             if converted is None and (split := nz.split_unit_words(reading, unit.name)) is not None:
                 reading, converted = split, split.exact  # 100%達成 in a % row
             if converted is None:
-                code = "budget-unit" if budget else "unit-mismatch"
+                code = Code.BUDGET_UNIT if budget else Code.UNIT_MISMATCH
                 self.issue(code, cell, label, found, value_unit=reading.unit, unit=unit.name, unit_source=unit.source)
                 return (None if budget else found), None
             if not nz.unit_matches(reading.unit, unit.name):
                 value = nz.format_number(converted)
-                self.issue("unit-converted", cell, label, found, value=value, unit=unit.name, value_unit=reading.unit)
+                self.issue(
+                    Code.UNIT_CONVERTED, cell, label, found, value=value, unit=unit.name, value_unit=reading.unit
+                )
                 told = True
             exact = converted
         if budget and exact < 0:
-            self.issue("negative-number", cell, label, found)
+            self.issue(Code.NEGATIVE_NUMBER, cell, label, found)
             return None, None
         if not told and (reading.approximate or reading.note):
-            code = "approximate-value" if reading.approximate else "value-note"
+            code = Code.APPROXIMATE_VALUE if reading.approximate else Code.VALUE_NOTE
             value = nz.format_number(exact)
             # the value is in the row's unit now: 約6 in a 部会 row reads as 6部会
             self.issue(code, cell, label, found, value=value, unit=unit.name or "", note=reading.note or "")
@@ -278,11 +280,11 @@ def _row_record(b: _Builder, spec: layout.Field, row: Row, pointer: str) -> dict
             record[key] = b.convert(column.kind, cell, column.label, f"{pointer}/{key}", future=future)
             if key == "unit" and unit.inferred and record[key] is None and not cell.error:
                 record[key] = unit.name
-                b.issue("unit-inferred", cell, column.label, unit=unit.name)
+                b.issue(Code.UNIT_INFERRED, cell, column.label, unit=unit.name)
             continue
         b.at(f"{pointer}/{key}", cell)
         if cell.error:
-            b.issue("formula-error", cell, column.label, cell.text)
+            b.issue(Code.FORMULA_ERROR, cell, column.label, cell.text)
         elif key in readings:
             record[key], record[key + NOTE_SUFFIX] = b.settle(column, cell, readings[key], unit)
     if unit.inferred and spec.name == "indicators" and row.get("unit") is None:
@@ -305,7 +307,7 @@ def _list(b: _Builder, cells: list[Cell], pointer: str, label: str) -> list[str]
     out: list[str] = []
     for cell in cells:
         if cell.error:
-            b.issue("formula-error", cell, label, cell.text)
+            b.issue(Code.FORMULA_ERROR, cell, label, cell.text)
             continue
         text = nz.clean_text(cell.text)
         if text is not None:
@@ -338,7 +340,7 @@ def _policy(b: _Builder, raw: RawPolicy, index: int) -> dict[str, Any]:
             label_col, mark_col = spec.columns
             for label_cell, mark_cell in raw.pairs.get(spec.name, []):
                 if label_cell.error:
-                    b.issue("formula-error", label_cell, spec.label, label_cell.text)
+                    b.issue(Code.FORMULA_ERROR, label_cell, spec.label, label_cell.text)
                     continue
                 label = nz.clean_text(label_cell.text)
                 if label is None:
@@ -381,7 +383,7 @@ def _check_required(b: _Builder, record: dict[str, Any], raw: RawSubmission, sta
             cell = _anchor(raw_policy.cells, raw_policy.anchors, name)
             if stage in stages and cell is not None and policy.get(name) is None and not _has_issue(b, cell):
                 spec = layout.ALL_FIELDS[name]
-                b.issue("missing-field", cell, spec.label, what=f"評価時点が「{stage}」のときは必ず入力してください")
+                b.issue(Code.MISSING_FIELD, cell, spec.label, what=f"評価時点が「{stage}」のときは必ず入力してください")
 
 
 def _has_issue(b: _Builder, cell: Cell) -> bool:
@@ -390,9 +392,9 @@ def _has_issue(b: _Builder, cell: Cell) -> bool:
 
 def _require(b: _Builder, spec: layout.Field, value: Any, cell: Cell) -> None:
     if value is None and not _has_issue(b, cell):
-        b.issue("missing-field", cell, spec.label, what=spec.hint)
+        b.issue(Code.MISSING_FIELD, cell, spec.label, what=spec.hint)
     elif isinstance(value, list) and not value:
-        b.issue("missing-row", cell, spec.label)
+        b.issue(Code.MISSING_ROW, cell, spec.label)
 
 
 def _check_indicators(b: _Builder, record: dict[str, Any]) -> None:
@@ -405,12 +407,15 @@ def _check_indicators(b: _Builder, record: dict[str, Any]) -> None:
             name_cell = _cell_at(b, f"{base}/name")
             if ind["name"] is None and name_cell is not None:
                 b.issue(
-                    "missing-field", name_cell, layout.label_of("indicators.name"), what="指標の名称を入力してください"
+                    Code.MISSING_FIELD,
+                    name_cell,
+                    layout.label_of("indicators.name"),
+                    what="指標の名称を入力してください",
                 )
             elif ind["name"] is not None and name_cell is not None:
                 if ind["name"] in seen:
                     b.issue(
-                        "duplicate-indicator",
+                        Code.DUPLICATE_INDICATOR,
                         name_cell,
                         layout.label_of("indicators.name"),
                         ind["name"],
@@ -424,7 +429,7 @@ def _check_indicators(b: _Builder, record: dict[str, Any]) -> None:
             long_term_year = long_term["fiscal_year"] if long_term else None
             if isinstance(long_term_year, int) and isinstance(year, int) and long_term_year < year and cell is not None:
                 b.issue(
-                    "long-term-before-fiscal-year",
+                    Code.LONG_TERM_BEFORE_FISCAL_YEAR,
                     cell,
                     layout.label_of("indicators.long_term_as_of"),
                     long_term["text"],
@@ -442,11 +447,11 @@ def _check_final(b: _Builder, record: dict[str, Any]) -> None:
         if not policy["indicators"] and pi not in b.declared_no_indicators:
             cell = _cell_at(b, f"/policies/{pi}/indicators")
             if cell is not None:
-                b.issue("no-indicators", cell, layout.label_of("indicators"))
+                b.issue(Code.NO_INDICATORS, cell, layout.label_of("indicators"))
         for ii, ind in enumerate(policy["indicators"]):
             cell = _cell_at(b, f"/policies/{pi}/indicators/{ii}/actual")
             if ind["target"] is not None and ind["actual"] is None and cell is not None and not _has_issue(b, cell):
-                b.issue("missing-actual", cell, layout.label_of("indicators.actual"))
+                b.issue(Code.MISSING_ACTUAL, cell, layout.label_of("indicators.actual"))
 
 
 def _cell_at(b: _Builder, pointer: str) -> Cell | None:
@@ -490,7 +495,7 @@ def _check_self_evaluation(b: _Builder, record: dict[str, Any]) -> None:
         )
         cell = _cell_at(b, f"/policies/{pi}/progress") or _cell_at(b, f"/policies/{pi}/achievement")
         if cell is not None:
-            b.issue("evaluation-contradiction", cell, layout.label_of("progress"), judgement=judgement, facts=facts)
+            b.issue(Code.EVALUATION_CONTRADICTION, cell, layout.label_of("progress"), judgement=judgement, facts=facts)
 
 
 def _check_master(b: _Builder, record: dict[str, Any], raw: RawSubmission, master: Master) -> None:
@@ -502,7 +507,7 @@ def _check_master(b: _Builder, record: dict[str, Any], raw: RawSubmission, maste
         cell = _anchor(raw.cells, raw.anchors, "division")
         if cell is not None:
             found = " ".join(x for x in (key.code, key.department, key.division) if x)
-            b.issue("unknown-division", cell, layout.label_of("division"), found, quote=False)
+            b.issue(Code.UNKNOWN_DIVISION, cell, layout.label_of("division"), found, quote=False)
     elif key.code and known.code and key.code != known.code:
         record["division_code"] = known.code  # as the master writes it (0101, not the 101 Excel kept)
 
@@ -522,13 +527,13 @@ def _schema_issues(b: _Builder, record: dict[str, Any]) -> None:
         label = _label_for_path(path)
         if cell is not None and error.instance is None and type(error.kind).__name__ == "Type":
             # a value the data model requires left blank (a project row without its name): say so, as for fields
-            b.issue("missing-field", cell, label, what=_hint_for_path(path) or f"{label}を入力してください。")
+            b.issue(Code.MISSING_FIELD, cell, label, what=_hint_for_path(path) or f"{label}を入力してください。")
             continue
         detail = _schema_detail(error)
         if cell is not None:
-            b.issue("schema", cell, label, detail=detail)
+            b.issue(Code.SCHEMA, cell, label, detail=detail)
         else:
-            b.issues.append(make_issue("schema", file=b.file, field=label, detail=detail))
+            b.issues.append(make_issue(Code.SCHEMA, file=b.file, field=label, detail=detail))
 
 
 def _label_for_path(path: list[Any]) -> str:
@@ -571,7 +576,7 @@ def validate_raw(
     b = _Builder(file)
     b.issues.extend(raw.issues)
     if not raw.anchors and not raw.policies:
-        b.issues.append(make_issue("not-a-template", file=file))
+        b.issues.append(make_issue(Code.NOT_A_TEMPLATE, file=file))
         return Validated(None, {}, tuple(b.issues))
     record: dict[str, Any] = {}
     for spec in (*layout.META_FIELDS, *layout.BASIC_FIELDS):
@@ -586,14 +591,14 @@ def validate_raw(
     b.fiscal_year = record.get("fiscal_year")
     for spec in (*layout.META_FIELDS, *layout.BASIC_FIELDS):
         if spec.name not in raw.anchors:
-            b.issues.append(make_issue("missing-name", file=file, field=spec.label, name=spec.name))
+            b.issues.append(make_issue(Code.MISSING_NAME, file=file, field=spec.label, name=spec.name))
     version = record.get("template_version")
     if "template_version" in raw.anchors and version not in layout.SUPPORTED_TEMPLATE_VERSIONS:
         cell = raw.cells["template_version"]
-        b.issue("unsupported-template-version", cell, layout.label_of("template_version"), cell.text or "空欄")
+        b.issue(Code.UNSUPPORTED_TEMPLATE_VERSION, cell, layout.label_of("template_version"), cell.text or "空欄")
     record["policies"] = [_policy(b, p, i) for i, p in enumerate(raw.policies)]
     if not raw.policies:
-        b.issues.append(make_issue("no-policy-sheet", file=file))
+        b.issues.append(make_issue(Code.NO_POLICY_SHEET, file=file))
     _check_required(b, record, raw, record.get("stage"))
     _check_indicators(b, record)
     _check_final(b, record)
@@ -612,4 +617,4 @@ _PLACING = ("department", "division", "fiscal_year", "stage")
 def _check_placeable(b: _Builder, record: dict[str, Any]) -> None:
     missing = [layout.label_of(key) for key in _PLACING if record.get(key) in (None, "")]
     if missing:
-        b.issues.append(make_issue("unplaceable", file=b.file, what="・".join(missing)))
+        b.issues.append(make_issue(Code.UNPLACEABLE, file=b.file, what="・".join(missing)))

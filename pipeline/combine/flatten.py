@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pipeline.contract import layout
 from pipeline.contract.layout import Kind
-from pipeline.model import FileResult, Issue
+from pipeline.model import Code, FileResult, Issue
 
 ColumnType = Literal["str", "int", "float"]
 
@@ -273,6 +273,6 @@ def _budget_total(projects: list[dict[str, Any]]) -> float | None:
 
 def _contradiction(result: FileResult, sheet: str) -> str | None:
     for issue in result.issues:
-        if issue.code == "evaluation-contradiction" and issue.sheet == sheet:
+        if issue.code == Code.EVALUATION_CONTRADICTION and issue.sheet == sheet:
             return issue.body
     return None

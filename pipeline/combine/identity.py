@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pipeline.model import Issue, Master, make_issue
+from pipeline.model import Code, Issue, Master, make_issue
 
 Key = tuple[str, ...]
 
@@ -61,7 +61,7 @@ def identify(files: Sequence[tuple[str, dict[str, Any]]], master: Master | None 
                 known = master.divisions[index]
                 if (known.department, known.division) != names:
                     conflicts[display] = make_issue(
-                        "division-code-conflict",
+                        Code.DIVISION_CODE_CONFLICT,
                         file=display,
                         division_code=record.get("division_code"),
                         roster=_label((known.department, known.division)),
@@ -74,7 +74,7 @@ def identify(files: Sequence[tuple[str, dict[str, Any]]], master: Master | None 
                 listed = same_code(master.divisions[index].code)
                 if code and listed and code != listed:
                     conflicts[display] = make_issue(
-                        "division-code-conflict",
+                        Code.DIVISION_CODE_CONFLICT,
                         file=display,
                         division_code=record.get("division_code"),
                         roster=f"{_label(names)}（所属コード {master.divisions[index].code}）",
@@ -111,7 +111,7 @@ def _without_roster(
                 f"{_label(other)}: {'、'.join(shown)}" for other, shown in names_of_code[code].items() if other != names
             )
             conflicts[display] = make_issue(
-                "division-code-shared",
+                Code.DIVISION_CODE_SHARED,
                 file=display,
                 division_code=record.get("division_code"),
                 found=_label(names),
@@ -125,7 +125,7 @@ def _without_roster(
                 if other != code
             )
             conflicts[display] = make_issue(
-                "division-codes-differ",
+                Code.DIVISION_CODES_DIFFER,
                 file=display,
                 division_code=record.get("division_code"),
                 found=_label(names),

@@ -19,7 +19,7 @@ from pipeline.combine.identity import Identities, identify
 from pipeline.constants import FUTURE_TOLERANCE_SECONDS
 from pipeline.contract import layout
 from pipeline.intake.discover import Found
-from pipeline.model import DivisionKey, FileResult, Issue, Master, make_issue
+from pipeline.model import Code, DivisionKey, FileResult, Issue, Master, make_issue
 
 FATES = {
     "accepted": "受理",
@@ -114,14 +114,14 @@ def _decide_fates(
     for i, r in enumerate(results):
         if r.in_transit:
             fates.append("in-transit")
-        elif any(issue.code == "roster-in-inbox" for issue in r.issues):
+        elif any(issue.code == Code.ROSTER_IN_INBOX for issue in r.issues):
             fates.append("skipped")  # the roster kept in the inbox, as a workbook: not a submission
         elif not r.accepted or r.record is None or (strict and r.needs_correction):
             fates.append("rejected")  # strict: a file with a wrong value never supersedes an earlier correct one
         elif (r.record.get("fiscal_year"), r.record.get("stage")) != (year, stage):
             fates.append("out-of-scope")
             found = f"{r.record.get('fiscal_year')}年度・{r.record.get('stage')}"
-            issue = make_issue("out-of-scope", file=r.display, found=found, quote=False, scope=scope_text)
+            issue = make_issue(Code.OUT_OF_SCOPE, file=r.display, found=found, quote=False, scope=scope_text)
             updated[i] = _with_issue(r, issue)
         else:
             fates.append("accepted")
@@ -144,7 +144,7 @@ def _decide_fates(
                 else "ファイルの更新日時も未来のため、同じ所属のファイルのうち最も古いものとして扱いました。"
             )
             stamp = results[i].saved_at
-            issue = make_issue("future-saved-time", file=display, found=stamp, decision=decision, quote=False)
+            issue = make_issue(Code.FUTURE_SAVED_TIME, file=display, found=stamp, decision=decision, quote=False)
             updated[i] = _with_issue(updated[i], issue)
         groups[identities.keys[display]].append(i)
     for members in groups.values():
@@ -159,7 +159,7 @@ def _decide_fates(
                 others = "、".join(results[j].display for j in tied if j != i)
                 fates[i] = "rejected"
                 updated[i] = _with_issue(
-                    updated[i], make_issue("resubmission-tie", file=results[i].display, other=others)
+                    updated[i], make_issue(Code.RESUBMISSION_TIE, file=results[i].display, other=others)
                 )
         winner = ordered[0] if len(tied) == 1 else None
         for i in ordered:
@@ -167,7 +167,7 @@ def _decide_fates(
                 continue
             fates[i] = "superseded"
             other = results[winner].display if winner is not None else "、".join(results[j].display for j in tied)
-            updated[i] = _with_issue(updated[i], make_issue("superseded", file=results[i].display, other=other))
+            updated[i] = _with_issue(updated[i], make_issue(Code.SUPERSEDED, file=results[i].display, other=other))
     for i, r in enumerate(updated):  # the file used for its division, with wrong values: merged, marked
         if fates[i] == "accepted" and r.needs_correction:
             fates[i] = "needs-correction"
@@ -188,7 +188,7 @@ def _without_copies(
         kept.append(same[0])
         for i in same[1:]:
             fates[i] = "superseded"
-            issue = make_issue("duplicate-copy", file=results[i].display, other=results[same[0]].display)
+            issue = make_issue(Code.DUPLICATE_COPY, file=results[i].display, other=results[same[0]].display)
             updated[i] = _with_issue(updated[i], issue)
     return kept
 
@@ -234,8 +234,8 @@ class Prepared:
 def _unsupported(found: Found) -> Issue:
     """The rejection of a file the pipeline does not read: an old .xls gets its own advice."""
     if found.display.lower().endswith(".xls"):
-        return make_issue("legacy-format", file=found.display)
-    return make_issue("unsupported-format", file=found.display, format=found.detail)
+        return make_issue(Code.LEGACY_FORMAT, file=found.display)
+    return make_issue(Code.UNSUPPORTED_FORMAT, file=found.display, format=found.detail)
 
 
 _DTYPES = {"str": pl.String, "int": pl.Int64, "float": pl.Float64}

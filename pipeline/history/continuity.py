@@ -24,7 +24,7 @@ from pipeline.history.identity import (
 )
 from pipeline.history.lineage import IndicatorRename, LineageRow
 from pipeline.history.store import latest_of_year
-from pipeline.model import DivisionKey, Issue, make_issue
+from pipeline.model import Code, DivisionKey, Issue, make_issue
 
 BLANK = "空欄"
 # The columns of the indicators tables the checks read (iterating rows of all 70-odd columns is what costs).
@@ -124,7 +124,7 @@ def check(
             out.append(
                 _issue(
                     row,
-                    "indicator-new",
+                    Code.INDICATOR_NEW,
                     "name",
                     found=row["name"],
                     last_year=fiscal_year_label(last_year),
@@ -138,7 +138,7 @@ def check(
         here = division_row[last["division_id"]]
         out.append(
             make_issue(
-                "indicator-dropped",
+                Code.INDICATOR_DROPPED,
                 file=here["file"],
                 sheet=here["sheet"] or "",
                 cell=here["division_cell"] or "",
@@ -156,7 +156,7 @@ def check(
         key = DivisionKey(last["division_code"], last["department"] or "", last["division"] or "")
         out.append(
             make_issue(
-                "division-missing",
+                Code.DIVISION_MISSING,
                 field="所属名",
                 found=key_text(key),
                 quote=False,
@@ -170,12 +170,12 @@ def _value_changes(row: dict[str, Any], last: dict[str, Any]) -> Iterable[Issue]
     """年度当初値 against last year's 実績; 長期的目標値 and its year against last year's."""
     start, last_actual = _value(row, "start"), _value(last, "actual")
     if start is not None and last_actual is not None and not _same(start, last_actual):
-        yield _issue(row, "start-differs-from-last-actual", "start", found=_shown(row, "start"), last_row=last)
+        yield _issue(row, Code.START_DIFFERS_FROM_LAST_ACTUAL, "start", found=_shown(row, "start"), last_row=last)
     target, last_target = _value(row, "long_term_target"), _value(last, "long_term_target")
     if last_target is not None and (target is None or not _same(target, last_target)):
         yield _issue(
             row,
-            "long-term-target-changed",
+            Code.LONG_TERM_TARGET_CHANGED,
             "long_term_target",
             found=_shown(row, "long_term_target"),
             last_row=last,
@@ -185,7 +185,7 @@ def _value_changes(row: dict[str, Any], last: dict[str, Any]) -> Iterable[Issue]
     if last_year is not None and year != last_year:
         yield _issue(
             row,
-            "long-term-year-changed",
+            Code.LONG_TERM_YEAR_CHANGED,
             "long_term_as_of",
             found=row.get("long_term_as_of") or BLANK,
             last_row=last,
@@ -195,7 +195,7 @@ def _value_changes(row: dict[str, Any], last: dict[str, Any]) -> Iterable[Issue]
 
 def _issue(
     row: dict[str, Any],
-    code: str,
+    code: Code,
     key: str,
     *,
     found: str,
@@ -206,7 +206,7 @@ def _issue(
     """An issue on this year's cell of ``key``, quoting last year's value and its cell when given."""
     if last_row is not None:
         params.setdefault("last", _shown(last_row, "actual"))
-        last_key = "actual" if code == "start-differs-from-last-actual" else key
+        last_key = "actual" if code is Code.START_DIFFERS_FROM_LAST_ACTUAL else key
         params["where"] = where(last_row, f"{last_key}_cell")
     return make_issue(
         code,

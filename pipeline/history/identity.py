@@ -37,7 +37,7 @@ import polars as pl
 
 from pipeline.contract.eras import fiscal_year_label
 from pipeline.history.lineage import IndicatorRename, LineageRow
-from pipeline.model import DivisionKey, Issue, make_issue
+from pipeline.model import Code, DivisionKey, Issue, make_issue
 
 SIMILAR_RATIO = 0.8  # difflib ratio from which two different indicator names are listed as possibly the same
 
@@ -296,7 +296,7 @@ def resolve(
                         (
                             year,
                             make_issue(
-                                "division-renamed-without-lineage",
+                                Code.DIVISION_RENAMED_WITHOUT_LINEAGE,
                                 field="所属名",
                                 found=key_text(key),
                                 quote=False,
@@ -311,13 +311,17 @@ def resolve(
                 split_from[node] = predecessors
             elif previous is not None:
                 issue = make_issue(
-                    "division-appeared", field="所属名", found=key_text(key), quote=False, year=fiscal_year_label(year)
+                    Code.DIVISION_APPEARED,
+                    field="所属名",
+                    found=key_text(key),
+                    quote=False,
+                    year=fiscal_year_label(year),
                 )
                 confirmations.append((year, issue))
         for entry in carried:
             if entry.from_lineage and not entry.matched:
                 issue = make_issue(
-                    "lineage-row-unmatched",
+                    Code.LINEAGE_ROW_UNMATCHED,
                     field="新所属名",
                     found=key_text(entry.key),
                     quote=False,
@@ -363,7 +367,7 @@ def _apply_rows(
         if not found:
             unmatched.append(
                 make_issue(
-                    "lineage-row-unmatched",
+                    Code.LINEAGE_ROW_UNMATCHED,
                     field="旧所属名",
                     found=key_text(row.old),
                     quote=False,
@@ -410,7 +414,7 @@ def _resolve_renames(
         ]
         if len(candidates) != 1:
             issue = make_issue(
-                "rename-row-unmatched",
+                Code.RENAME_ROW_UNMATCHED,
                 field="所属",
                 found=rename.division,
                 quote=False,
@@ -461,7 +465,7 @@ def to_confirm(
             if score >= ratio:
                 out.append(
                     make_issue(
-                        "indicator-name-similar",
+                        Code.INDICATOR_NAME_SIMILAR,
                         file=row["file"],
                         sheet=row["sheet"],
                         cell=row["name_cell"] or "",
@@ -480,7 +484,7 @@ def to_confirm(
 def _duplicates(indicators: pl.DataFrame) -> Iterable[Issue]:
     for row in indicators.filter(pl.col("indicator_id").str.contains("#", literal=True)).iter_rows(named=True):
         yield make_issue(
-            "indicator-identity-duplicate",
+            Code.INDICATOR_IDENTITY_DUPLICATE,
             file=row["file"],
             sheet=row["sheet"],
             cell=row["name_cell"] or "",

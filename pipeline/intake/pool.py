@@ -19,7 +19,7 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from pipeline.constants import WORKER_MEMORY_MB, WORKER_TIMEOUT_S
-from pipeline.model import FileResult, Task, make_issue
+from pipeline.model import Code, FileResult, Task, make_issue
 
 
 def _limit_memory(megabytes: int) -> None:
@@ -208,14 +208,17 @@ def run_isolated(
                         result = None
                     if result is None:  # the process died: signal, abort, out of memory
                         replace_worker(i)
-                        yield index, FileResult(task.display, issues=(make_issue("reader-crashed", file=task.display),))
+                        yield (
+                            index,
+                            FileResult(task.display, issues=(make_issue(Code.READER_CRASHED, file=task.display),)),
+                        )
                         continue
                     worker.finished()
                     refill(worker)
                     yield index, result
                 elif time.monotonic() - worker.started >= timeout_s:
                     replace_worker(i)
-                    issue = make_issue("too-slow", file=task.display, seconds=int(timeout_s))
+                    issue = make_issue(Code.TOO_SLOW, file=task.display, seconds=int(timeout_s))
                     yield index, FileResult(task.display, issues=(issue,))
     finally:
         for worker in pool:

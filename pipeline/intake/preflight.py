@@ -30,7 +30,7 @@ import defusedxml.ElementTree as SafeET
 from pipeline.intake import xmlscan
 from pipeline.intake.cellnotes import CellNotes, Scale, scaled_styles, sheet_notes
 from pipeline.intake.grid import DEFAULT_LIMITS, MB, Limits, sheet_problem, shown, unreadable_tag
-from pipeline.model import Issue, make_issue
+from pipeline.model import Code, Issue, make_issue
 
 
 @dataclass(frozen=True)
@@ -96,16 +96,16 @@ _ZIP_ERRORS: tuple[type[Exception], ...] = (
 def preflight(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> Preflight:
     """Check the raw bytes of a submission before any reader parses them."""
     if not data:
-        return _rejected(make_issue("empty-file"))
+        return _rejected(make_issue(Code.EMPTY_FILE))
     if data.startswith(_OLE_MAGIC):
         if any(name in data for name in _ENCRYPTED_STREAMS):
-            return _rejected(make_issue("encrypted-workbook"))
-        return _rejected(make_issue("legacy-format"))
+            return _rejected(make_issue(Code.ENCRYPTED_WORKBOOK))
+        return _rejected(make_issue(Code.LEGACY_FORMAT))
     if not data.startswith(_ZIP_MAGICS):
         return _rejected(_sniff_text(data))
     if len(data) > limits.max_file_bytes:
         detail = f"{_megabytes(len(data))}、上限 {_megabytes(limits.max_file_bytes)}"
-        return _rejected(make_issue("too-large", detail=detail))
+        return _rejected(make_issue(Code.TOO_LARGE, detail=detail))
     return _Package(data, limits).check()
 
 
@@ -121,16 +121,16 @@ def _sniff_text(data: bytes) -> Issue:
     """Name what a non-zip, non-OLE file is: CSV and Excel 2003 XML are named, anything else is not a workbook."""
     text = _decode_text(data[: 64 * 1024], final=len(data) <= 64 * 1024)
     if text is None:
-        return make_issue("not-a-workbook")
+        return make_issue(Code.NOT_A_WORKBOOK)
     body = text.lstrip()
     if body.startswith("<"):
         if "urn:schemas-microsoft-com:office:spreadsheet" in text:
-            return make_issue("unsupported-format", format="XML スプレッドシート 2003")
-        return make_issue("not-a-workbook")
+            return make_issue(Code.UNSUPPORTED_FORMAT, format="XML スプレッドシート 2003")
+        return make_issue(Code.NOT_A_WORKBOOK)
     first_line = body.split("\n", 1)[0]
     if any(separator in first_line for separator in (",", "\t", ";")):
-        return make_issue("unsupported-format", format="CSV")
-    return make_issue("not-a-workbook")
+        return make_issue(Code.UNSUPPORTED_FORMAT, format="CSV")
+    return make_issue(Code.NOT_A_WORKBOOK)
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
@@ -192,11 +192,11 @@ class _Package:
         if "mimetype" in names:
             mimetype = self._inflate(next(info for info in infos if info.filename == "mimetype"))
             if mimetype.strip().startswith(_ODS_MIMETYPE):
-                raise _Stop(make_issue("unsupported-format", format="ODS (OpenDocument)"))
+                raise _Stop(make_issue(Code.UNSUPPORTED_FORMAT, format="ODS (OpenDocument)"))
         if "xl/workbook.bin" in names:
-            raise _Stop(make_issue("unsupported-format", format="Excel バイナリ ブック（.xlsb）"))
+            raise _Stop(make_issue(Code.UNSUPPORTED_FORMAT, format="Excel バイナリ ブック（.xlsb）"))
         if _CONTENT_TYPES not in names or _WORKBOOK not in names:
-            raise _Stop(make_issue("not-a-workbook"))
+            raise _Stop(make_issue(Code.NOT_A_WORKBOOK))
         # The workbook and its relationships come first: they name the worksheets and the styles; then the
         # styles, which say which numbers are shown scaled (80%); then the rest, worksheets included.
         first = [_WORKBOOK, _WORKBOOK_RELS]
@@ -207,14 +207,14 @@ class _Package:
         for info in rest:
             self._part(info)
         if self.dtd_found:
-            self.issues.insert(0, make_issue("xml-entities"))
+            self.issues.insert(0, make_issue(Code.XML_ENTITIES))
         lowered = {name.lower() for name in names}
         if _VBA.lower() in lowered:
-            self.issues.append(make_issue("has-macros"))
+            self.issues.append(make_issue(Code.HAS_MACROS))
         if any(name.startswith("xl/externallinks/") for name in lowered) and not any(
-            issue.code == "external-links" for issue in self.issues
+            issue.code == Code.EXTERNAL_LINKS for issue in self.issues
         ):
-            self.issues.append(make_issue("external-links"))
+            self.issues.append(make_issue(Code.EXTERNAL_LINKS))
 
     # -- the zip container -------------------------------------------------
 
@@ -225,7 +225,7 @@ class _Package:
             with zipfile.ZipFile(io.BytesIO(self.data)) as archive:
                 infos = archive.infolist()
         except _ZIP_ERRORS as error:
-            raise _Stop(make_issue("corrupt-zip", detail="ZIP の構造を読めません")) from error
+            raise _Stop(make_issue(Code.CORRUPT_ZIP, detail="ZIP の構造を読めません")) from error
         if len(infos) > self.limits.max_entries:
             raise _Stop(self._too_many_entries(len(infos)))
         seen: set[str] = set()
@@ -239,10 +239,10 @@ class _Package:
                 or ".." in name.split("/")
             )
             if bad:
-                raise _Stop(make_issue("corrupt-zip", detail=f"不正な部品名「{name[:80]}」"))
+                raise _Stop(make_issue(Code.CORRUPT_ZIP, detail=f"不正な部品名「{name[:80]}」"))
             key = name.casefold()
             if key in seen:
-                raise _Stop(make_issue("corrupt-zip", detail=f"同じ名前の部品「{name[:80]}」が複数あります"))
+                raise _Stop(make_issue(Code.CORRUPT_ZIP, detail=f"同じ名前の部品「{name[:80]}」が複数あります"))
             seen.add(key)
         self._check_overlaps(infos)
         return infos
@@ -253,7 +253,7 @@ class _Package:
         end = data.rfind(b"PK\x05\x06", max(0, len(data) - 65_557))
         if end < 0 or end + 22 > len(data):
             raise _Stop(
-                make_issue("corrupt-zip", detail="ZIP の目次（末尾）が見つかりません。ファイルが途中で切れています")
+                make_issue(Code.CORRUPT_ZIP, detail="ZIP の目次（末尾）が見つかりません。ファイルが途中で切れています")
             )
         entries, directory_size = struct.unpack_from("<HI", data, end + 10)
         locator = end - 20
@@ -268,17 +268,19 @@ class _Package:
         if entries > self.limits.max_entries:
             raise _Stop(self._too_many_entries(entries))
         if directory_size > self.limits.max_entries * _DIRECTORY_BYTES_PER_ENTRY:
-            raise _Stop(make_issue("too-large", detail=f"ZIP の目次が {directory_size:,} バイトあります"))
+            raise _Stop(make_issue(Code.TOO_LARGE, detail=f"ZIP の目次が {directory_size:,} バイトあります"))
 
     def _too_many_entries(self, entries: int) -> Issue:
-        return make_issue("too-large", detail=f"ファイル内の部品数 {entries:,} 個、上限 {self.limits.max_entries:,} 個")
+        return make_issue(
+            Code.TOO_LARGE, detail=f"ファイル内の部品数 {entries:,} 個、上限 {self.limits.max_entries:,} 個"
+        )
 
     def _check_overlaps(self, infos: list[zipfile.ZipInfo]) -> None:
         """Refuse entries whose data overlap: the trick that lets one compressed kernel count many times."""
         spans = sorted((info.header_offset, info.header_offset + 30 + info.compress_size) for info in infos)
         for (_, end), (start, _) in itertools.pairwise(spans):
             if start < end:
-                raise _Stop(make_issue("corrupt-zip", detail="ZIP 内の部品が重なっています"))
+                raise _Stop(make_issue(Code.CORRUPT_ZIP, detail="ZIP 内の部品が重なっています"))
 
     def _inflate(self, info: zipfile.ZipInfo, *, keep: bool = True) -> bytes:
         """Inflate one part with a running count, stopping as soon as a limit is crossed; declared sizes are not trusted.
@@ -287,17 +289,17 @@ class _Package:
         """
         name = info.filename[:80]
         if info.flag_bits & 0x1:
-            raise _Stop(make_issue("encrypted-workbook"))
+            raise _Stop(make_issue(Code.ENCRYPTED_WORKBOOK))
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise _Stop(make_issue("corrupt-zip", detail=f"{name}: 対応していない圧縮方式（{info.compress_type}）"))
+            raise _Stop(make_issue(Code.CORRUPT_ZIP, detail=f"{name}: 対応していない圧縮方式（{info.compress_type}）"))
         offset = info.header_offset
         if offset < 0 or offset + 30 > len(self.data) or not self.data.startswith(b"PK\x03\x04", offset):
-            raise _Stop(make_issue("corrupt-zip", detail=f"{name}: 部品の見出しが壊れています"))
+            raise _Stop(make_issue(Code.CORRUPT_ZIP, detail=f"{name}: 部品の見出しが壊れています"))
         name_length, extra_length = struct.unpack_from("<HH", self.data, offset + 26)
         start = offset + 30 + name_length + extra_length
         end = start + info.compress_size
         if end > len(self.data):
-            raise _Stop(make_issue("corrupt-zip", detail=f"{name}: データが途中で切れています"))
+            raise _Stop(make_issue(Code.CORRUPT_ZIP, detail=f"{name}: データが途中で切れています"))
         if info.compress_type == zipfile.ZIP_STORED:
             self._count(name, end - start, end - start, end - start)
             content = self.data[start:end]
@@ -305,12 +307,12 @@ class _Package:
         else:
             content, size, crc, complete = self._inflate_deflated(name, start, end, keep=keep)
         if not complete:
-            raise _Stop(make_issue("corrupt-zip", detail=f"{name}: データが途中で切れています"))
+            raise _Stop(make_issue(Code.CORRUPT_ZIP, detail=f"{name}: データが途中で切れています"))
         if size != info.file_size:
             detail = f"{name}: 記録されたサイズ {info.file_size:,} バイトと実際のサイズ {size:,} バイトが違います"
-            raise _Stop(make_issue("corrupt-zip", detail=detail))
+            raise _Stop(make_issue(Code.CORRUPT_ZIP, detail=detail))
         if crc != info.CRC:
-            raise _Stop(make_issue("corrupt-zip", detail=f"{name}: CRC が一致しません"))
+            raise _Stop(make_issue(Code.CORRUPT_ZIP, detail=f"{name}: CRC が一致しません"))
         return content if keep else b""
 
     def _inflate_deflated(self, name: str, start: int, end: int, *, keep: bool) -> tuple[bytes, int, int, bool]:
@@ -333,7 +335,7 @@ class _Package:
                     if keep:
                         pieces.append(piece)
         except zlib.error:
-            raise _Stop(make_issue("corrupt-zip", detail=f"{name}: 圧縮データが壊れています")) from None
+            raise _Stop(make_issue(Code.CORRUPT_ZIP, detail=f"{name}: 圧縮データが壊れています")) from None
         content = pieces[0] if len(pieces) == 1 else b"".join(pieces)
         return content, produced, crc, inflater.eof
 
@@ -343,13 +345,13 @@ class _Package:
         self.total += added
         if produced > limits.max_part_bytes:
             detail = f"{name} が展開後 {_megabytes(limits.max_part_bytes)} を超えます"
-            raise _Stop(make_issue("too-large", detail=detail))
+            raise _Stop(make_issue(Code.TOO_LARGE, detail=detail))
         if self.total > limits.max_total_bytes:
             detail = f"展開後の合計が {_megabytes(limits.max_total_bytes)} を超えます"
-            raise _Stop(make_issue("too-large", detail=detail))
+            raise _Stop(make_issue(Code.TOO_LARGE, detail=detail))
         if produced > limits.ratio_floor_bytes and produced > limits.max_ratio * max(consumed, 1):
             detail = f"{name} の圧縮率が {limits.max_ratio:,} 倍を超えます"
-            raise _Stop(make_issue("zip-bomb", detail=detail))
+            raise _Stop(make_issue(Code.ZIP_BOMB, detail=detail))
 
     # -- the parts ---------------------------------------------------------
 
@@ -381,7 +383,7 @@ class _Package:
     def _workbook(self, content: bytes) -> None:
         root = _parse(content)
         if root is None:
-            self.issues.append(make_issue("file-unreadable", detail=f"{_WORKBOOK} を解析できません"))
+            self.issues.append(make_issue(Code.FILE_UNREADABLE, detail=f"{_WORKBOOK} を解析できません"))
             return
         names: list[str] = []
         external = False
@@ -398,17 +400,17 @@ class _Package:
         self.sheet_names = tuple(names)
         if len(names) > self.limits.max_sheets:
             detail = f"{len(names):,} 枚、上限 {self.limits.max_sheets:,} 枚"
-            self.issues.append(make_issue("too-many-sheets", detail=detail))
+            self.issues.append(make_issue(Code.TOO_MANY_SHEETS, detail=detail))
         seen: dict[str, str] = {}
         reported: set[str] = set()
         for name in names:
             key = name.casefold()
             if key in seen and key not in reported:
                 reported.add(key)
-                self.issues.append(_located(make_issue("duplicate-sheet", sheet_name=name), sheet=name))
+                self.issues.append(_located(make_issue(Code.DUPLICATE_SHEET, sheet_name=name), sheet=name))
             seen.setdefault(key, name)
         if external:
-            self.issues.append(make_issue("external-links"))
+            self.issues.append(make_issue(Code.EXTERNAL_LINKS))
 
     def _workbook_rels(self, content: bytes) -> None:
         root = _parse(content)
@@ -435,7 +437,7 @@ class _Package:
         text = xmlscan.rest_of_tag(content, start)
         if text is None:  # refused, not skipped: a lenient reader might still take its counts
             detail = unreadable_tag(content, start.start())
-            self.issues.append(make_issue("bad-shared-strings", detail=detail))
+            self.issues.append(make_issue(Code.BAD_SHARED_STRINGS, detail=detail))
             return
         limit = self.limits.max_shared_strings
         for key, value in xmlscan.attributes(text):
@@ -451,7 +453,7 @@ class _Package:
                 detail = f"{label} {int(text):,} が部品の大きさ（{len(content):,} バイト）に合いません"
             else:
                 continue
-            self.issues.append(make_issue("bad-shared-strings", detail=detail))
+            self.issues.append(make_issue(Code.BAD_SHARED_STRINGS, detail=detail))
             return
 
     def _check_sheet(self, sheet: str, content: bytes) -> bool:
@@ -459,7 +461,7 @@ class _Package:
         problem = sheet_problem(content, self.limits)
         if problem is not None:
             self.issues.append(
-                _located(make_issue("grid-out-of-bounds", sheet_name=sheet, detail=problem), sheet=sheet)
+                _located(make_issue(Code.GRID_OUT_OF_BOUNDS, sheet_name=sheet, detail=problem), sheet=sheet)
             )
         return problem is None
 

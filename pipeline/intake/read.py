@@ -18,7 +18,7 @@ from typing import Any
 from pipeline.contract import layout
 from pipeline.contract.cells import address, column_letters, column_number
 from pipeline.intake.cellnotes import CellNotes, as_shown
-from pipeline.model import Issue, make_issue
+from pipeline.model import Code, Issue, make_issue
 
 _REF = re.compile(
     r"^=?(?:'(?P<quoted>(?:[^']|'')+)'|(?P<plain>[^'!]+))!"
@@ -207,7 +207,7 @@ def _read_table(grid: _Grid, ref: NameRef, spec: layout.Field, file: str, issues
         if column.key not in found:
             issues.append(
                 make_issue(
-                    "missing-header",
+                    Code.MISSING_HEADER,
                     file=file,
                     sheet=ref.sheet,
                     cell=ref.first_cell,
@@ -261,7 +261,7 @@ def _resolve_names(defined: Iterable[Any], file: str, issues: list[Issue]) -> li
         ref = parse_ref(name, str(item.formula))
         if ref is None:
             spec = layout.ALL_FIELDS[name]
-            issues.append(make_issue("broken-name", file=file, field=spec.label, name=name, found=item.formula))
+            issues.append(make_issue(Code.BROKEN_NAME, file=file, field=spec.label, name=name, found=item.formula))
             continue
         refs.append(ref)
     return refs
@@ -314,6 +314,6 @@ def read_submission(data: bytes, file: str = "", notes: CellNotes | None = None)
             _read_field(grid(sheet), ref, spec, file, issues, p_cells, p_lists, p_pairs, p_tables)
         for spec in layout.POLICY_FIELDS:
             if spec.name not in p_anchors:
-                issues.append(make_issue("missing-name", file=file, sheet=sheet, field=spec.label, name=spec.name))
+                issues.append(make_issue(Code.MISSING_NAME, file=file, sheet=sheet, field=spec.label, name=spec.name))
         policies.append(RawPolicy(sheet, p_cells, p_lists, p_pairs, p_tables, p_anchors))
     return RawSubmission(cells, lists, anchors, policies, issues)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.constants import SETTLE_SECONDS
-from pipeline.model import FileResult, Task, make_issue
+from pipeline.model import Code, FileResult, Task, make_issue
 
 # A pre-allocated copy in progress ends in zeros; a complete zip ends with its directory.
 _ZERO_TAIL = 512
@@ -70,13 +70,13 @@ def receive(task: Task) -> Received | FileResult:
     try:
         before, data, after = _read(Path(os.fsdecode(task.path)), task.identity)
     except _Swapped:
-        return FileResult(display, issues=(make_issue("file-swapped", file=display),))
+        return FileResult(display, issues=(make_issue(Code.FILE_SWAPPED, file=display),))
     except OSError as exc:
-        return FileResult(display, issues=(make_issue("file-unreadable", file=display, detail=exc.strerror or exc),))
+        return FileResult(display, issues=(make_issue(Code.FILE_UNREADABLE, file=display, detail=exc.strerror or exc),))
     moved = (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or len(data) != after.st_size
     if task.size is not None and (task.size, task.mtime_ns) != (after.st_size, after.st_mtime_ns):
         moved = True
     if moved or (len(data) > _ZERO_TAIL and not data[-_ZERO_TAIL:].strip(b"\0")) or _settling(data, after):
-        issue = make_issue("in-transit", file=display)
+        issue = make_issue(Code.IN_TRANSIT, file=display)
         return FileResult(display, size=after.st_size, mtime=after.st_mtime, in_transit=True, issues=(issue,))
     return Received(data, hashlib.sha256(data).hexdigest(), len(data), after.st_mtime)
