@@ -72,10 +72,11 @@ def process_file(task: Task) -> FileResult:
         raw = read_submission(data, file=display, notes=checked.cells)
         validated = validate_raw(raw, file=display, master=task.master)
         issues = tuple(sorted((*_with_file(checked.issues, display), *validated.issues), key=sort_key))
-        if validated.record is None and any(i.code == "not-a-template" for i in issues) and _is_roster(data):
+        if validated.record is None and any(i.code == Code.NOT_A_TEMPLATE for i in issues) and _is_roster(data):
             return FileResult(**base, issues=(make_issue(Code.ROSTER_IN_INBOX, file=display),))  # type: ignore[arg-type]
-        unknown = any(i.code == "unknown-division" for i in issues)
-        if task.master is not None and validated.record is not None and not unknown:  # code and names together
+        # code and names together, for a file that can be placed and whose division the roster knows
+        settled = not any(i.code == Code.UNKNOWN_DIVISION or i.severity == "blocking" for i in issues)
+        if task.master is not None and validated.record is not None and settled:
             from pipeline.combine.identity import identify
 
             conflict = identify([(display, validated.record)], task.master).conflicts.get(display)

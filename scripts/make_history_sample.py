@@ -39,7 +39,13 @@ from pipeline.checks import normalise as nz  # noqa: E402
 from pipeline.contract.fill import fill_template  # noqa: E402
 from pipeline.history.lineage import LINEAGE_COLUMNS  # noqa: E402
 from pipeline.intake.roster import COLUMNS as MASTER_COLUMNS  # noqa: E402
-from scripts.make_sample_inbox import MASTER_FILE, master_rows, sample_divisions, workbook_path  # noqa: E402
+from scripts.make_sample_inbox import (  # noqa: E402
+    MASTER_FILE,
+    as_people_type,
+    master_rows,
+    sample_divisions,
+    workbook_path,
+)
 
 YEAR = 2016
 FOLDER = "2016"
@@ -154,7 +160,8 @@ def lineage_rows() -> list[tuple[str, ...]]:
 
 def write_samples(out: Path) -> list[Path]:
     """Write <out>/2016/<部局名>/<所属名>.xlsx, <out>/2016/所属名簿.csv and <out>/lineage.csv; return the paths."""
-    divisions = second_year(sample_divisions())
+    # from the inbox as the divisions typed it (units with values, notes, 億円, an era-less 時点, one wrong value)
+    divisions = second_year(as_people_type(sample_divisions()))
     folder = out / FOLDER
     paths = [workbook_path(folder, entries) for entries in divisions]
     for entries, path in zip(divisions, paths, strict=True):

@@ -6,7 +6,12 @@ Before writing, the script removes the `.xlsx` files it is about to generate (an
 nothing else), then writes `<out>/<部局名>/<所属名>.xlsx` through the template's
 defined names and the division master `<out>/所属名簿.csv` (UTF-8 with BOM).
 
-What the demo inbox contains (every file is valid, 受理):
+What the demo inbox contains (all three fates, design §4): 17 divisions 受理, one 受理（要修正） (高等学校課: 達成度の評価 11,
+shown as typed and marked, never used), and one 不受理 draft (総務部/税務課_作業中.xlsx, saved before 部局名 was typed:
+it cannot be placed, and the real 税務課 is merged). Values as divisions type them (`as_people_type`), each read with a
+warning to confirm: units typed with the values while 単位 is blank (河川課), a note in brackets (長寿社会課
+9市町村(=9/19市町村)), a budget in 億円 in the 千円 column (企業立地課 12億5,000万円 → 1,250,000 千円), an era-less 時点
+(小中学校課 26年度末 → 平成26年度末), なし as a deliberate blank (生産振興課), a text target (福祉保健課).
 
 - 18 divisions in 6 departments (総務部 3, 福祉保健部 4, 商工労働部 3, 農林水産部 4,
   県土整備部 2, 教育委員会 2), one file each; the seed 総務部 情報政策課 unchanged
@@ -38,6 +43,7 @@ What the demo inbox contains (every file is valid, 受理):
 
 from __future__ import annotations
 
+import copy
 import csv
 import sys
 from collections.abc import Iterator, Sequence
@@ -2246,14 +2252,56 @@ def master_rows(divisions: Sequence[dict[str, Any]]) -> list[tuple[str, str, str
     return sorted(rows, key=lambda row: (row[0] != "", row[0]))
 
 
+def _indicator(divisions: Sequence[dict[str, Any]], division: str, name: str) -> dict[str, Any]:
+    entries = next(d for d in divisions if d["division"] == division)
+    return next(i for p in entries["policies"] for i in p["indicators"] if i["name"] == name)
+
+
+def _policy_of(divisions: Sequence[dict[str, Any]], division: str, index: int = 0) -> dict[str, Any]:
+    return next(d for d in divisions if d["division"] == division)["policies"][index]
+
+
+# The extra file of the demo that cannot be placed (no 部局名): 不受理, while its division's real file is merged.
+DRAFT = ("総務部", "税務課_作業中.xlsx")
+
+
+def as_people_type(divisions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The sample as divisions really write it (design §3, issue 12): every class below is read as a careful reader
+    would, with a warning to confirm; one wrong value makes its file 受理（要修正）, never drops the division."""
+    typed = copy.deepcopy(divisions)
+    # units typed with the values while 単位 is blank
+    river = _indicator(typed, "河川課", "水位周知河川の指定数")
+    river.update(
+        unit=None, baseline="18河川", start="18河川", target="20河川", actual="21河川", long_term_target="25河川"
+    )
+    # a note in brackets beside the value
+    _indicator(typed, "長寿社会課", "認知症初期集中支援チームを設置した市町村数").update(actual="9市町村(=9/19市町村)")
+    # a budget in 億円 in the 予算額(千円) column: read as 1,250,000 千円
+    _policy_of(typed, "企業立地課")["projects"][0]["budget"] = "12億5,000万円"
+    # an era-less 時点 (the file's era, with a warning saying which year it was read as)
+    _indicator(typed, "小中学校課", "スクールカウンセラーの配置校数").update(baseline_as_of="26年度末")
+    # なし: a deliberate blank
+    _indicator(typed, "生産振興課", "鳥取和牛のPR・商談会の開催回数").update(
+        long_term_target="なし", long_term_as_of="なし"
+    )
+    # one wrong value: 受理（要修正）, the value shown as typed and marked 入力エラー, never used
+    _policy_of(typed, "高等学校課")["achievement"] = 11
+    return typed
+
+
 def write_inbox(out: Path) -> list[Path]:
     """Remove the workbooks this script generates, write them again with the master list; return the paths written."""
-    divisions = sample_divisions()
+    divisions = as_people_type(sample_divisions())
     paths = [workbook_path(out, entries) for entries in divisions]
-    for path in paths:
+    draft = out.joinpath(*DRAFT)
+    for path in (*paths, draft):
         path.unlink(missing_ok=True)
     for entries, path in zip(divisions, paths, strict=True):
         fill_template(entries, path)
+    unplaced = copy.deepcopy(next(d for d in divisions if d["division"] == "税務課"))
+    unplaced["department"] = None  # a draft saved before 部局名 was typed: cannot be placed
+    fill_template(unplaced, draft)
+    paths.append(draft)
     master = out / MASTER_FILE
     with master.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)

@@ -17,6 +17,7 @@ from pipeline.history.lineage import read_lineage
 from pipeline.history.prefill import prefill
 from pipeline.model import FileResult
 from scripts import make_history_sample as sample
+from scripts.make_sample_inbox import DRAFT
 
 ROOT = Path(__file__).resolve().parent.parent
 INBOX = ROOT / "inbox"
@@ -25,7 +26,9 @@ SECOND = SAMPLES / sample.FOLDER
 
 
 def _books(folder: Path) -> list[Path]:
-    return sorted(folder.rglob("*.xlsx"))
+    """The divisions' workbooks (not the inbox's draft that cannot be placed: it has no second year)."""
+    draft = INBOX.joinpath(*DRAFT)
+    return sorted(p for p in folder.rglob("*.xlsx") if p != draft)
 
 
 def _records_names(folder: Path) -> list[str]:
@@ -57,7 +60,8 @@ def test_second_year_is_the_same_divisions_with_one_renamed(years: Any) -> None:
     assert {r.record["fiscal_year"] for r in second.values() if r.record} == {2016}
     # the same warnings as last year (one qualitative target, one self-evaluation contradiction), nothing new
     renamed = {k.replace(f"{department}/{old}", f"{department}/{new}"): v for k, v in first.items()}
-    assert _codes(second) == _codes(renamed)
+    # the note typed beside last year's actual (9市町村(=9/19市町村)) goes with it: this year's actual is a new number
+    assert _codes(second) == [c for c in _codes(renamed) if c != ("福祉保健部/長寿社会課.xlsx", "value-note")]
     assert sample.lineage_rows() == [("2016", "", "総務部", "情報政策課", "", "総務部", "デジタル推進課", "改称")]
     assert [(r.fiscal_year, r.old.division, r.new.division, r.kind) for r in read_lineage(SAMPLES / "lineage.csv")] == [
         (2016, "情報政策課", "デジタル推進課", "改称")

@@ -62,10 +62,10 @@ def test_sample_inbox_summary_counts(sample: tuple[Path, Any, dict[str, str]]) -
     summary = json.loads((outbox / "summary.json").read_text(encoding="utf-8"))
     assert (summary["fiscal_year"], summary["stage"]) == (2015, "最終")
     assert summary["files"] == {
-        "seen": 18,
-        "accepted": 18,
-        "needs_correction": 0,
-        "rejected": 0,
+        "seen": 19,
+        "accepted": 17,
+        "needs_correction": 1,
+        "rejected": 1,
         "superseded": 0,
         "out_of_scope": 0,
         "unsupported": 0,
@@ -82,7 +82,21 @@ def test_sample_inbox_summary_counts(sample: tuple[Path, Any, dict[str, str]]) -
         {"code": "2105", "department": "福祉保健部", "division": "子育て王国推進課"},
         {"code": "5103", "department": "県土整備部", "division": "技術企画課"},
     ]
-    assert summary["rejected"] == []
+    assert summary["rejected"] == [
+        {
+            "file": "総務部/税務課_作業中.xlsx",
+            "errors": [
+                "部局名が読めないため、どの所属・年度・評価時点の工程表か決められず受理できません。部局名を正しく入力してください",
+                "基本情報!C6「部局名」: 入力が必要です。部局名を入力してください（例: 総務部）。",
+            ],
+        }
+    ]
+    assert summary["needs_correction"] == [
+        {
+            "file": "教育委員会/高等学校課.xlsx",
+            "errors": ["政策1!C52「達成度の評価」: 0～10の整数を入力してください（入力値: 「11」）"],
+        }
+    ]
 
 
 def test_sample_inbox_behind_target_list(sample: tuple[Path, Any, dict[str, str]]) -> None:
@@ -362,7 +376,7 @@ def test_dry_run_writes_nothing(tmp_path: Path) -> None:
         ["merge", "--inbox", str(INBOX), "--outbox", str(outbox), "--divisions", str(MASTER), "--dry-run"],
         prog_name="pipeline",
     )
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # the sample has a 受理（要修正） and a 不受理 file
     assert "（--dry-run のため、何も書き出していません）" in result.output
     assert not outbox.exists()
 
@@ -380,11 +394,11 @@ def test_merge_closing_summary_on_the_sample_inbox(tmp_path: Path) -> None:
         prog_name="pipeline",
         catch_exceptions=False,
     )
-    assert result.exit_code == 0
+    assert result.exit_code == 1  # all three fates (design §4): exit 1 says some files need attention
     lines = result.output.splitlines()
     assert lines[:4] == [
         "集計対象: 平成27年度（2015年度） 最終（年度末）",
-        "ファイル: 受理 18",
+        "ファイル: 受理 17、受理（要修正） 1、不受理 1",
         "所属: 18　指標: 55　目標未達: 7　実績未記入: 1",
         "未提出: 2 所属（福祉保健部 子育て王国推進課、県土整備部 技術企画課）",
     ]
@@ -400,7 +414,7 @@ def test_merge_timings_name_every_stage(tmp_path: Path) -> None:
         prog_name="pipeline",
         catch_exceptions=False,
     )
-    assert result.exit_code == 0
+    assert result.exit_code == 1
     line = result.stderr.strip().splitlines()[-1]
     match = re.fullmatch(
         r"処理時間（起動後）: 準備 ([0-9.]+) 秒 / 検証 ([0-9.]+) 秒 / 集約 ([0-9.]+) 秒 / 出力 ([0-9.]+) 秒 / 合計 ([0-9.]+) 秒",

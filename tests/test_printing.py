@@ -138,7 +138,7 @@ def test_merge_pdf_without_libreoffice_says_so_and_still_merges(
         prog_name="pipeline",
         catch_exceptions=False,
     )
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # the sample inbox has a 受理（要修正） and a 不受理 file
     assert "LibreOffice（soffice）が見つからないため、PDF（consolidated.pdf）は作りませんでした。" in result.output
     assert "集約そのものは完了しています" in result.output
     assert (outbox / "consolidated.xlsx").is_file() and not (outbox / "consolidated.pdf").exists()
