@@ -50,7 +50,7 @@ PALETTES: dict[str, dict[str, dict[str, str]]] = {
         FATES["skipped"]: _GREY,
         FATES["in-transit"]: _NEUTRAL,
     },
-    "severity": {SEVERITY_JA["error"]: _BAD, SEVERITY_JA["warning"]: _NEUTRAL},
+    "severity": {SEVERITY_JA["blocking"]: _BAD, SEVERITY_JA["error"]: _BAD, SEVERITY_JA["warning"]: _NEUTRAL},
     "grade": {DEFAULT_GRADE_BANDS[0][0]: _GOOD, LOWEST_GRADE: _BAD},
     "flag": {ANY_VALUE: _BAD},
     "warning": {ANY_VALUE: _NEUTRAL},

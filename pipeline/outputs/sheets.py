@@ -321,7 +321,7 @@ def submission_cols(frame: pl.DataFrame) -> list[Col]:
 
 
 def error_rows(result: MergeResult) -> Rows:
-    """Every issue, errors before warnings, each in the order of the files on the 提出状況 sheet."""
+    """Every issue, blocking before errors before warnings, each in the order of the files on the 提出状況 sheet."""
     errors = table_of(result, "errors")
     if not errors.columns:
         return Rows(errors)
@@ -332,7 +332,12 @@ def error_rows(result: MergeResult) -> Rows:
         _severity=pl.col("severity").replace_strict(SEVERITY_JA, default=pl.col("severity")),
         _order=pl.col("file").replace_strict(order, default=len(order), return_dtype=pl.Int64),
     )
-    return Rows.sorted(frame, [pl.col("severity") != "error", pl.col("_order")], nulls_last=False)
+    rank = pl.col("severity").replace_strict(_SEVERITY_RANK, default=len(_SEVERITY_RANK), return_dtype=pl.Int64)
+    return Rows.sorted(frame, [rank, pl.col("_order")], nulls_last=False)
+
+
+# 検証エラー: what rejects a file first, then the wrong values to correct, then what to confirm.
+_SEVERITY_RANK = {"blocking": 0, "error": 1, "warning": 2}
 
 
 def error_cols() -> list[Col]:
