@@ -20,11 +20,11 @@ from pipeline.config import Settings
 from pipeline.errors import NothingToDo, UsageProblem
 from pipeline.intake.pool import run_isolated, warm_up
 from pipeline.model import Code, FileResult, Issue, Master, Task, make_issue, sort_key
+from pipeline.outputs.copies import arrange_feedback, feedback_copy, unique_name, with_continuity_feedback
 
 if TYPE_CHECKING:  # polars stays unimported until a merge needs it: `pipeline validate` starts fast
     from pipeline.combine.merge import MergeResult, Prepared
     from pipeline.history.years import YearView
-    from pipeline.intake.discover import Found
     from pipeline.outputs.legend import Presentation
     from pipeline.outputs.publish import Publication
 
@@ -139,19 +139,6 @@ def _annotate(
         return None, (make_issue(Code.FEEDBACK_FAILED, file=issues[0].file, detail=detail),)
 
 
-def feedback_copy(source: Path, issues: Sequence[Issue], target: Path, data: bytes) -> Path:
-    """The division's workbook with its issues marked: the package patched (milliseconds, every other part kept
-    byte for byte), or, for a package that cannot be patched faithfully, re-saved with openpyxl."""
-    from pipeline.outputs.patch import PatchError, patch_file
-
-    try:
-        return patch_file(source, issues, target, data=data)
-    except PatchError:
-        from pipeline.outputs.feedback import annotate
-
-        return annotate(source, issues, target, data=data)
-
-
 def _with_file(issues: Sequence[Issue], display: str) -> tuple[Issue, ...]:
     return tuple(replace(i, file=display) if not i.file else i for i in issues)
 
@@ -264,7 +251,7 @@ def validate_files(
         taken: set[str] = set()
         for i, result in enumerate(done):
             if result.feedback:
-                name = _unique(f"{portable_name(Path(paths[i]).stem) or '工程表'}.xlsx", taken)
+                name = unique_name(f"{portable_name(Path(paths[i]).stem) or '工程表'}.xlsx", taken)
                 if not force:
                     _refuse_filled(publication.root / name, paths)
                 Path(result.feedback).replace(publication.path(name))
@@ -274,18 +261,6 @@ def validate_files(
     finally:
         if publication is not None:
             publication.discard()
-
-
-def _unique(name: str, taken: set[str]) -> str:
-    """``name``, or ``stem_2.xlsx``, ``stem_3.xlsx``… when an earlier file of this run took it (compared as Windows
-    does, without case)."""
-    stem, dot, suffix = name.rpartition(".")
-    candidate, n = name, 1
-    while candidate.casefold() in taken:
-        n += 1
-        candidate = f"{stem}_{n}{dot}{suffix}"
-    taken.add(candidate.casefold())
-    return candidate
 
 
 @dataclass(frozen=True)
@@ -448,7 +423,7 @@ def _merge(
     from pipeline.combine.merge import merge
 
     if publication is not None:
-        results = _arrange_feedback(results, publication)
+        results = arrange_feedback(results, publication)
     merged = merge(
         found,
         results,
@@ -467,7 +442,7 @@ def _merge(
 
         merged, years = look_back(merged, settings.history, *read_maps(settings.lineage, settings.renames))
         if years is not None and years.warnings and publication is not None:
-            merged = _with_continuity_feedback(merged, results, years.warnings, publication, books)
+            merged = with_continuity_feedback(merged, results, years.warnings, publication, books)
     clock.lap("集約")
     if publication is None:
         return MergeRun(merged, [], True, clock.laps, years)
@@ -502,51 +477,6 @@ def _presentation(settings: Settings) -> Presentation:
         created=f"{today.year}年{today.month}月{today.day}日",
         pdf=settings.pdf,
     )
-
-
-def _with_continuity_feedback(
-    merged: MergeResult,
-    results: dict[str, FileResult],
-    warnings: Sequence[Issue],
-    publication: Publication,
-    books: Sequence[Found],
-) -> MergeResult:
-    """Feedback copies that also carry the continuity warnings (known only once the whole year is merged): each
-    such file's copy is made again, in this process, from its bytes with all its issues; the submissions table
-    counts the warnings and names the copy."""
-    import polars as pl
-
-    from pipeline.intake.receive import Received, receive
-    from pipeline.outputs.names import feedback_name
-
-    by_file: dict[str, list[Issue]] = {}
-    for issue in warnings:
-        if issue.file in results:
-            by_file.setdefault(issue.file, []).append(issue)
-    found = {f.display: f for f in books}
-    taken = {r.feedback.casefold() for r in results.values() if r.feedback}
-    placed: dict[str, str] = {}
-    for display, extra in sorted(by_file.items()):
-        result, seen = results[display], found[display]
-        received = receive(Task(seen.path, display, seen.size, seen.mtime_ns, identity=seen.identity))
-        if not isinstance(received, Received):
-            continue
-        record = result.record or {}
-        name = result.feedback or _unique(
-            feedback_name(record.get("department"), record.get("division"), Path(display).stem), taken
-        )
-        issues = tuple(sorted((*result.issues, *extra), key=sort_key))
-        scratch = publication.scratch / f"continuity-{len(placed)}.xlsx"
-        feedback_copy(Path(seen.path), issues, scratch, received.data)
-        scratch.replace(publication.path(name))
-        placed[display] = name
-    submissions = merged.tables["submissions"]
-    counts = {display: len(extra) for display, extra in by_file.items()}
-    submissions = submissions.with_columns(
-        warnings=pl.col("warnings") + pl.col("file").replace_strict(counts, default=0, return_dtype=pl.Int64),
-        feedback=pl.col("file").replace_strict(placed, default=pl.col("feedback"), return_dtype=pl.String),
-    )
-    return replace(merged, tables={**merged.tables, "submissions": submissions})
 
 
 def nothing_to_merge(inbox: Path, merged: MergeResult) -> str:
@@ -611,20 +541,3 @@ class _Clock:
         now = time.perf_counter()
         self.laps[step] = now - self._last
         self._last = now
-
-
-def _arrange_feedback(results: dict[str, FileResult], publication: Publication) -> dict[str, FileResult]:
-    """Move each annotated copy to feedback/<部局名>/<所属名>.xlsx in the publication; record that outbox path."""
-    from pipeline.outputs.names import feedback_name
-
-    taken: set[str] = set()
-    arranged = dict(results)
-    for display in sorted(results):
-        result = results[display]
-        if not result.feedback:
-            continue
-        record = result.record or {}
-        name = _unique(feedback_name(record.get("department"), record.get("division"), Path(display).stem), taken)
-        Path(result.feedback).replace(publication.path(name))
-        arranged[display] = replace(result, feedback=name)
-    return arranged

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from jsonschema import Draft202012Validator
 
-from pipeline.checks.validate import NOTE_SUFFIX, inline_refs, schema_validator
+from pipeline.checks.shape import inline_refs, schema_validator
+from pipeline.checks.validate import NOTE_SUFFIX
 from pipeline.contract import layout
 from pipeline.contract.schema import load_schema
 from scripts.seed import seed_record
