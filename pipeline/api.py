@@ -11,7 +11,7 @@ import importlib
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,6 +22,7 @@ from pipeline.intake.pool import run_isolated, warm_up
 from pipeline.model import FileResult, Issue, Master, Task, make_issue, sort_key
 
 if TYPE_CHECKING:  # polars stays unimported until a merge needs it: `pipeline validate` starts fast
+    from pipeline.cache import ResultCache
     from pipeline.combine.merge import MergeResult, Prepared
     from pipeline.history.years import YearView
     from pipeline.intake.discover import Found
@@ -40,6 +41,7 @@ WORKER_MODULES = (
     "pipeline.checks.validate",
     "pipeline.combine.flatten",
     "pipeline.outputs.patch",
+    "pipeline.cache",
     "fastexcel",
     "polars",
 )
@@ -52,7 +54,17 @@ def start_workers() -> None:
 
 def process_file(task: Task) -> FileResult:
     """One file's way through the steps, in a worker: receive its bytes once, preflight them, read, normalise and
-    validate those same bytes, then flatten an accepted file into table rows and write its feedback copy."""
+    validate those same bytes, then flatten an accepted file into table rows and write its feedback copy; the
+    result is kept in the outbox's cache when the task says where."""
+    result = _process(task)
+    if task.cache is not None:
+        from pipeline.cache import store
+
+        store(task.cache, result)
+    return result
+
+
+def _process(task: Task) -> FileResult:
     from pipeline.intake.receive import Received, receive
 
     received = receive(task)
@@ -298,13 +310,24 @@ class MergeRun:
     timings: dict[str, float] = field(default_factory=dict)
     years: YearView | None = None  # the merge against the history, when one is kept
     notices: tuple[str, ...] = ()  # what the outputs could not do, for the user (e.g. no LibreOffice for --pdf)
+    # when nothing changed since the last run into this outbox: that run's summary (its outputs stand as they are)
+    unchanged: str = ""
+    # every result is the file's own (none in transit, crashed or dated in the future): the same files and settings
+    # would give the same outputs later (a re-run may then skip the merge)
+    settled: bool = False
 
 
-def merge_inbox(settings: Settings, *, dry_run: bool = False, progress: Progress | None = None) -> MergeRun:
+def merge_inbox(
+    settings: Settings, *, dry_run: bool = False, progress: Progress | None = None, use_cache: bool = True
+) -> MergeRun:
     """Validate every workbook in the inbox, merge the accepted ones and write the outputs (unless dry run).
 
     Refused before anything is read: an outbox that is the inbox, lies inside it or holds submissions. A run with
     nothing to merge (no accepted file of the chosen year and stage) writes nothing and raises NothingToDo.
+
+    A re-run into the same outbox reuses each unchanged file's result from the outbox's cache (pipeline.cache),
+    and, when nothing at all changed and the outputs stand as published, rewrites nothing (``unchanged``).
+    ``use_cache=False`` reads every file again and starts the cache anew.
     """
     from pipeline.outputs.lock import outbox_lock
 
@@ -322,20 +345,71 @@ def merge_inbox(settings: Settings, *, dry_run: bool = False, progress: Progress
     created = not settings.outbox.exists()
     try:
         with outbox_lock(settings.outbox):
-            from pipeline.outputs.publish import Publication
-
-            with Publication(settings.outbox, manifest=True) as publication:
-                return _merge(settings, master, progress, publication)
+            return _publish(settings, master, progress, use_cache)
     except BaseException:
         if created:  # a run that published nothing leaves no outbox behind either
             _remove_empty_outbox(settings.outbox)
         raise
 
 
+def _publish(settings: Settings, master: Master | None, progress: Progress | None, use_cache: bool) -> MergeRun:
+    """Merge into the outbox (its lock held): nothing when nothing changed since the last run, else one
+    publication with each unchanged file's result taken from the cache."""
+    from pipeline import cache
+    from pipeline.outputs.publish import Publication
+
+    outbox = settings.outbox
+    clock = _Clock()
+    found = _discover(settings)
+    fingerprint = None
+    if not use_cache:
+        cache.clear(outbox)
+    elif settings.history is None:  # the history store is read and written by every run: never "unchanged"
+        seen = [(f.display, f.kind, f.size, f.mtime_ns, f.identity, f.detail) for f in found]
+        fingerprint = cache.run_fingerprint(settings, seen, _presentation(settings).created)
+        last = cache.unchanged(outbox, fingerprint)
+        if last is not None:
+            start_workers()
+            return _unchanged(last)
+    results = cache.ResultCache.open(outbox, master=settings.divisions, annotate=True) if use_cache else None
+    with Publication(outbox, manifest=True) as publication:
+        run = _merge(settings, master, progress, publication, found=found, results_cache=results, clock=clock)
+    if results is not None:
+        results.save()
+    if fingerprint is not None and run.settled:
+        from pipeline.outputs.report import render_merge
+
+        cache.remember_run(outbox, fingerprint, run.result.fates, render_merge(run))
+    return run
+
+
+def _unchanged(last: object) -> MergeRun:
+    """The run that found nothing changed: the last run's fates and summary, nothing written."""
+    from pipeline.cache import LastRun
+    from pipeline.combine.merge import MergeResult
+
+    assert isinstance(last, LastRun)
+    return MergeRun(MergeResult(None, None, {}, fates=last.fates), unchanged=last.report)
+
+
+def _discover(settings: Settings) -> list[Found]:
+    """Every file of the inbox (the outbox and the master list excepted, when they live inside it); NothingToDo
+    when there is no workbook among them."""
+    from pipeline.intake.discover import discover
+
+    excluded = (settings.outbox, *([settings.divisions] if settings.divisions else []))
+    found = discover(settings.inbox, exclude=excluded)
+    if not any(f.kind == "workbook" for f in found):
+        raise NothingToDo(f"受付フォルダ {settings.inbox} に工程表ファイル（.xlsx / .xlsm）がありません。")
+    return found
+
+
 def _remove_empty_outbox(outbox: Path) -> None:
-    """Remove an outbox this run created, when it holds nothing but the lock file."""
+    """Remove an outbox this run created, when it holds nothing but the lock file (and the cache the run began)."""
+    from pipeline.cache import clear
     from pipeline.outputs.lock import LOCK_NAME
 
+    clear(outbox)
     try:
         if {p.name for p in outbox.iterdir()} <= {LOCK_NAME}:
             (outbox / LOCK_NAME).unlink(missing_ok=True)
@@ -393,34 +467,47 @@ def _merge(
     master: Master | None,
     progress: Progress | None,
     publication: Publication | None,
+    *,
+    found: list[Found] | None = None,
+    results_cache: ResultCache | None = None,
+    clock: _Clock | None = None,
 ) -> MergeRun:
-    """Discover, validate in isolated workers, merge, judge, and publish the outputs unless dry run (None)."""
-    from pipeline.intake.discover import discover
+    """Discover (unless ``found``), validate in isolated workers (or take an unchanged file's result from
+    ``results_cache``), merge, judge, and publish the outputs unless dry run (None)."""
+    from pipeline.cache import Seen
 
-    clock = _Clock()
+    clock = clock or _Clock()
     start_workers()
 
     inbox = settings.inbox
-    # the outbox and the master list may live inside the inbox; neither is a submission
-    excluded = (settings.outbox, *([settings.divisions] if settings.divisions else []))
-    found = discover(inbox, exclude=excluded)
-    if not any(f.kind == "workbook" for f in found):
-        raise NothingToDo(f"受付フォルダ {inbox} に工程表ファイル（.xlsx / .xlsm）がありません。")
+    found = found if found is not None else _discover(settings)
     books = [f for f in found if f.kind == "workbook"]
     scratch = publication.scratch if publication is not None else None
-    tasks = [
-        Task(
-            f.path,
-            f.display,
-            f.size,
-            f.mtime_ns,
-            master,
-            f.identity,
-            str(scratch / f"{i}.xlsx") if scratch else None,
-            flatten=True,
+    tasks: list[Task] = []
+    seen: list[Seen] = []
+    reused: list[FileResult] = []
+    for i, f in enumerate(books):
+        copy_to = scratch / f"{i}.xlsx" if scratch else None
+        if results_cache is not None:
+            this = Seen(f.display, f.size, f.mtime_ns, f.identity)
+            hit = results_cache.lookup(this, copy_to)
+            if hit is not None:
+                reused.append(hit)
+                continue
+            seen.append(this)
+        tasks.append(
+            Task(
+                f.path,
+                f.display,
+                f.size,
+                f.mtime_ns,
+                master,
+                f.identity,
+                str(copy_to) if copy_to else None,
+                flatten=True,
+                cache=results_cache.task_cache() if results_cache is not None else None,
+            )
         )
-        for i, f in enumerate(books)
-    ]
     results: dict[str, FileResult] = {}
     clock.lap("準備")
     # the later steps' imports (polars, xlsxwriter) load in a thread while the workers parse
@@ -428,9 +515,9 @@ def _merge(
     importer = threading.Thread(target=lambda: [importlib.import_module(m) for m in later], daemon=True)
     importer.start()
     prepared: Prepared | None = None
-    for done, (index, result) in enumerate(
-        run_isolated(tasks, workers=settings.workers, handler=process_file), start=1
-    ):
+
+    def taken(result: FileResult) -> FileResult:
+        nonlocal prepared
         if result.accepted:  # flatten its rows now, while the workers parse the other files
             if prepared is None:
                 importer.join()
@@ -439,7 +526,16 @@ def _merge(
                 prepared = Prepared()
             prepared.add(result)
             result = replace(result, rows=None)
-        results[tasks[index].display] = result
+        return result
+
+    for result in reused:
+        results[result.display] = taken(result)
+    for done, (index, result) in enumerate(
+        run_isolated(tasks, workers=settings.workers, handler=process_file), start=1
+    ):
+        if results_cache is not None:
+            results_cache.stored(seen[index], result)
+        results[tasks[index].display] = taken(result)
         if progress is not None:
             progress(done, len(tasks))
     importer.join()
@@ -481,7 +577,30 @@ def _merge(
     outputs = [settings.outbox / name for name in written.names]
     outputs += sorted(settings.outbox / r.feedback for r in results.values() if r.feedback)
     clock.lap("出力")
-    return MergeRun(merged, outputs, False, clock.laps, years, written.notices)
+    settled = _settled(results.values())
+    return MergeRun(merged, outputs, False, clock.laps, years, written.notices, settled=settled)
+
+
+def _settled(results: Iterable[FileResult]) -> bool:
+    """Whether every result is the file's own: none in transit, crashed or overrun, and no time in the future
+    (which would read otherwise later)."""
+    from datetime import UTC, datetime, timedelta
+
+    from pipeline.cache import cacheable
+
+    now = time.time()
+    limit = datetime.now(UTC) + timedelta(seconds=1)
+    for result in results:
+        if not cacheable(result) or result.mtime > now:
+            return False
+        if result.saved_at:
+            try:
+                stamp = datetime.fromisoformat(result.saved_at.replace("Z", "+00:00"))
+            except ValueError:
+                continue
+            if (stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)) > limit:
+                return False
+    return True
 
 
 def _presentation(settings: Settings) -> Presentation:
