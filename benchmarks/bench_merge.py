@@ -963,7 +963,10 @@ def naive_merge(files: Sequence[Path], target: Path) -> None:
     project_labels = [c.label for c in layout.PROJECT_COLUMNS]
     divisions, policies, indicators, projects = [], [], [], []
     for path in files:
-        wb = load_workbook(path, data_only=True)
+        try:
+            wb = load_workbook(path, data_only=True)
+        except zipfile.BadZipFile:  # a week's broken file: the script skips it
+            continue
         basic = {key: values(wb, wb.defined_names[key])[0][0] for key in basic_keys}
         who = [basic["department"], basic["division"]]
         divisions.append([path.name, *basic.values()])

@@ -485,29 +485,35 @@ def _merge(
     scratch = publication.scratch if publication is not None else None
     tasks: list[Task] = []
     seen: list[Seen] = []
-    reused: list[FileResult] = []
+    indexed: list[tuple[Seen, Found, Path | None]] = []  # unchanged by their stat: their results may be reused
+
+    def task(f: Found, copy_to: Path | None) -> Task:
+        where = results_cache.task_cache() if results_cache is not None else None
+        copy = str(copy_to) if copy_to else None
+        return Task(f.path, f.display, f.size, f.mtime_ns, master, f.identity, copy, flatten=True, cache=where)
+
     for i, f in enumerate(books):
         copy_to = scratch / f"{i}.xlsx" if scratch else None
-        if results_cache is not None:
-            this = Seen(f.display, f.size, f.mtime_ns, f.identity)
+        this = Seen(f.display, f.size, f.mtime_ns, f.identity)
+        if results_cache is not None and results_cache.indexed(this):
+            indexed.append((this, f, copy_to))
+        else:
+            tasks.append(task(f, copy_to))
+            seen.append(this)
+    reused: list[FileResult] = []
+    missed: list[tuple[Seen, Found, Path | None]] = []
+
+    def look_up() -> None:  # in a thread, while the workers parse the changed files (waiting on them frees the GIL)
+        assert results_cache is not None
+        for this, f, copy_to in indexed:
             hit = results_cache.lookup(this, copy_to)
             if hit is not None:
                 reused.append(hit)
-                continue
-            seen.append(this)
-        tasks.append(
-            Task(
-                f.path,
-                f.display,
-                f.size,
-                f.mtime_ns,
-                master,
-                f.identity,
-                str(copy_to) if copy_to else None,
-                flatten=True,
-                cache=results_cache.task_cache() if results_cache is not None else None,
-            )
-        )
+            else:
+                missed.append((this, f, copy_to))
+
+    looker = threading.Thread(target=look_up, daemon=True)
+    looker.start()
     results: dict[str, FileResult] = {}
     clock.lap("準備")
     # the later steps' imports (polars, xlsxwriter) load in a thread while the workers parse
@@ -528,16 +534,22 @@ def _merge(
             result = replace(result, rows=None)
         return result
 
+    def parse(tasks: list[Task], seen: list[Seen]) -> None:
+        for done, (index, result) in enumerate(
+            run_isolated(tasks, workers=settings.workers, handler=process_file), start=1
+        ):
+            if results_cache is not None:
+                results_cache.stored(seen[index], result)
+            results[tasks[index].display] = taken(result)
+            if progress is not None:
+                progress(done, len(tasks))
+
+    parse(tasks, seen)
+    looker.join()
     for result in reused:
         results[result.display] = taken(result)
-    for done, (index, result) in enumerate(
-        run_isolated(tasks, workers=settings.workers, handler=process_file), start=1
-    ):
-        if results_cache is not None:
-            results_cache.stored(seen[index], result)
-        results[tasks[index].display] = taken(result)
-        if progress is not None:
-            progress(done, len(tasks))
+    if missed:  # entries that were not sound: their files are read again
+        parse([task(f, copy_to) for _, f, copy_to in missed], [this for this, _, _ in missed])
     importer.join()
     clock.lap("検証")
     from pipeline.combine.merge import merge

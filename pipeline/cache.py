@@ -22,6 +22,7 @@ import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -129,9 +130,9 @@ def decode(data: Any) -> FileResult:
     if rows is not None:
         _expect(isinstance(rows, dict))
         for table in rows.values():
-            _expect(isinstance(table, dict))
-            lengths = {len(_scalars(column)) for column in table.values()}
-            _expect(len(lengths) <= 1)
+            _expect(isinstance(table, dict) and all(type(column) is list for column in table.values()))
+            _expect(len({len(column) for column in table.values()}) <= 1)
+            _expect(set(map(type, chain.from_iterable(table.values()))) <= _SCALARS)
     return FileResult(display, sha, size, float(mtime), saved_at, tuple(issues), record, rows=rows)
 
 
@@ -183,6 +184,11 @@ class ResultCache:
 
     def _entry_key(self, display: str, sha256: str) -> str:
         return _key(self.settings, display, sha256)
+
+    def indexed(self, seen: Seen) -> bool:
+        """Whether the file is as the last run saw it (by its stat): its result may be in the cache."""
+        known = self.index.get(seen.display)
+        return bool(known) and known[:-1] == seen.stat()  # type: ignore[index]
 
     def lookup(self, seen: Seen, feedback_to: Path | None) -> FileResult | None:
         """The file's earlier result when its stat is the one indexed and its entry is sound; its feedback copy
