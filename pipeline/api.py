@@ -366,7 +366,7 @@ def _publish(settings: Settings, master: Master | None, progress: Progress | Non
         cache.clear(outbox)
     elif settings.history is None:  # the history store is read and written by every run: never "unchanged"
         seen = [(f.display, f.kind, f.size, f.mtime_ns, f.identity, f.detail) for f in found]
-        fingerprint = cache.run_fingerprint(settings, seen, _presentation(settings).created)
+        fingerprint = cache.run_fingerprint(settings, seen, _today())
         last = cache.unchanged(outbox, fingerprint)
         if last is not None:
             start_workers()
@@ -617,21 +617,25 @@ def _settled(results: Iterable[FileResult]) -> bool:
 
 def _presentation(settings: Settings) -> Presentation:
     """The report settings the outputs need: grades, 信号, 組織順 of departments, source, date, PDF."""
-    from datetime import datetime
-
-    from pipeline.outputs.labels import JST
     from pipeline.outputs.legend import Presentation
 
-    today = datetime.now(JST)
     return Presentation(
         grade_bands=settings.grade_bands,
         grade_basis=settings.grade_basis,
         signal_thresholds=settings.signal_thresholds,
         departments=settings.departments,
         source=settings.inbox.name,
-        created=f"{today.year}年{today.month}月{today.day}日",
+        created=_today(),
         pdf=settings.pdf,
     )
+
+
+def _today() -> str:
+    """The date the outputs carry (Japan time), e.g. 2026年4月1日: cheap, for the run's fingerprint too."""
+    from datetime import datetime, timedelta, timezone
+
+    today = datetime.now(timezone(timedelta(hours=9), "JST"))
+    return f"{today.year}年{today.month}月{today.day}日"
 
 
 def _with_continuity_feedback(

@@ -79,6 +79,16 @@ def _write_atomic(path: Path, data: bytes) -> None:
     temporary.replace(path)
 
 
+def _link_or_copy(source: Path, target: Path) -> None:
+    """A second name for the same bytes where the file system allows it (no copy), else a copy. A copy edited in
+    place later changes both names: the entry's hash of the copy then no longer matches, and it is not used."""
+    target.unlink(missing_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
 # ---------------------------------------------------------------- results as JSON, checked on the way back
 
 
@@ -207,10 +217,10 @@ class ResultCache:
             _expect(copy is None or (isinstance(copy, str) and len(copy) == 64))
             if copy is not None:
                 _expect(feedback_to is not None)
-                data = (self.folder / _ENTRIES / f"{key}.xlsx").read_bytes()
-                _expect(hashlib.sha256(data).hexdigest() == copy)
+                kept = self.folder / _ENTRIES / f"{key}.xlsx"
+                _expect(hashlib.sha256(kept.read_bytes()).hexdigest() == copy)
                 assert feedback_to is not None
-                feedback_to.write_bytes(data)
+                _link_or_copy(kept, feedback_to)
                 result = replace(result, feedback=str(feedback_to))
         except (OSError, ValueError, TypeError, _Invalid):
             return None
@@ -255,11 +265,13 @@ def store(where: tuple[str, str], result: FileResult) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         copy = None
         if result.feedback:
-            data = Path(result.feedback).read_bytes()
-            copy = hashlib.sha256(data).hexdigest()
-            _write_atomic(folder / f"{key}.xlsx", data)
+            copy = hashlib.sha256(Path(result.feedback).read_bytes()).hexdigest()
+            temporary = folder / f".{key}.{os.getpid()}.tmp"
+            _link_or_copy(Path(result.feedback), temporary)
+            temporary.replace(folder / f"{key}.xlsx")
         entry = {"format": FORMAT, "key": key, "feedback": copy, "result": encode(result)}
-        _write_atomic(folder / f"{key}.json", json.dumps(entry, ensure_ascii=False).encode())
+        text = json.dumps(entry, ensure_ascii=False, separators=(",", ":"), check_circular=False)
+        _write_atomic(folder / f"{key}.json", text.encode())
     except (OSError, ValueError):
         return
 
