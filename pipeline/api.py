@@ -22,7 +22,7 @@ from pipeline.intake.pool import run_isolated, warm_up
 from pipeline.model import FileResult, Issue, Master, Task, make_issue, sort_key
 
 if TYPE_CHECKING:  # polars stays unimported until a merge needs it: `pipeline validate` starts fast
-    from pipeline.cache import ResultCache
+    from pipeline.cache import LastRun, ResultCache
     from pipeline.combine.merge import MergeResult, Prepared
     from pipeline.history.years import YearView
     from pipeline.intake.discover import Found
@@ -383,12 +383,10 @@ def _publish(settings: Settings, master: Master | None, progress: Progress | Non
     return run
 
 
-def _unchanged(last: object) -> MergeRun:
-    """The run that found nothing changed: the last run's fates and summary, nothing written."""
-    from pipeline.cache import LastRun
+def _unchanged(last: LastRun) -> MergeRun:
+    """The run that found nothing changed: the last run's fates and summary (no tables), nothing written."""
     from pipeline.combine.merge import MergeResult
 
-    assert isinstance(last, LastRun)
     return MergeRun(MergeResult(None, None, {}, fates=last.fates), unchanged=last.report)
 
 

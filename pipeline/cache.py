@@ -164,6 +164,7 @@ class Seen:
     identity: tuple[int, int] | None
 
     def stat(self) -> list[Any]:
+        """The index's record of the file, as JSON holds it: size, mtime (ns), device, inode."""
         return [self.size, self.mtime_ns, *(self.identity or (None, None))]
 
 
