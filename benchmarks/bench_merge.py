@@ -48,7 +48,8 @@ from pipeline.contract import layout  # noqa: E402
 
 DEFAULT_CORPUS = ROOT / "benchmarks" / ".corpus"
 # Bump when the generated content changes, so that cached corpora are made again.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
+BASES_VERSION = 1  # the base workbooks (their blueprints), cached apart from the corpora
 SEED = 2015
 MAX_BASES = 24
 NAIVE_SAMPLE_MAX = 200  # openpyxl takes ~0.3 s a file: the naive script is timed on a sample and scaled
@@ -65,6 +66,12 @@ JSON_KEYS = (
     "ratio_to_floor",
     "speedup_vs_naive",
     "peak_rss_mb",
+    "feedback_copies",
+    "copy_ms",
+    "rerun_nothing_s",
+    "rerun_one_s",
+    "nothing_to_cold",
+    "one_to_write_floor",
 )
 
 # ---------------------------------------------------------------- vocabulary
@@ -561,7 +568,13 @@ def ensure_bases(folder: Path, count: int, log: Callable[[str], None]) -> list[B
     return bases
 
 
+# A leaf that the week leaves blank (a unit forgotten): the token's cell loses its value, keeping its style.
+BLANK = "\x00blank"
+
+
 def _cell_xml(value: Any) -> bytes:
+    if value == BLANK:
+        return b"></c>"
     if isinstance(value, int | float) and not isinstance(value, bool):
         return b't="n"><v>' + repr(value).encode() + b"</v></c>"
     text = escape(str(value))
@@ -591,6 +604,60 @@ def derive(base: Base, entries: dict[str, Any], target: Path, saved_at: str) -> 
         raise RuntimeError(f"{target.name}: replaced {replaced} of {len(values)} tokens")
 
 
+# ---------------------------------------------------------------- a week as it is
+
+# Of every 100 files: 2 broken (a truncated zip, 不受理), 5 with a value error (達成度 11: merged, 受理（要修正）),
+# 30 more with warnings (a unit typed with the value while 単位 is blank, 約6, a note in brackets, an era-less 時点).
+BROKEN = frozenset({17, 67})
+ERRORS = frozenset({3, 23, 43, 63, 83})
+WARNINGS = frozenset(range(0, 100, 10)) | frozenset(range(5, 100, 10)) | frozenset(range(8, 100, 10))
+WARNING_KINDS = ("unit-inferred", "approximate-value", "value-note", "era-inferred")
+
+
+def fate_of(i: int, clean: bool) -> str:
+    """What file `i` of a week is meant to be: "broken", "error", "warning" or "valid" (always valid when clean)."""
+    if clean:
+        return "valid"
+    slot = i % 100
+    return "broken" if slot in BROKEN else "error" if slot in ERRORS else "warning" if slot in WARNINGS else "valid"
+
+
+def as_week(entries: dict[str, Any], fate: str, rng: Random) -> None:
+    """Change the entries in place as a division of that fate types them (same leaves: tokens stay aligned)."""
+    policy = entries["policies"][0]
+    if fate == "error":
+        policy["achievement"] = 11
+    if fate not in ("warning", "error"):
+        return
+    for row in policy["indicators"][: rng.randint(1, 2)]:
+        kind = rng.choice(WARNING_KINDS)
+        actual = _number(row["actual"])
+        shown = f"{actual:g}"
+        if kind == "unit-inferred":
+            row["unit"], row["actual"] = BLANK, f"{shown}{row['unit']}"
+            for key in ("baseline", "start", "target", "long_term_target"):
+                row[key] = _number(row[key])  # the others as numbers, so that only the actual brings the unit
+        elif kind == "approximate-value":
+            row["actual"] = f"約{shown}"
+        elif kind == "value-note":
+            row["actual"] = f"{shown}（{rng.choice(('見込み', '速報値', '暫定'))}）"
+        else:
+            eraless = (("actual_as_of", "28年3月"), ("baseline_as_of", "26年度"), ("start_as_of", "27年4月"))
+            key, text = next(((k, t) for k, t in eraless if row.get(k) is not None), ("", ""))
+            if key:
+                row[key] = text
+            else:
+                row["actual"] = f"約{shown}"
+
+
+def truncate(path: Path) -> None:
+    """Cut a file to half its bytes, as an interrupted copy leaves it, dated well before the run (not settling)."""
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    old = time.time() - 86_400
+    os.utime(path, (old, old))
+
+
 @dataclass(frozen=True)
 class Corpus:
     """A generated inbox and what it holds."""
@@ -601,12 +668,19 @@ class Corpus:
     stats: dict[str, Any]
 
 
-def ensure_corpus(corpus_dir: Path, n: int, log: Callable[[str], None]) -> Corpus:
-    """The corpus of N submissions, generated (and a sample validated) unless a complete one is cached."""
-    root = corpus_dir / f"v{layout.TEMPLATE_VERSION}-n{n}"
+def ensure_corpus(corpus_dir: Path, n: int, log: Callable[[str], None], *, clean: bool = False) -> Corpus:
+    """The corpus of N submissions, generated (and a sample validated) unless a complete one is cached: a week as
+    it is (warnings, value errors, broken files), or, with `clean`, every file valid."""
+    root = corpus_dir / f"v{layout.TEMPLATE_VERSION}-n{n}-{'clean' if clean else 'week'}"
     inbox = root / INBOX
     marker = root / MARKER
-    expected = {"n": n, "template_version": layout.TEMPLATE_VERSION, "generator": GENERATOR_VERSION, "seed": SEED}
+    expected = {
+        "n": n,
+        "template_version": layout.TEMPLATE_VERSION,
+        "generator": GENERATOR_VERSION,
+        "seed": SEED,
+        "clean": clean,
+    }
     if marker.exists():
         stats = json.loads(marker.read_text(encoding="utf-8"))
         files = sorted(inbox.rglob("*.xlsx"))
@@ -616,18 +690,15 @@ def ensure_corpus(corpus_dir: Path, n: int, log: Callable[[str], None]) -> Corpu
     shutil.rmtree(root, ignore_errors=True)
     count = min(MAX_BASES, max(4, math.ceil(n / 10)))
     log(f"corpus: {n} files from {count} base workbooks into {root}")
-    bases = ensure_bases(corpus_dir / f"v{layout.TEMPLATE_VERSION}-g{GENERATOR_VERSION}-bases", count, log)
+    bases = ensure_bases(corpus_dir / f"v{layout.TEMPLATE_VERSION}-g{BASES_VERSION}-bases", count, log)
     started = time.perf_counter()
     files: list[Path] = []
+    fates: dict[str, list[int]] = {}
     totals = dict.fromkeys(("policies", "indicators", "behind_target", "projects", "results", "challenges"), 0)
     for i, who in enumerate(identities(n)):
         base = bases[i % count]
         rng = Random(f"{SEED}-file-{i}")
         entries = division_entries(base.spec, who, rng)
-        saved_at = f"2016-04-{1 + i % 28:02d}T{8 + i % 10:02d}:{i % 60:02d}:00Z"
-        path = inbox / who.department / f"{who.code}_{who.division}.xlsx"
-        derive(base, entries, path, saved_at)
-        files.append(path)
         for p in entries["policies"]:
             totals["policies"] += 1
             for key in ("indicators", "projects", "results", "challenges"):
@@ -636,9 +707,19 @@ def ensure_corpus(corpus_dir: Path, n: int, log: Callable[[str], None]) -> Corpu
                 _is_behind(row["direction"] or "増加", _number(row["target"]), _number(row["actual"]))
                 for row in p["indicators"]
             )
+        fate = fate_of(i, clean)
+        fates.setdefault(fate, []).append(i)
+        as_week(entries, fate, rng)
+        saved_at = f"2016-04-{1 + i % 28:02d}T{8 + i % 10:02d}:{i % 60:02d}:00Z"
+        path = inbox / who.department / f"{who.code}_{who.division}.xlsx"
+        derive(base, entries, path, saved_at)
+        if fate == "broken":
+            truncate(path)
+        files.append(path)
     log(f"  derived {n} files in {time.perf_counter() - started:.2f} s")
-    validated = _validate_sample(files, count, log)
-    stats = {**expected, "bases": count, "validated": validated, **totals}
+    validated = _validate_sample(files, fates, count, log)
+    counts = {fate: len(indices) for fate, indices in sorted(fates.items())}
+    stats = {**expected, "bases": count, "validated": validated, "fates": counts, **totals}
     marker.write_text(json.dumps(stats, ensure_ascii=False, indent=2), encoding="utf-8")  # last: marks it complete
     return Corpus(root, inbox, sorted(files), stats)
 
@@ -651,22 +732,44 @@ def _number(value: Any) -> float:
     return float(parsed.value)
 
 
-def _validate_sample(files: list[Path], bases: int, log: Callable[[str], None]) -> int:
-    """Validate every base's first derived file and an even spread of the others; every one must be accepted."""
+def _validate_sample(
+    files: list[Path], fates: dict[str, list[int]], bases: int, log: Callable[[str], None]
+) -> dict[str, int]:
+    """Validate every base's first derived file, an even spread of the others and a few of each fate: each must
+    come out as meant (valid → 受理, warning → 受理 with warnings, error → 受理（要修正）, broken → 不受理)."""
+    from collections import Counter
+
     from pipeline.api import validate_files
 
+    meant = {i: fate for fate, indices in fates.items() for i in indices}
     chosen = set(range(min(bases, len(files))))
     step = max(1, len(files) // VALIDATE_SAMPLE)
     chosen.update(range(0, len(files), step))
-    sample = [files[i] for i in sorted(chosen)]
-    results = validate_files(sample)
-    rejected = [r for r in results if not r.accepted]
-    if rejected or len(results) != len(sample):
-        lines = [f"{r.display}: {i.message}" for r in rejected[:5] for i in r.errors[:5]]
-        raise click.ClickException("generated files were rejected:\n" + "\n".join(lines))
-    warnings = sum(len(r.warnings) for r in results)
-    log(f"  validated {len(sample)} files: all accepted ({warnings} warnings)")
-    return len(sample)
+    for indices in fates.values():
+        chosen.update(indices[:5])
+    sample = sorted(chosen)
+    results = validate_files([files[i] for i in sample])
+    wrong = []
+    codes: Counter[str] = Counter()
+    for i, result in zip(sample, results, strict=True):
+        codes.update(issue.code for issue in result.issues)
+        fate = meant[i]
+        came = (
+            "broken"
+            if not result.accepted
+            else "error"
+            if result.needs_correction
+            else "warning"
+            if result.warnings
+            else "valid"
+        )
+        # a valid file may carry a warning the base already brings (an as-of form), never more than that
+        if came != fate and not (fate == "valid" and came == "warning"):
+            wrong.append(f"{result.display}: meant {fate}, came out {came}: {[i.code for i in result.issues][:6]}")
+    if wrong or len(results) != len(sample):
+        raise click.ClickException("generated files did not come out as meant:\n" + "\n".join(wrong[:8]))
+    log(f"  validated {len(sample)} files: each as meant; issue codes {dict(codes.most_common())}")
+    return {"files": len(sample), **codes}
 
 
 # ---------------------------------------------------------------- measurements
@@ -732,26 +835,41 @@ class MergeRun:
     peak_mb: float | None  # the largest peak RSS of any one process of the merge
     cpu_s: float | None  # user + system CPU seconds of every process of the merge
     stages: dict[str, float]  # seconds per stage, as `pipeline merge --timings` reports them
+    rc: int = 0
+    stderr: str = ""
 
 
-def run_merge(corpus: Corpus) -> MergeRun:
-    """Merge the corpus into <root>/last-outbox as a subprocess and time it."""
+def run_merge(corpus: Corpus, *, fresh: bool = True, extra: Sequence[str] = ()) -> MergeRun:
+    """Merge the corpus into <root>/last-outbox as a subprocess and time it (into a new outbox unless not
+    `fresh`: a re-run over the last outputs). A week's broken files make the exit code 1."""
     outbox = corpus.root / LAST_OUTBOX
-    shutil.rmtree(outbox, ignore_errors=True)
-    command = [*pipeline_command(), "merge", "--inbox", str(corpus.inbox), "--outbox", str(outbox), "--timings"]
+    allowed = (0, 1) if corpus.stats.get("fates", {}).get("broken") else (0,)
+    if fresh:
+        shutil.rmtree(outbox, ignore_errors=True)
+    command = [
+        *pipeline_command(),
+        "merge",
+        "--inbox",
+        str(corpus.inbox),
+        "--outbox",
+        str(outbox),
+        "--timings",
+        *extra,
+    ]
     done = subprocess.run(
         [sys.executable, "-c", _HELPER, *command], cwd=corpus.root, capture_output=True, text=True, check=False
     )
     if done.returncode != 0 or not done.stdout.strip():
         raise click.ClickException(f"merge helper failed: {done.stderr[-2000:]}")
     report = json.loads(done.stdout.strip().splitlines()[-1])
-    if report["rc"] != 0:
+    if report["rc"] not in allowed:
         raise click.ClickException(f"pipeline merge exited with {report['rc']}: {report['stderr']}")
     maxrss = report["maxrss"]
     divisor = 1024 * 1024 if sys.platform == "darwin" else 1024  # bytes on macOS, kilobytes on Linux
     line = next((x for x in reversed(report["stderr"].splitlines()) if x.startswith("処理時間")), "")
     stages = {stage: float(seconds) for stage, seconds in _TIMINGS.findall(line) if stage != "合計"}
-    return MergeRun(report["wall_s"], None if maxrss is None else maxrss / divisor, report["cpu_s"], stages)
+    peak = None if maxrss is None else maxrss / divisor
+    return MergeRun(report["wall_s"], peak, report["cpu_s"], stages, report["rc"], report["stderr"])
 
 
 def read_floor(files: Sequence[Path]) -> float:
@@ -760,7 +878,10 @@ def read_floor(files: Sequence[Path]) -> float:
     import polars  # noqa: F401  (imported before the clock starts, as to_polars would)
 
     def read(path: Path) -> None:
-        reader = fastexcel.read_excel(path.read_bytes())
+        try:
+            reader = fastexcel.read_excel(path.read_bytes())
+        except fastexcel.FastExcelError:  # a week's broken file: nothing to read
+            return
         for name in reader.sheet_names:
             reader.load_sheet(name, header_row=None, dtypes="string").to_polars()
 
@@ -842,7 +963,10 @@ def naive_merge(files: Sequence[Path], target: Path) -> None:
     project_labels = [c.label for c in layout.PROJECT_COLUMNS]
     divisions, policies, indicators, projects = [], [], [], []
     for path in files:
-        wb = load_workbook(path, data_only=True)
+        try:
+            wb = load_workbook(path, data_only=True)
+        except zipfile.BadZipFile:  # a week's broken file: the script skips it
+            continue
         basic = {key: values(wb, wb.defined_names[key])[0][0] for key in basic_keys}
         who = [basic["department"], basic["division"]]
         divisions.append([path.name, *basic.values()])
@@ -894,6 +1018,89 @@ def spread(files: Sequence[Path], k: int) -> list[Path]:
     return [files[i * len(files) // k] for i in range(k)]
 
 
+def check_fates(outbox: Path, corpus: Corpus) -> None:
+    """The merge's summary counts each file as the corpus meant it: every file but the broken ones merged
+    (受理 or 受理（要修正）), the broken ones 不受理, and the files with a value error 受理（要修正）."""
+    files = json.loads((outbox / "summary.json").read_text(encoding="utf-8"))["files"]
+    fates = corpus.stats.get("fates", {})
+    broken, errors = fates.get("broken", 0), fates.get("error", 0)
+    merged = files["accepted"] + files["needs_correction"]
+    if merged != corpus.stats["n"] - broken or files["rejected"] != broken or files["needs_correction"] < errors:
+        raise click.ClickException(
+            f"the merge counted {files} for {corpus.stats['n']} files ({broken} broken, {errors} with errors); "
+            f"see {outbox}"
+        )
+
+
+_NOTHING_CHANGED = "前回から変更がない"
+
+
+def rerun_nothing(corpus: Corpus) -> float:
+    """Seconds for the merge again over the outputs it has just written, nothing changed: it must say so."""
+    merged = run_merge(corpus, fresh=False)
+    if _NOTHING_CHANGED not in merged.stderr:
+        raise click.ClickException(f"a re-run with nothing changed did not say so: {merged.stderr[-500:]}")
+    return merged.wall_s
+
+
+def rerun_one(corpus: Corpus, round_: int) -> float:
+    """Seconds for the merge again after one file changed (its saved time, as a resubmission brings), the file
+    then put back as it was."""
+    start = round_ * 37 + 11
+    path = next(
+        p for k in range(len(corpus.files)) if zipfile.is_zipfile(p := corpus.files[(start + k) % len(corpus.files)])
+    )
+    original, stat = path.read_bytes(), path.stat()
+    try:
+        resave(path, f"2016-05-{1 + round_ % 28:02d}T09:00:00Z")
+        old = time.time() - 3600  # settled: not a copy still being written
+        os.utime(path, (old, old))
+        merged = run_merge(corpus, fresh=False)
+        if _NOTHING_CHANGED in merged.stderr:
+            raise click.ClickException("a re-run after one file changed said nothing had changed")
+        return merged.wall_s
+    finally:
+        path.write_bytes(original)
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+def resave(path: Path, saved_at: str) -> None:
+    """The same workbook saved again at `saved_at` (its core properties' modified time): new bytes, same values."""
+    with zipfile.ZipFile(path) as archive:
+        parts = [(info, archive.read(info)) for info in archive.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info, data in parts:
+            if info.filename == "docProps/core.xml":
+                data = _MODIFIED.sub(rb"\g<1>" + saved_at.encode() + rb"\g<2>", data)
+            archive.writestr(info, data)
+
+
+def feedback_sources(outbox: Path, inbox: Path) -> list[Path]:
+    """The inbox files whose feedback copy the merge wrote (from the published tables' submissions)."""
+    import polars as pl
+
+    submissions = pl.read_parquet(outbox / "tables" / "submissions.parquet")
+    return [inbox / p for p in submissions.filter(pl.col("feedback").is_not_null())["file"].to_list()]
+
+
+def copy_cost(files: Sequence[Path], folder: Path, k: int = 40) -> float | None:
+    """Median milliseconds for one feedback copy (`pipeline.api.feedback_copy`, from bytes already read) of up to
+    `k` of these files, with the issues their validation found; None when there is none."""
+    from pipeline.api import feedback_copy, validate_files
+
+    if not files:
+        return None
+    sample = spread(files, min(k, len(files)))
+    results = validate_files(sample)
+    times = []
+    for path, result in zip(sample, results, strict=True):
+        data = path.read_bytes()
+        started = time.perf_counter()
+        feedback_copy(path, result.issues, folder / "copy.xlsx", data)
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
 # ---------------------------------------------------------------- report
 
 
@@ -938,14 +1145,27 @@ def _row(label: str, times: list[float], note: str = "") -> str:
     help=f"Time the naive script on this many files and scale to N (default: all when N ≤ {NAIVE_SAMPLE_MAX}, else {NAIVE_SAMPLE_MAX}).",
 )
 @click.option("--json-only", is_flag=True, help="Print only the JSON line.")
-def main(n: int, runs: int, corpus_dir: Path, skip_naive: bool, naive_sample: int | None, json_only: bool) -> None:
+@click.option("--clean", is_flag=True, help="Every file valid (the corpus before the week as it is).")
+@click.option(
+    "--rerun", is_flag=True, help="Each round also re-runs over its outputs: nothing changed, then one file changed."
+)
+def main(
+    n: int,
+    runs: int,
+    corpus_dir: Path,
+    skip_naive: bool,
+    naive_sample: int | None,
+    json_only: bool,
+    clean: bool,
+    rerun: bool,
+) -> None:
     """Time `pipeline merge` on N generated submissions against read/write floors and a naive openpyxl script."""
 
     def log(message: str) -> None:
         if not json_only:
             click.echo(message, err=True)
 
-    corpus = ensure_corpus(corpus_dir, n, log)
+    corpus = ensure_corpus(corpus_dir, n, log, clean=clean)
     precompile()
     outbox = corpus.root / LAST_OUTBOX
     merge_times: list[float] = []
@@ -956,6 +1176,10 @@ def main(n: int, runs: int, corpus_dir: Path, skip_naive: bool, naive_sample: in
     write_times: list[float] = []
     naive_times: list[float] = []
     cells: Cells = []
+    copies: list[Path] = []
+    copy_ms: float | None = None
+    nothing_times: list[float] = []
+    one_times: list[float] = []
     k = 0
     with tempfile.TemporaryDirectory(prefix="bench-merge-") as scratch:
         folder = Path(scratch)
@@ -972,16 +1196,23 @@ def main(n: int, runs: int, corpus_dir: Path, skip_naive: bool, naive_sample: in
             for stage, seconds in merged.stages.items():
                 stage_times.setdefault(stage, []).append(seconds)
             if run == 0:
-                summary_json = json.loads((outbox / "summary.json").read_text(encoding="utf-8"))
-                accepted = summary_json["files"]["accepted"]
-                if accepted != n:
-                    raise click.ClickException(f"the merge accepted {accepted} of {n} files; see {outbox}")
+                check_fates(outbox, corpus)
                 cells = consolidated_cells(outbox / "consolidated.xlsx")
+                copies = feedback_sources(outbox, corpus.inbox)
+                copy_ms = copy_cost(copies, folder)
             read_times.append(read_floor(corpus.files))
             write_times.append(write_floor(cells, folder))
+            if rerun:
+                nothing_times.append(rerun_nothing(corpus))
+                one_times.append(rerun_one(corpus, run))
             log(
                 f"round {run + 1}: merge {wall:.3f} s, read floor {read_times[-1]:.3f} s, "
                 f"write floor {write_times[-1]:.3f} s"
+                + (
+                    f", re-run nothing changed {nothing_times[-1]:.3f} s, one changed {one_times[-1]:.3f} s"
+                    if rerun
+                    else ""
+                )
             )
         strings, numbers = cell_counts(cells)
         if not skip_naive:
@@ -1003,6 +1234,12 @@ def main(n: int, runs: int, corpus_dir: Path, skip_naive: bool, naive_sample: in
         "ratio_to_floor": _round(merge_s / (read_s + write_s), 2),
         "speedup_vs_naive": _round(naive_s / merge_s, 2) if naive_s is not None else None,
         "peak_rss_mb": _round(peak, 1),
+        "feedback_copies": len(copies),
+        "copy_ms": _round(copy_ms, 2),
+        "rerun_nothing_s": _round(_median(nothing_times)) if nothing_times else None,
+        "rerun_one_s": _round(_median(one_times)) if one_times else None,
+        "nothing_to_cold": _round(_median(nothing_times) / merge_s, 3) if nothing_times else None,
+        "one_to_write_floor": _round(_median(one_times) / write_s, 2) if one_times else None,
     }
     assert tuple(result) == JSON_KEYS
     if not json_only:
@@ -1046,7 +1283,17 @@ def main(n: int, runs: int, corpus_dir: Path, skip_naive: bool, naive_sample: in
         if naive_times and k < n:
             naive_note += f"; measured on {k:,} files, scaled linearly to {n:,}"
         click.echo(_row("naive", naive_times, naive_note))
+        if rerun:
+            click.echo(_row("rerun_nothing", nothing_times, "the same merge again over its outputs, nothing changed"))
+            click.echo(_row("rerun_one", one_times, "again after one division resubmitted (one file's bytes changed)"))
+        click.echo(
+            f"{'feedback_copies':<18}{len(copies):>10}  feedback/ copies written; one costs {copy_ms or 0:.2f} ms "
+            "(median of up to 40, pipeline.api.feedback_copy from the bytes read)"
+        )
         click.echo(f"{'ratio_to_floor':<18}{result['ratio_to_floor']:>10}  merge / (read_floor + write_floor)")
+        if rerun:
+            click.echo(f"{'nothing_to_cold':<18}{result['nothing_to_cold']!s:>10}  rerun_nothing / merge")
+            click.echo(f"{'one_to_write_floor':<18}{result['one_to_write_floor']!s:>10}  rerun_one / write_floor")
         click.echo(f"{'speedup_vs_naive':<18}{result['speedup_vs_naive']!s:>10}  naive / merge")
         click.echo(
             f"{'peak_rss_mb':<18}{result['peak_rss_mb']!s:>10}  largest peak RSS of any one process of the merge "

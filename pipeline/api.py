@@ -11,7 +11,7 @@ import importlib
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,10 +21,13 @@ from pipeline.errors import NothingToDo, UsageProblem
 from pipeline.intake.pool import run_isolated, warm_up
 from pipeline.model import Code, FileResult, Issue, Master, Task, make_issue, sort_key
 from pipeline.outputs.copies import arrange_feedback, feedback_copy, unique_name, with_continuity_feedback
+from pipeline.outputs.outbox import check_outbox, nothing_to_merge, remove_empty_outbox
 
 if TYPE_CHECKING:  # polars stays unimported until a merge needs it: `pipeline validate` starts fast
     from pipeline.combine.merge import MergeResult, Prepared
     from pipeline.history.years import YearView
+    from pipeline.intake.cache import LastRun, ResultCache
+    from pipeline.intake.discover import Found
     from pipeline.outputs.legend import Presentation
     from pipeline.outputs.publish import Publication
 
@@ -40,6 +43,7 @@ WORKER_MODULES = (
     "pipeline.checks.validate",
     "pipeline.combine.flatten",
     "pipeline.outputs.patch",
+    "pipeline.intake.cache",
     "fastexcel",
     "polars",
 )
@@ -52,7 +56,17 @@ def start_workers() -> None:
 
 def process_file(task: Task) -> FileResult:
     """One file's way through the steps, in a worker: receive its bytes once, preflight them, read, normalise and
-    validate those same bytes, then flatten an accepted file into table rows and write its feedback copy."""
+    validate those same bytes, then flatten an accepted file into table rows and write its feedback copy; the
+    result is kept in the outbox's cache when the task says where."""
+    result = _process(task)
+    if task.cache is not None:
+        from pipeline.intake.cache import store
+
+        store(task.cache, result)
+    return result
+
+
+def _process(task: Task) -> FileResult:
     from pipeline.intake.receive import Received, receive
 
     received = receive(task)
@@ -274,13 +288,24 @@ class MergeRun:
     timings: dict[str, float] = field(default_factory=dict)
     years: YearView | None = None  # the merge against the history, when one is kept
     notices: tuple[str, ...] = ()  # what the outputs could not do, for the user (e.g. no LibreOffice for --pdf)
+    # when nothing changed since the last run into this outbox: that run's summary (its outputs stand as they are)
+    unchanged: str = ""
+    # every result is the file's own (none in transit, crashed or dated in the future): the same files and settings
+    # would give the same outputs later (a re-run may then skip the merge)
+    settled: bool = False
 
 
-def merge_inbox(settings: Settings, *, dry_run: bool = False, progress: Progress | None = None) -> MergeRun:
+def merge_inbox(
+    settings: Settings, *, dry_run: bool = False, progress: Progress | None = None, use_cache: bool = True
+) -> MergeRun:
     """Validate every workbook in the inbox, merge the accepted ones and write the outputs (unless dry run).
 
     Refused before anything is read: an outbox that is the inbox, lies inside it or holds submissions. A run with
     nothing to merge (no accepted file of the chosen year and stage) writes nothing and raises NothingToDo.
+
+    A re-run into the same outbox reuses each unchanged file's result from the outbox's cache (pipeline.intake.cache),
+    and, when nothing at all changed and the outputs stand as published, rewrites nothing (``unchanged``).
+    ``use_cache=False`` reads every file again and starts the cache anew.
     """
     from pipeline.outputs.lock import outbox_lock
 
@@ -298,70 +323,61 @@ def merge_inbox(settings: Settings, *, dry_run: bool = False, progress: Progress
     created = not settings.outbox.exists()
     try:
         with outbox_lock(settings.outbox):
-            from pipeline.outputs.publish import Publication
-
-            with Publication(settings.outbox, manifest=True) as publication:
-                return _merge(settings, master, progress, publication)
+            return _publish(settings, master, progress, use_cache)
     except BaseException:
         if created:  # a run that published nothing leaves no outbox behind either
-            _remove_empty_outbox(settings.outbox)
+            remove_empty_outbox(settings.outbox)
         raise
 
 
-def _remove_empty_outbox(outbox: Path) -> None:
-    """Remove an outbox this run created, when it holds nothing but the lock file."""
-    from pipeline.outputs.lock import LOCK_NAME
+def _publish(settings: Settings, master: Master | None, progress: Progress | None, use_cache: bool) -> MergeRun:
+    """Merge into the outbox (its lock held): nothing when nothing changed since the last run, else one
+    publication with each unchanged file's result taken from the cache."""
+    from pipeline.intake import cache
+    from pipeline.outputs.publish import Publication
 
-    try:
-        if {p.name for p in outbox.iterdir()} <= {LOCK_NAME}:
-            (outbox / LOCK_NAME).unlink(missing_ok=True)
-            outbox.rmdir()
-    except OSError:
-        pass
+    outbox = settings.outbox
+    clock = _Clock()
+    found = _discover(settings)
+    fingerprint = None
+    if not use_cache:
+        cache.clear(outbox)
+    elif settings.history is None:  # the history store is read and written by every run: never "unchanged"
+        seen = [(f.display, f.kind, f.size, f.mtime_ns, f.identity, f.detail) for f in found]
+        fingerprint = cache.run_fingerprint(settings, seen, _today())
+        last = cache.unchanged(outbox, fingerprint)
+        if last is not None:
+            start_workers()
+            return _unchanged(last)
+    results = cache.ResultCache.open(outbox, master=settings.divisions, annotate=True) if use_cache else None
+    with Publication(outbox, manifest=True) as publication:
+        run = _merge(settings, master, progress, publication, found=found, results_cache=results, clock=clock)
+    if results is not None:
+        results.save()
+    if fingerprint is not None and run.settled:
+        from pipeline.outputs.report import render_merge
+
+        cache.remember_run(outbox, fingerprint, run.result.fates, render_merge(run))
+    return run
 
 
-def check_outbox(inbox: Path, outbox: Path) -> None:
-    """Refuse an outbox that would mix outputs with submissions: the inbox itself, a folder inside it (whose
-    submissions discovery would skip), or a folder holding workbooks that the pipeline did not write."""
-    inside, there = inbox.resolve(), outbox.resolve()
-    if there == inside:
-        raise UsageProblem(
-            f"出力先 {outbox} が受付フォルダと同じです。出力が提出物に混ざるため書き出しません。受付フォルダの外のフォルダを --outbox で指定してください。"
-        )
-    if inside in there.parents:
-        raise UsageProblem(
-            f"出力先 {outbox} が受付フォルダ {inbox} の中にあります。出力が提出物に混ざるため書き出しません。受付フォルダの外のフォルダを --outbox で指定してください。"
-        )
-    held = _submission_in(outbox)
-    if held is not None:
-        raise UsageProblem(
-            f"出力先 {outbox} に工程表ファイル（{held}）があります。受付フォルダを出力先にしていませんか。提出物のない出力用のフォルダを --outbox で指定してください。"
-        )
+def _unchanged(last: LastRun) -> MergeRun:
+    """The run that found nothing changed: the last run's fates and summary (no tables), nothing written."""
+    from pipeline.combine.merge import MergeResult
+
+    return MergeRun(MergeResult(None, None, {}, fates=last.fates), unchanged=last.report)
 
 
-def _submission_in(outbox: Path, limit: int = 20_000) -> str | None:
-    """A workbook in the outbox that the pipeline did not publish there (relative name), or None."""
-    from pipeline.constants import FEEDBACK_FOLDER, WORKBOOK_SUFFIXES
-    from pipeline.outputs.publish import read_manifest
+def _discover(settings: Settings) -> list[Found]:
+    """Every file of the inbox (the outbox and the master list excepted, when they live inside it); NothingToDo
+    when there is no workbook among them."""
+    from pipeline.intake.discover import discover
 
-    if not outbox.is_dir():
-        return None
-    own = read_manifest(outbox)
-    seen = 0
-    for folder, subfolders, names in os.walk(outbox):
-        relative = Path(folder).relative_to(outbox)
-        subfolders[:] = sorted(
-            d for d in subfolders if not d.startswith(".") and not (relative == Path() and d == FEEDBACK_FOLDER)
-        )
-        for name in sorted(names):
-            seen += 1
-            entry = (relative / name).as_posix()
-            ours = entry in own or entry == "consolidated.xlsx"
-            if name.lower().endswith(WORKBOOK_SUFFIXES) and not name.startswith(("~$", ".")) and not ours:
-                return entry
-        if seen > limit:
-            break
-    return None
+    excluded = (settings.outbox, *([settings.divisions] if settings.divisions else []))
+    found = discover(settings.inbox, exclude=excluded)
+    if not any(f.kind == "workbook" for f in found):
+        raise NothingToDo(f"受付フォルダ {settings.inbox} に工程表ファイル（.xlsx / .xlsm）がありません。")
+    return found
 
 
 def _merge(
@@ -369,34 +385,53 @@ def _merge(
     master: Master | None,
     progress: Progress | None,
     publication: Publication | None,
+    *,
+    found: list[Found] | None = None,
+    results_cache: ResultCache | None = None,
+    clock: _Clock | None = None,
 ) -> MergeRun:
-    """Discover, validate in isolated workers, merge, judge, and publish the outputs unless dry run (None)."""
-    from pipeline.intake.discover import discover
+    """Discover (unless ``found``), validate in isolated workers (or take an unchanged file's result from
+    ``results_cache``), merge, judge, and publish the outputs unless dry run (None)."""
+    from pipeline.intake.cache import Seen
 
-    clock = _Clock()
+    clock = clock or _Clock()
     start_workers()
 
     inbox = settings.inbox
-    # the outbox and the master list may live inside the inbox; neither is a submission
-    excluded = (settings.outbox, *([settings.divisions] if settings.divisions else []))
-    found = discover(inbox, exclude=excluded)
-    if not any(f.kind == "workbook" for f in found):
-        raise NothingToDo(f"受付フォルダ {inbox} に工程表ファイル（.xlsx / .xlsm）がありません。")
+    found = found if found is not None else _discover(settings)
     books = [f for f in found if f.kind == "workbook"]
     scratch = publication.scratch if publication is not None else None
-    tasks = [
-        Task(
-            f.path,
-            f.display,
-            f.size,
-            f.mtime_ns,
-            master,
-            f.identity,
-            str(scratch / f"{i}.xlsx") if scratch else None,
-            flatten=True,
-        )
-        for i, f in enumerate(books)
-    ]
+    tasks: list[Task] = []
+    seen: list[Seen] = []
+    indexed: list[tuple[Seen, Found, Path | None]] = []  # unchanged by their stat: their results may be reused
+
+    def task(f: Found, copy_to: Path | None) -> Task:
+        where = results_cache.task_cache() if results_cache is not None else None
+        copy = str(copy_to) if copy_to else None
+        return Task(f.path, f.display, f.size, f.mtime_ns, master, f.identity, copy, flatten=True, cache=where)
+
+    for i, f in enumerate(books):
+        copy_to = scratch / f"{i}.xlsx" if scratch else None
+        this = Seen(f.display, f.size, f.mtime_ns, f.identity)
+        if results_cache is not None and results_cache.indexed(this):
+            indexed.append((this, f, copy_to))
+        else:
+            tasks.append(task(f, copy_to))
+            seen.append(this)
+    reused: list[FileResult] = []
+    missed: list[tuple[Seen, Found, Path | None]] = []
+
+    def look_up() -> None:  # in a thread, while the workers parse the changed files (waiting on them frees the GIL)
+        assert results_cache is not None
+        for this, f, copy_to in indexed:
+            hit = results_cache.lookup(this, copy_to)
+            if hit is not None:
+                reused.append(hit)
+            else:
+                missed.append((this, f, copy_to))
+
+    looker = threading.Thread(target=look_up, daemon=True)
+    looker.start()
     results: dict[str, FileResult] = {}
     clock.lap("準備")
     # the later steps' imports (polars, xlsxwriter) load in a thread while the workers parse
@@ -404,9 +439,9 @@ def _merge(
     importer = threading.Thread(target=lambda: [importlib.import_module(m) for m in later], daemon=True)
     importer.start()
     prepared: Prepared | None = None
-    for done, (index, result) in enumerate(
-        run_isolated(tasks, workers=settings.workers, handler=process_file), start=1
-    ):
+
+    def taken(result: FileResult) -> FileResult:
+        nonlocal prepared
         if result.accepted:  # flatten its rows now, while the workers parse the other files
             if prepared is None:
                 importer.join()
@@ -415,9 +450,24 @@ def _merge(
                 prepared = Prepared()
             prepared.add(result)
             result = replace(result, rows=None)
-        results[tasks[index].display] = result
-        if progress is not None:
-            progress(done, len(tasks))
+        return result
+
+    def parse(tasks: list[Task], seen: list[Seen]) -> None:
+        for done, (index, result) in enumerate(
+            run_isolated(tasks, workers=settings.workers, handler=process_file), start=1
+        ):
+            if results_cache is not None:
+                results_cache.stored(seen[index], result)
+            results[tasks[index].display] = taken(result)
+            if progress is not None:
+                progress(done, len(tasks))
+
+    parse(tasks, seen)
+    looker.join()
+    for result in reused:
+        results[result.display] = taken(result)
+    if missed:  # entries that were not sound: their files are read again
+        parse([task(f, copy_to) for _, f, copy_to in missed], [this for this, _, _ in missed])
     importer.join()
     clock.lap("検証")
     from pipeline.combine.merge import merge
@@ -457,67 +507,53 @@ def _merge(
     outputs = [settings.outbox / name for name in written.names]
     outputs += sorted(settings.outbox / r.feedback for r in results.values() if r.feedback)
     clock.lap("出力")
-    return MergeRun(merged, outputs, False, clock.laps, years, written.notices)
+    settled = _settled(results.values())
+    return MergeRun(merged, outputs, False, clock.laps, years, written.notices, settled=settled)
+
+
+def _settled(results: Iterable[FileResult]) -> bool:
+    """Whether every result is the file's own: none in transit, crashed or overrun, and no time in the future
+    (which would read otherwise later)."""
+    from datetime import UTC, datetime, timedelta
+
+    from pipeline.intake.cache import cacheable
+
+    now = time.time()
+    limit = datetime.now(UTC) + timedelta(seconds=1)
+    for result in results:
+        if not cacheable(result) or result.mtime > now:
+            return False
+        if result.saved_at:
+            try:
+                stamp = datetime.fromisoformat(result.saved_at.replace("Z", "+00:00"))
+            except ValueError:
+                continue
+            if (stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)) > limit:
+                return False
+    return True
 
 
 def _presentation(settings: Settings) -> Presentation:
     """The report settings the outputs need: grades, 信号, 組織順 of departments, source, date, PDF."""
-    from datetime import datetime
-
-    from pipeline.outputs.labels import JST
     from pipeline.outputs.legend import Presentation
 
-    today = datetime.now(JST)
     return Presentation(
         grade_bands=settings.grade_bands,
         grade_basis=settings.grade_basis,
         signal_thresholds=settings.signal_thresholds,
         departments=settings.departments,
         source=settings.inbox.name,
-        created=f"{today.year}年{today.month}月{today.day}日",
+        created=_today(),
         pdf=settings.pdf,
     )
 
 
-def nothing_to_merge(inbox: Path, merged: MergeResult) -> str:
-    """Why a merge has nothing to merge, and what the inbox does hold: years and stages with their counts."""
-    from collections import Counter
+def _today() -> str:
+    """The date the outputs carry (Japan time), e.g. 2026年4月1日: cheap, for the run's fingerprint too."""
+    from datetime import datetime, timedelta, timezone
 
-    from pipeline.constants import WORKBOOK_SUFFIXES
-    from pipeline.contract.eras import fiscal_year_label
-
-    books = [
-        row
-        for row in merged.tables["submissions"].iter_rows(named=True)
-        if row["file"].lower().endswith(WORKBOOK_SUFFIXES) and row["status"] != "skipped"
-    ]
-    scope = Counter(
-        (row["fiscal_year"], row["stage"])
-        for row in books
-        if row["status"] in ("accepted", "needs-correction", "superseded", "out-of-scope")
-        and row["fiscal_year"] is not None
-    )
-    chosen = "なし"
-    if merged.fiscal_year is not None or merged.stage is not None:
-        year = fiscal_year_label(merged.fiscal_year) if merged.fiscal_year is not None else "年度の指定なし"
-        chosen = f"{year}・{merged.stage or '評価時点の指定なし'}"
-    lines = [
-        f"集計できる工程表がありません（集計対象: {chosen}）。何も書き出していません。",
-        f"受付フォルダ {inbox} の工程表ファイル {len(books)} 件の内訳:",
-    ]
-    for (year, stage), count in sorted(scope.items(), key=lambda item: (-item[0][0], str(item[0][1]))):
-        lines.append(f"  {fiscal_year_label(year)}・{stage}: {count} 件")
-    for status, label in (("rejected", "不受理（読めない・エラーあり）"), ("in-transit", "保留（コピー中・保存中）")):
-        count = sum(1 for row in books if row["status"] == status)
-        if count:
-            lines.append(f"  {label}: {count} 件")
-    if scope:
-        lines.append(
-            "--year と --stage（または pipeline.toml の fiscal_year と stage）で、上の年度・評価時点を指定してください。"
-        )
-    else:
-        lines.append("受理できる工程表がありません。各ファイルの指摘は pipeline validate で確認できます。")
-    return "\n".join(lines)
+    today = datetime.now(timezone(timedelta(hours=9), "JST"))
+    return f"{today.year}年{today.month}月{today.day}日"
 
 
 def _judged(merged: MergeResult, settings: Settings) -> MergeResult:

@@ -16,6 +16,7 @@ import click
 from pipeline import __version__
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+UNCHANGED = "前回から変更がないため、出力はそのままです（すべて読み直すには --no-cache）。"
 
 _HEADINGS = {"Options": "オプション", "Commands": "コマンド", "Arguments": "引数"}
 INTERRUPTED = "中断しました。書きかけの出力は残していません（前回の出力はそのままです）。"
@@ -323,6 +324,11 @@ def validate(
     help="誤った値（エラー）のあるファイルも不受理とする（年度末の最終集約用。設定ファイルの strict = true と同じ）。",
 )
 @click.option("--dry-run", is_flag=True, help="検証して集計対象を表示するだけで、何も書き出しません。")
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="前回の結果を使わず、すべてのファイルを読み直します（出力先の .pipeline-cache/ も作り直します）。",
+)
 @click.option("--timings", is_flag=True, help="段階ごとの処理時間（準備・検証・集約・出力）を標準エラーに表示します。")
 @click.option(
     "--pdf",
@@ -349,11 +355,16 @@ def merge(
     renames: Path | None,
     strict: bool | None,
     dry_run: bool,
+    no_cache: bool,
     timings: bool,
     pdf: bool,
     config: Path | None,
 ) -> None:
     """受付フォルダの工程表をすべて検証し、受理したものを集約して出力します。
+
+    \b
+    同じ出力先への再実行では、前回から変わっていないファイルの検証結果を再利用します（出力先の .pipeline-cache/）。
+    何も変わっていなければ、出力はそのままにして前回の結果を表示します。
 
     \b
     出力（outbox）: consolidated.xlsx（幹部向け集約ブック）、behind_target.md（目標未達の要約）、
@@ -397,11 +408,15 @@ def merge(
             bar.update(done - bar.pos)
 
     try:
-        run = _guard(ctx, lambda: api.merge_inbox(chosen, dry_run=dry_run, progress=progress))
+        run = _guard(ctx, lambda: api.merge_inbox(chosen, dry_run=dry_run, progress=progress, use_cache=not no_cache))
     finally:
         if bar is not None:
             bar.render_finish()
-    click.echo(report.render_merge(run))
+    if run.unchanged:
+        click.echo(UNCHANGED, err=True)
+        click.echo(run.unchanged)
+    else:
+        click.echo(report.render_merge(run))
     for notice in run.notices:
         click.echo(f"注意: {notice}", err=True)
     if timings:

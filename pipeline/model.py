@@ -556,3 +556,5 @@ class Task:
     identity: tuple[int, int] | None = None  # (device, inode) discovery saw: the file read must be that file
     annotate_to: str | None = None  # write an annotated copy here when the file has issues
     flatten: bool = False  # send an accepted file back as table rows (pipeline.combine.flatten), not as its record
+    # (entries folder, settings key) of the outbox's result cache: the worker stores its result there (pipeline.intake.cache)
+    cache: tuple[str, str] | None = None
