@@ -422,7 +422,8 @@ def _merge(
     missed: list[tuple[Seen, Found, Path | None]] = []
 
     def look_up() -> None:  # in a thread, while the workers parse the changed files (waiting on them frees the GIL)
-        assert results_cache is not None
+        if results_cache is None:  # no cache (--no-cache, dry run): nothing was set aside to look up
+            return
         for this, f, copy_to in indexed:
             hit = results_cache.lookup(this, copy_to)
             if hit is not None:

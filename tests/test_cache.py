@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from pipeline.intake.cache import CACHE_FOLDER, ResultCache
 from pipeline.outputs.publish import MANIFEST, read_manifest
 from scripts.make_sample_inbox import DRAFT
 from tests.test_golden import _outputs
+from tests.test_hostile import PIPELINE
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -212,3 +214,11 @@ def test_results_survive_the_round_trip_through_an_entry() -> None:
         rows={"indicators": {"target": [1.5, 3, None], "name": ["a", "b", "c"]}},
     )
     assert cache.decode(json.loads(json.dumps(cache.encode(result)))) == result
+
+
+@pytest.mark.parametrize("flag", ["--no-cache", "--dry-run"])
+def test_a_run_without_the_cache_says_nothing_but_its_report(inbox: Path, tmp_path: Path, flag: str) -> None:
+    command = [*PIPELINE, "merge", "--inbox", str(inbox), "--outbox", str(tmp_path / "o")]
+    done = subprocess.run([*command, flag], capture_output=True, text=True, timeout=300, check=False, cwd=ROOT)
+    assert done.returncode == 1, done.stderr  # the sample holds a 受理（要修正） and a 不受理 file
+    assert "Traceback" not in done.stderr and "Exception" not in done.stderr
