@@ -191,7 +191,7 @@ def _is_annotated_copy(path: Path) -> bool:
     """Whether a workbook is an annotated copy the pipeline wrote (its first sheet is 確認結果)."""
     import zipfile
 
-    from pipeline.outputs.feedback import SHEET_RESULTS
+    from pipeline.outputs.marks import SHEET_RESULTS
 
     try:
         with zipfile.ZipFile(path) as archive:

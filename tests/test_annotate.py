@@ -19,7 +19,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from pipeline.api import validate_files
 from pipeline.contract.layout import SHEET_BASIC, field
 from pipeline.model import Code, Issue, make_issue
-from pipeline.outputs.feedback import AUTHOR, HEADERS, HOW_TO_RESUBMIT, SHEET_RESULTS, annotate
+from pipeline.outputs.feedback import annotate
+from pipeline.outputs.marks import AUTHOR, HEADERS, HOW_TO_RESUBMIT, SHEET_RESULTS
 from pipeline.outputs.names import feedback_name
 
 ERROR_FILL, WARNING_FILL, INPUT_FILL = "FFC7CE", "FFEB9C", "FFF2CC"

@@ -24,7 +24,8 @@ from openpyxl.workbook.workbook import Workbook
 from pipeline.api import validate_files
 from pipeline.contract.layout import SHEET_BASIC
 from pipeline.model import Code, Issue, make_issue
-from pipeline.outputs.feedback import AUTHOR, HEADERS, HOW_TO_RESUBMIT, SHEET_RESULTS, annotate
+from pipeline.outputs.feedback import annotate
+from pipeline.outputs.marks import AUTHOR, HEADERS, HOW_TO_RESUBMIT, SHEET_RESULTS
 from pipeline.outputs.patch import patch_file, patch_workbook
 from tests.test_annotate import EXPECTED_ROWS, _faulty
 
@@ -783,3 +784,25 @@ def test_a_copy_annotated_by_openpyxl_is_reannotated_by_patching(
         cell = wb[SHEET_BASIC][address]
         assert (_rgb(cell), cell.comment, cell.border.left.style) == (INPUT_FILL, None, "thin"), address
     assert wb["政策1"]["L26"].comment.text.count("【エラー】") == 1
+
+
+def test_the_copy_says_when_it_was_made_in_japan_time() -> None:
+    from pipeline.outputs.marks import checked_at
+
+    utc = dt.datetime(2026, 3, 31, 16, 0, tzinfo=dt.UTC)  # a server keeping UTC, late on the 31st
+    assert checked_at(utc.astimezone(dt.timezone(dt.timedelta(hours=9)))) == "2026-04-01 01:00"
+
+
+def test_the_patcher_does_not_import_openpyxl() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, pipeline.outputs.patch; print('openpyxl' in sys.modules)"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+        check=True,
+    )
+    assert done.stdout.strip() == "False"  # a worker making patched copies never loads openpyxl

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 TEMPLATE_VERSION = 1
+FONT_NAME = "游ゴシック"  # the template's font, and that of the marks a feedback copy adds
 SUPPORTED_TEMPLATE_VERSIONS = frozenset({1})
 
 SHEET_GUIDE = "記入方法"

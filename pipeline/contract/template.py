@@ -26,6 +26,7 @@ from pipeline.contract.layout import (
     ACHIEVEMENT_MAX,
     ACHIEVEMENT_MIN,
     BASIC_FIELDS,
+    FONT_NAME,
     META_FIELDS,
     POLICY_FIELDS,
     POLICY_PAGE_STARTS,
@@ -44,7 +45,6 @@ from pipeline.contract.layout import (
 
 TEMPLATE_FILENAME = f"工程表テンプレート_v{TEMPLATE_VERSION}.xlsx"
 
-FONT_NAME = "游ゴシック"
 _LABEL_COLUMN = "B"  # labels sit left of every input area
 _TYPED_AS_TEXT = (Kind.CODE, Kind.PHONE)  # input cells formatted as text ("@")
 _LAST_BASIC_COLUMN = "L"

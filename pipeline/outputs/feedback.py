@@ -10,62 +10,52 @@ earlier 確認結果 sheet and marks.
 
 from __future__ import annotations
 
-import datetime as dt
 import io
-import math
-import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, MergedCell
+from openpyxl.cell.cell import MergedCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils.cell import column_index_from_string, get_column_letter
+from openpyxl.utils.cell import get_column_letter
 from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
-from pipeline.contract.layout import SHEET_BASIC, field
-from pipeline.contract.template import FONT_NAME, build_template, print_setup
+from pipeline.contract.layout import FONT_NAME, SHEET_BASIC, field
+from pipeline.contract.template import build_template, print_setup
 from pipeline.model import Issue
-
-SHEET_RESULTS = "確認結果"
-AUTHOR = "工程表 pipeline"
-SEVERITY_LABELS = {"blocking": "受理不可", "error": "エラー", "warning": "警告"}
-HOW_TO_RESUBMIT = (
-    "赤のセルはエラー、黄色のセルは警告。該当セルのコメントを読み、値を直して保存し、"
-    "このファイルをそのまま再提出してください。確認結果シートや色・コメントは残したままで構いません。"
-    "行・列・シートは削除しないでください。"
+from pipeline.outputs.marks import (
+    _COMMENT_WIDTH_PX,
+    _ERROR_EDGE_RGB,
+    _ERROR_RGB,
+    _HEADER_ROW,
+    _ORIGINAL_COMMENT,
+    _ORIGINAL_COMMENT_RE,
+    _WARNING_EDGE_RGB,
+    _WARNING_RGB,
+    _WIDTHS,
+    AUTHOR,
+    HEADERS,
+    HOW_TO_RESUBMIT,
+    SEVERITY_LABELS,
+    SHEET_RESULTS,
+    _by_severity,
+    _clean,
+    _comment_height,
+    _height,
+    _list_key,
+    _parse_cell,
+    checked_at,
 )
-HEADERS = ("重要度", "シート", "セル", "項目", "コード", "メッセージ")
 
-# Excel's own 「悪い」 and 「どちらでもない」 fills, each with a dark border of its text colour, so that a
-# warning stays distinct from the template's pale yellow input cells.
-_ERROR_RGB, _ERROR_EDGE_RGB = "FFC7CE", "9C0006"
-_WARNING_RGB, _WARNING_EDGE_RGB = "FFEB9C", "9C5700"
 _MARKS = {
     "blocking": (PatternFill(fill_type="solid", fgColor=_ERROR_RGB), _ERROR_EDGE_RGB),
     "error": (PatternFill(fill_type="solid", fgColor=_ERROR_RGB), _ERROR_EDGE_RGB),
     "warning": (PatternFill(fill_type="solid", fgColor=_WARNING_RGB), _WARNING_EDGE_RGB),
 }
-_ORIGINAL_COMMENT = "――元のコメント（{author}）――"
-_ORIGINAL_COMMENT_RE = re.compile(r"\n*――元のコメント（(?P<author>.*?)）――\n(?P<text>.*)\Z", re.S)
-
-_CELL_RE = re.compile(r"^\$?(?P<col>[A-Za-z]{1,3})\$?(?P<row>\d{1,7})$")
-_MAX_ROW, _MAX_COL = 1_048_576, 16_384
-_MAX_TEXT = 32_767  # Excel's limit on the characters of one cell
-
-# Comment box: about 30 full-width characters a line at Excel's 9pt comment font.
-_COMMENT_WIDTH_PX = 420
-_COMMENT_UNITS_PER_LINE = 60
-_COMMENT_LINE_PX = 16
-
-_WIDTHS = (8.0, 12.0, 8.0, 22.0, 24.0, 90.0)  # HEADERS, in Excel character units
-_HEADER_ROW = 8
-_LINE_PT = 15.0  # one line of 10pt Japanese text
 
 _FONT = Font(name=FONT_NAME, size=10)
 _BOLD = Font(name=FONT_NAME, size=10, bold=True)
@@ -175,17 +165,6 @@ def _mark_cells(wb: Workbook, issues: Iterable[Issue]) -> set[tuple[str, str]]:
     return placed
 
 
-def _parse_cell(text: str) -> tuple[int, int] | None:
-    """(row, column) of an A1 address within Excel's grid, or None."""
-    match = _CELL_RE.match(text.split(":")[0].strip())
-    if match is None:
-        return None
-    row, col = int(match["row"]), column_index_from_string(match["col"].upper())
-    if not (1 <= row <= _MAX_ROW and 1 <= col <= _MAX_COL):
-        return None
-    return row, col
-
-
 def _area(ws: Worksheet, address: str) -> CellRange:
     """The merged range that holds a cell, or the cell alone."""
     parsed = _parse_cell(address)
@@ -216,35 +195,7 @@ def _mark(ws: Worksheet, area: CellRange, found: Sequence[Issue]) -> None:
     first.comment = Comment(text, AUTHOR, height=_comment_height(text), width=_COMMENT_WIDTH_PX)
 
 
-def _by_severity(issues: Iterable[Issue]) -> list[Issue]:
-    """Errors before warnings, otherwise in the order found."""
-    return sorted(issues, key=lambda issue: issue.severity == "warning")
-
-
-def _comment_height(text: str) -> int:
-    """Pixels that show the whole comment without scrolling."""
-    lines = sum(max(1, math.ceil(_display_width(line) / _COMMENT_UNITS_PER_LINE)) for line in text.split("\n"))
-    return 12 + lines * _COMMENT_LINE_PX
-
-
-def _display_width(text: str) -> int:
-    """Width in half-width units: full-width (Japanese) characters count two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "FWA" else 1 for ch in text)
-
-
-def _clean(text: str) -> str:
-    """Text that Excel can store: no XML-illegal control characters, at most 32,767 characters."""
-    return str(ILLEGAL_CHARACTERS_RE.sub("\ufffd", text))[:_MAX_TEXT]
-
-
 # --- the 確認結果 sheet -------------------------------------------------------
-
-
-def _list_key(issue: Issue, order: dict[str, int]) -> tuple[int, int, int, int, str]:
-    """Errors first; then file-level issues, then by sheet order, row and column; then code."""
-    where = _parse_cell(issue.cell) or (0, 0)
-    sheet = -1 if not issue.sheet else order.get(issue.sheet, len(order))
-    return (issue.severity == "warning", sheet, where[0], where[1], issue.code)
 
 
 def _write_results_sheet(wb: Workbook, filename: str, issues: Sequence[Issue], placed: set[tuple[str, str]]) -> None:
@@ -259,7 +210,7 @@ def _write_results_sheet(wb: Workbook, filename: str, issues: Sequence[Issue], p
         ("ファイル", filename, "@"),
         ("エラー", errors, '0"件"'),
         ("警告", len(issues) - errors, '0"件"'),
-        ("確認日時", dt.datetime.now().strftime("%Y-%m-%d %H:%M"), "@"),
+        ("確認日時", checked_at(), "@"),
     ]
     for row, (label, value, number_format) in enumerate(summary, start=2):
         _put(ws, row, 1, label, font=_BOLD, fill=_LABEL_FILL, border=_GRID)
@@ -323,16 +274,6 @@ def _put(
         cell.fill = fill
     if border is not None:
         cell.border = border
-
-
-def _height(values: Sequence[Any], widths: Sequence[float]) -> float:
-    """A row height that shows every wrapped value in full (Excel does not grow rows it did not lay out)."""
-    lines = 1
-    for value, width in zip(values, widths, strict=False):
-        text = "" if value is None else str(value)
-        units = max(1.0, width - 1)
-        lines = max(lines, sum(max(1, math.ceil(_display_width(part) / units)) for part in text.split("\n")))
-    return lines * _LINE_PT + 3
 
 
 def _open_on_results(wb: Workbook) -> None:

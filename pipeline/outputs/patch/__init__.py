@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pipeline.model import Issue
-from pipeline.outputs.feedback import _list_key
+from pipeline.outputs.marks import _list_key, checked_at
 from pipeline.outputs.patch.book import _Book
 from pipeline.outputs.patch.common import _RT_WORKSHEET, PatchError
 from pipeline.outputs.patch.package import _Package
@@ -50,7 +50,7 @@ def patch_workbook(data: bytes, issues: Sequence[Issue], *, filename: str, now: 
                 _patch_sheet(package, styles, sheet.part, marks.get(sheet.name, {}), clear)
         order = {sheet.name: index for index, sheet in enumerate(book.sheets)}
         ordered = sorted(issues, key=lambda issue: _list_key(issue, order))
-        stamp = (now or dt.datetime.now()).strftime("%Y-%m-%d %H:%M")
+        stamp = checked_at(now)
         book.add_results_sheet(_results_sheet(styles, filename, stamp, ordered, placed))
         book.select_first()
         styles.save()

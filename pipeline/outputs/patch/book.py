@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from html import unescape
 
-from pipeline.outputs.feedback import (
+from pipeline.outputs.marks import (
     SHEET_RESULTS,
 )
 from pipeline.outputs.patch.common import (

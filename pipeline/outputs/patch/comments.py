@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from html import unescape
 
 from pipeline.contract.cells import address
-from pipeline.outputs.feedback import (
+from pipeline.outputs.marks import (
     _COMMENT_WIDTH_PX,
     _ORIGINAL_COMMENT,
     _ORIGINAL_COMMENT_RE,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from pipeline.errors import PipelineError
-from pipeline.outputs.feedback import (
+from pipeline.outputs.marks import (
     _ERROR_EDGE_RGB,
     _ERROR_RGB,
     _WARNING_EDGE_RGB,

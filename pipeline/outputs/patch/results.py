@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from pipeline.contract.cells import address, column_letters
 from pipeline.model import Issue
-from pipeline.outputs.feedback import (
+from pipeline.outputs.marks import (
     _HEADER_ROW,
     _WIDTHS,
     HEADERS,

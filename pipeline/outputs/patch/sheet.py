@@ -10,7 +10,7 @@ from functools import cache
 
 from pipeline.contract.cells import address, column_number
 from pipeline.model import Issue
-from pipeline.outputs.feedback import (
+from pipeline.outputs.marks import (
     SEVERITY_LABELS,
     _by_severity,
     _parse_cell,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from pipeline.contract.template import FONT_NAME
+from pipeline.contract.layout import FONT_NAME
 from pipeline.outputs.patch.common import (
     _ATTRIBUTE,
     _INPUT_EDGE,
