@@ -36,12 +36,6 @@ def table_of(result: MergeResult, name: str) -> pl.DataFrame:
     return result.tables.get(name, pl.DataFrame())
 
 
-def count_of(frame: pl.DataFrame, column: str, value: str) -> int:
-    if column not in frame.columns:
-        return 0
-    return int(frame.get_column(column).eq(value).sum())
-
-
 def behind_rows(result: MergeResult, basis: str = DEFAULT_GRADE_BASIS) -> pl.DataFrame:
     """The behind-target indicators in 組織順, worst first within each division."""
     indicators = table_of(result, "indicators")

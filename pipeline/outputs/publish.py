@@ -20,7 +20,7 @@ import shutil
 import tempfile
 import time
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath
 from types import TracebackType
 
@@ -285,10 +285,3 @@ class Publication:
     def discard(self) -> None:
         """Remove the staging folder and whatever is left in it."""
         shutil.rmtree(self.staging, ignore_errors=True)
-
-
-def files_under(folder: Path) -> Iterator[Path]:
-    """Every file under a folder, sorted."""
-    for path in sorted(folder.rglob("*")):
-        if path.is_file():
-            yield path
