@@ -424,6 +424,11 @@ def _merge(
     def look_up() -> None:  # in a thread, while the workers parse the changed files (waiting on them frees the GIL)
         if results_cache is None:  # no cache (--no-cache, dry run): nothing was set aside to look up
             return
+        if indexed:
+            from pipeline.combine.flatten import VALUE_TABLES
+            from pipeline.combine.merge import table_schema
+
+            results_cache.load_snapshot({table: table_schema(table) for table in VALUE_TABLES})
         for this, f, copy_to in indexed:
             hit = results_cache.lookup(this, copy_to)
             if hit is not None:
@@ -441,15 +446,18 @@ def _merge(
     importer.start()
     prepared: Prepared | None = None
 
-    def taken(result: FileResult) -> FileResult:
+    def preparing() -> Prepared:
         nonlocal prepared
-        if result.accepted:  # flatten its rows now, while the workers parse the other files
-            if prepared is None:
-                importer.join()
-                from pipeline.combine.merge import Prepared
+        if prepared is None:
+            importer.join()
+            from pipeline.combine.merge import Prepared
 
-                prepared = Prepared()
-            prepared.add(result)
+            prepared = Prepared()
+        return prepared
+
+    def taken(result: FileResult) -> FileResult:
+        if result.accepted and result.display not in preparing().files:  # its rows now, while the workers parse
+            preparing().add(result)
             result = replace(result, rows=None)
         return result
 
@@ -465,6 +473,8 @@ def _merge(
 
     parse(tasks, seen)
     looker.join()
+    if results_cache is not None and results_cache.from_snapshot:  # the last run's rows of these unchanged files
+        preparing().add_frames(results_cache.snapshot_rows(), results_cache.from_snapshot)
     for result in reused:
         results[result.display] = taken(result)
     if missed:  # entries that were not sound: their files are read again
@@ -486,6 +496,7 @@ def _merge(
     )
     if not (merged.fates.get("accepted") or merged.fates.get("needs-correction")):
         raise NothingToDo(nothing_to_merge(inbox, merged))
+    keeper = _keep_snapshot(results_cache, merged) if publication is not None else None
     merged = _judged(merged, settings)
     years = None
     if settings.history is not None:
@@ -507,9 +518,28 @@ def _merge(
         record(settings.history, merged)
     outputs = [settings.outbox / name for name in written.names]
     outputs += sorted(settings.outbox / r.feedback for r in results.values() if r.feedback)
+    if keeper is not None:
+        keeper.join()
     clock.lap("出力")
     settled = _settled(results.values())
     return MergeRun(merged, outputs, False, clock.laps, years, written.notices, settled=settled)
+
+
+def _keep_snapshot(results_cache: ResultCache | None, merged: MergeResult) -> threading.Thread | None:
+    """Start writing the merged rows for the next run (pipeline.intake.cache), in a thread beside the outputs."""
+    if results_cache is None:
+        return None
+    import polars as pl
+
+    from pipeline.combine.flatten import VALUE_TABLES
+    from pipeline.combine.merge import MERGED_FATES
+
+    submissions = merged.tables["submissions"]
+    files = submissions.filter(pl.col("status").is_in(sorted(MERGED_FATES))).get_column("file").to_list()
+    tables = {table: merged.tables[table] for table in VALUE_TABLES}
+    keeper = threading.Thread(target=results_cache.keep_snapshot, args=(tables, files), daemon=True)
+    keeper.start()
+    return keeper
 
 
 def _settled(results: Iterable[FileResult]) -> bool:

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +90,56 @@ def test_a_rerun_takes_unchanged_files_from_the_cache_and_writes_what_a_run_with
     assert CACHE_FOLDER not in {name.split("/")[0] for name in read_manifest(outbox)}
 
 
+def test_a_rerun_takes_the_rows_of_unchanged_files_from_the_last_runs_snapshot(
+    inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outbox = tmp_path / "outbox"
+    api.merge_inbox(_settings(inbox, outbox))
+    index = json.loads((outbox / CACHE_FOLDER / "index.json").read_text(encoding="utf-8"))
+    books = {p.relative_to(inbox).as_posix() for p in _workbooks(inbox)}
+    assert set(index["snapshot"]["files"]) == books  # every merged file (the rejected draft is not merged)
+    assert set(index["snapshot"]["tables"]) == {"divisions", "policies", "indicators", "projects", "results", "challenges"}
+    taken: list[set[str]] = []
+    rows = ResultCache.snapshot_rows
+
+    def spied(self: ResultCache) -> Any:
+        taken.append(set(self.from_snapshot))
+        return rows(self)
+
+    monkeypatch.setattr(ResultCache, "snapshot_rows", spied)
+    changed = _workbooks(inbox)[0]
+    _touch(changed)
+    api.merge_inbox(_settings(inbox, outbox))
+    assert taken == [books - {changed.relative_to(inbox).as_posix()}]
+
+    cold = tmp_path / "cold"
+    api.merge_inbox(_settings(inbox, cold), use_cache=False)
+    assert _outputs(outbox) == _outputs(cold)
+
+
+def test_a_file_the_last_run_did_not_merge_brings_its_own_rows_when_merged_again(inbox: Path, tmp_path: Path) -> None:
+    """Two copies of one workbook: one is merged, the other set aside; with the merged one gone, the other is
+    merged from its own entry's rows (the snapshot holds only what was merged)."""
+    book = _workbooks(inbox)[0]
+    twin = book.with_name("再提出.xlsx")
+    shutil.copy2(book, twin)
+    outbox = tmp_path / "outbox"
+    api.merge_inbox(_settings(inbox, outbox))
+    index = json.loads((outbox / CACHE_FOLDER / "index.json").read_text(encoding="utf-8"))
+    names = {p.relative_to(inbox).as_posix(): p for p in (book, twin)}
+    merged = [name for name in names if name in index["snapshot"]["files"]]
+    assert len(merged) == 1
+    names.pop(merged[0]).unlink()
+    (other,) = names
+    api.merge_inbox(_settings(inbox, outbox))
+
+    cold = tmp_path / "cold"
+    api.merge_inbox(_settings(inbox, cold), use_cache=False)
+    assert _outputs(outbox) == _outputs(cold)
+    divisions = (outbox / "tables" / "divisions.csv").read_text(encoding="utf-8-sig")
+    assert other in divisions
+
+
 def test_a_rerun_with_nothing_changed_writes_nothing_says_so_and_exits_as_before(inbox: Path, tmp_path: Path) -> None:
     outbox = tmp_path / "outbox"
     runner = CliRunner()
@@ -146,16 +197,35 @@ def test_a_rerun_rewrites_the_outputs_when_anything_they_depend_on_changed(
     assert _outputs(outbox) == _outputs(cold)
 
 
-@pytest.mark.parametrize("damage", ["garbage", "foreign", "wrong types", "copy altered", "index garbage", "pickle"])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "garbage",
+        "foreign",
+        "wrong types",
+        "rows wrong types",
+        "copy altered",
+        "index garbage",
+        "pickle",
+        "snapshot garbage",
+        "snapshot altered",
+        "snapshot foreign",
+    ],
+)
 def test_a_damaged_or_foreign_cache_is_ignored_and_rebuilt(
     inbox: Path, tmp_path: Path, damage: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import polars as pl
+
     outbox = tmp_path / "outbox"
     api.merge_inbox(_settings(inbox, outbox))
     folder = outbox / CACHE_FOLDER / "files"
-    entries = sorted(folder.glob("*.json"))
+    entries = sorted(p for p in folder.glob("*.json") if not p.name.endswith(".rows.json"))
+    rows = sorted(folder.glob("*.rows.json"))
     copies = sorted(folder.glob("*.xlsx"))
-    assert entries and copies
+    snapshot = outbox / CACHE_FOLDER / "snapshot"
+    indicators = snapshot / "indicators.parquet"
+    assert entries and rows and copies and indicators.exists()
     if damage == "garbage":
         for path in entries:
             path.write_bytes(b"\x80\x04not json")
@@ -167,11 +237,25 @@ def test_a_damaged_or_foreign_cache_is_ignored_and_rebuilt(
         for path in entries:
             entry = json.loads(path.read_text(encoding="utf-8"))
             entry["result"]["issues"] = [[1, 2, 3]]
-            if entry["result"]["rows"]:
-                table = next(iter(entry["result"]["rows"].values()))
-                for column in table.values():
-                    column[:] = [{"not": "a value"}] * len(column)
             path.write_text(json.dumps(entry), encoding="utf-8")
+    elif damage == "rows wrong types":  # read only when the snapshot cannot give the rows: it is gone
+        shutil.rmtree(snapshot)
+        for path in rows:
+            table = json.loads(path.read_text(encoding="utf-8"))
+            for column in next(iter(table.values())).values():
+                column[:] = [{"not": "a value"}] * len(column)
+            path.write_text(json.dumps(table), encoding="utf-8")
+    elif damage == "snapshot garbage":
+        indicators.write_bytes(b"PAR1 not parquet")
+    elif damage == "snapshot altered":  # valid, but not the bytes the index recorded: a value changed
+        frame = pl.read_parquet(indicators)
+        frame.with_columns(pl.col("target").cast(pl.Float64) * 2).write_parquet(indicators)
+    elif damage == "snapshot foreign":  # another table's file, hash and all, under this table's name
+        index_path = outbox / CACHE_FOLDER / "index.json"
+        index = json.loads(index_path.read_text(encoding="utf-8"))
+        indicators.write_bytes((snapshot / "projects.parquet").read_bytes())
+        index["snapshot"]["tables"]["indicators"] = index["snapshot"]["tables"]["projects"]
+        index_path.write_text(json.dumps(index, ensure_ascii=False), encoding="utf-8")
     elif damage == "copy altered":
         for path in copies:
             path.write_bytes(path.read_bytes()[:-10] + b"0123456789")
@@ -185,8 +269,10 @@ def test_a_damaged_or_foreign_cache_is_ignored_and_rebuilt(
     cache.forget_run(outbox)  # the run must look at every entry, not stop at "nothing changed"
     hits = _hits(monkeypatch)
     api.merge_inbox(_settings(inbox, outbox))
-    expected = {"index garbage": 0, "garbage": 0, "foreign": 0, "wrong types": 0, "pickle": 0}
-    if damage in expected:
+    expected = {"index garbage": 0, "garbage": 0, "foreign": 0, "wrong types": 0, "pickle": 0, "rows wrong types": 0}
+    if damage.startswith("snapshot"):  # every file taken from the cache all the same, its rows from its entry
+        assert len(hits) == len(_workbooks(inbox))
+    elif damage in expected:
         assert len(hits) == expected[damage]
     else:  # only the files without a copy are taken from the cache (one copy is the rejected draft's, never a hit)
         assert len(hits) == len(_workbooks(inbox)) - (len(copies) - 1)
@@ -213,7 +299,10 @@ def test_results_survive_the_round_trip_through_an_entry() -> None:
         {"fiscal_year": 2015, "stage": "最終", "division_code": None},
         rows={"indicators": {"target": [1.5, 3, None], "name": ["a", "b", "c"]}},
     )
-    assert cache.decode(json.loads(json.dumps(cache.encode(result)))) == result
+    entry, rows = json.loads(json.dumps(cache.encode(result))), json.loads(json.dumps(result.rows))
+    assert entry["rows"] is True
+    assert cache.decode(entry, rows) == result
+    assert cache.decode(entry) == replace(result, rows=None)
 
 
 @pytest.mark.parametrize("flag", ["--no-cache", "--dry-run"])
@@ -222,3 +311,22 @@ def test_a_run_without_the_cache_says_nothing_but_its_report(inbox: Path, tmp_pa
     done = subprocess.run([*command, flag], capture_output=True, text=True, timeout=300, check=False, cwd=ROOT)
     assert done.returncode == 1, done.stderr  # the sample holds a 受理（要修正） and a 不受理 file
     assert "Traceback" not in done.stderr and "Exception" not in done.stderr
+
+
+def test_the_code_fingerprint_covers_every_file_of_the_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A changed rule anywhere in the package (not only beside the cache) makes every cached result stale."""
+    import pipeline
+
+    assert Path(pipeline.__file__).resolve().parent == cache.PACKAGE
+    copied = tmp_path / "pipeline"
+    shutil.copytree(cache.PACKAGE, copied, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(cache, "PACKAGE", copied)
+    cache.code_fingerprint.cache_clear()
+    try:
+        before = cache.code_fingerprint()
+        rules = copied / "checks" / "rules.py"
+        rules.write_text(rules.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+        cache.code_fingerprint.cache_clear()
+        assert cache.code_fingerprint() != before
+    finally:
+        cache.code_fingerprint.cache_clear()

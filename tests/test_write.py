@@ -47,8 +47,8 @@ SHEET_NAMES = [
 INJECTIONS = ['=HYPERLINK("http://x","y")', "+1+1", "@SUM(A1)", "-2+3", "＝1+1"]
 
 # The submissions and errors tables as merge.merge builds them.
-SUBMISSION_SCHEMA: dict[str, Any] = merge._schema("submissions")
-ERROR_SCHEMA: dict[str, Any] = merge._schema("errors")
+SUBMISSION_SCHEMA: dict[str, Any] = merge.table_schema("submissions")
+ERROR_SCHEMA: dict[str, Any] = merge.table_schema("errors")
 
 A = {"file": "総務部/情報政策課.xlsx", "department": "総務部", "division": "情報政策課", "division_code": "0101"}
 B = {"file": "総務部/人事課.xlsx", "department": "総務部", "division": "人事課", "division_code": "0102"}
@@ -57,7 +57,7 @@ WARNING_TEXT = "自己評価（◎）が測定指標の結果（目標未達 1�
 
 
 def _frame(table: str, rows: list[dict[str, Any]]) -> pl.DataFrame:
-    schema = merge._schema(table)
+    schema = merge.table_schema(table)
     return pl.DataFrame([{k: row.get(k) for k in schema} for row in rows], schema=schema, orient="row")
 
 

@@ -7,7 +7,7 @@ with its fate; every value row carries its source file, sheet and cell.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -221,9 +221,17 @@ class Prepared:
     def _flush(self) -> None:
         for table, table_columns in self._columns.items():
             if any(table_columns.values()):
-                self._frames[table].append(pl.DataFrame(table_columns, schema=_schema(table)))
+                self._frames[table].append(pl.DataFrame(table_columns, schema=table_schema(table)))
         self._columns = {}
         self._pending = 0
+
+    def add_frames(self, frames: dict[str, pl.DataFrame], files: Iterable[str]) -> None:
+        """Append rows already in frames (table → frame of the table's columns): every row of these files."""
+        self._flush()
+        for table, frame in frames.items():
+            if frame.height:
+                self._frames[table].append(frame)
+        self.files.update(files)
 
     def take(self, table: str) -> list[pl.DataFrame]:
         """All rows of one table, as frames, handed over (not kept here, so their memory goes with them)."""
@@ -241,7 +249,7 @@ def _unsupported(found: Found) -> Issue:
 _DTYPES = {"str": pl.String, "int": pl.Int64, "float": pl.Float64}
 
 
-def _schema(table: str) -> dict[str, Any]:
+def table_schema(table: str) -> dict[str, Any]:
     """Column dtypes of a table, so that an empty merge still has typed columns."""
     return {name: _DTYPES[kind] for name, kind in columns(table).items()}
 
@@ -316,11 +324,11 @@ def merge(
     tables: dict[str, pl.DataFrame] = {}
     keep = pl.col("file").is_in(merged_files)  # superseded or out-of-scope files drop out here
     for name in VALUE_TABLES:  # sorted by file, as if built in discovery order; rows keep their order
-        frames = [_frame([], _schema(name)), *(frame.filter(keep) for frame in prepared.take(name))]
+        frames = [_frame([], table_schema(name)), *(frame.filter(keep) for frame in prepared.take(name))]
         tables[name] = pl.concat(frames, how="vertical", rechunk=False).sort("file", maintain_order=True)
         del frames
-    tables["submissions"] = _frame(submissions, _schema("submissions"))
-    tables["errors"] = _frame([i.to_dict() for i in issues], _schema("errors"))
+    tables["submissions"] = _frame(submissions, table_schema("submissions"))
+    tables["errors"] = _frame([i.to_dict() for i in issues], table_schema("errors"))
 
     not_submitted: tuple[DivisionKey, ...] = ()
     if master is not None:

@@ -29,8 +29,11 @@ from typing import Any
 from pipeline.model import FileResult, Issue
 
 CACHE_FOLDER = ".pipeline-cache"
-FORMAT = 1  # bump when the layout of an entry changes
+FORMAT = 2  # bump when the layout of an entry changes
+PACKAGE = Path(__file__).resolve().parents[1]  # the pipeline package: all of its code shapes a result
 _ENTRIES = "files"
+_ROWS = ".rows.json"  # beside an entry: its file's table rows (kept apart, so that a hit from the snapshot skips them)
+_SNAPSHOT = "snapshot"
 _INDEX = "index.json"
 _LAST_RUN = "last-run.json"
 # Results that say something about this run, not about the file's bytes: never reused.
@@ -50,7 +53,7 @@ def code_fingerprint() -> str:
     from pipeline.contract.layout import TEMPLATE_VERSION
 
     digest = hashlib.sha256(f"{FORMAT}\0{__version__}\0{TEMPLATE_VERSION}".encode())
-    package = Path(__file__).resolve().parent
+    package = PACKAGE
     for path in sorted(package.rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts and path.suffix not in (".pyc", ".pyo"):
             digest.update(path.relative_to(package).as_posix().encode() + b"\0")
@@ -93,7 +96,7 @@ def _link_or_copy(source: Path, target: Path) -> None:
 
 
 def encode(result: FileResult) -> dict[str, Any]:
-    """A file's result as JSON-ready data (its feedback copy is stored beside, not here)."""
+    """A file's result as JSON-ready data, its rows apart (`encode_rows`; the feedback copy is stored beside)."""
     return {
         "display": result.display,
         "sha256": result.sha256,
@@ -102,7 +105,7 @@ def encode(result: FileResult) -> dict[str, Any]:
         "saved_at": result.saved_at,
         "issues": [[getattr(i, name) for name in _ISSUE_FIELDS] for i in result.issues],
         "record": result.record,
-        "rows": result.rows,
+        "rows": result.rows is not None,
     }
 
 
@@ -120,8 +123,9 @@ def _scalars(values: Any) -> list[Any]:
     return values  # type: ignore[no-any-return]
 
 
-def decode(data: Any) -> FileResult:
-    """The result an entry holds, every field checked for its type; _Invalid when anything is off."""
+def decode(data: Any, rows: Any = None) -> FileResult:
+    """The result an entry holds (with ``rows``, its rows as `encode` and json gave them back), every field checked
+    for its type; _Invalid when anything is off."""
     _expect(isinstance(data, dict))
     display, sha, size, mtime, saved_at = (data.get(k) for k in ("display", "sha256", "size", "mtime", "saved_at"))
     _expect(isinstance(display, str) and isinstance(sha, str) and len(sha) == 64)
@@ -136,7 +140,6 @@ def decode(data: Any) -> FileResult:
     _expect(record is None or (isinstance(record, dict) and all(isinstance(k, str) for k in record)))
     if record is not None:
         _scalars(list(record.values()))
-    rows = data.get("rows")
     if rows is not None:
         _expect(isinstance(rows, dict))
         for table in rows.values():
@@ -170,13 +173,21 @@ class Seen:
 
 @dataclass
 class ResultCache:
-    """Per-file results of earlier runs into this outbox, for files whose bytes and settings are the same."""
+    """Per-file results of earlier runs into this outbox, for files whose bytes and settings are the same; the
+    last run's merged rows (the snapshot) for those of them it merged."""
 
     folder: Path
     settings: str  # the key part of everything besides the file that shapes its result
     index: dict[str, list[Any]] = field(default_factory=dict)
     used: dict[str, list[Any]] = field(default_factory=dict)  # this run's index: display → [*stat, sha256]
     keys: set[str] = field(default_factory=set)
+    # the last run's snapshot as its index records it: the entry key of each file whose rows it holds, and the
+    # sha256 of each table's file
+    snapshot_files: dict[str, str] = field(default_factory=dict)
+    snapshot_tables: dict[str, str] = field(default_factory=dict)
+    snapshot: dict[str, Any] | None = None  # its tables, once loaded and found sound
+    from_snapshot: set[str] = field(default_factory=set)  # files of this run whose rows are the snapshot's
+    kept: dict[str, Any] | None = None  # this run's snapshot, once written: what the next index records of it
 
     @classmethod
     def open(cls, outbox: Path, *, master: Path | None, annotate: bool) -> ResultCache:
@@ -187,10 +198,14 @@ class ResultCache:
             index = json.loads((folder / _INDEX).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return cache_
-        if isinstance(index, dict) and index.get("settings") == cache_.settings:
+        if isinstance(index, dict) and index.get("format") == FORMAT and index.get("settings") == cache_.settings:
             files = index.get("files")
             if isinstance(files, dict):
                 cache_.index = {k: v for k, v in files.items() if isinstance(k, str) and isinstance(v, list)}
+            snapshot = index.get("snapshot")
+            if isinstance(snapshot, dict):
+                cache_.snapshot_files = _strings(snapshot.get("files"))
+                cache_.snapshot_tables = _strings(snapshot.get("tables"))
         return cache_
 
     def _entry_key(self, display: str, sha256: str) -> str:
@@ -201,18 +216,48 @@ class ResultCache:
         known = self.index.get(seen.display)
         return bool(known) and known[:-1] == seen.stat()  # type: ignore[index]
 
+    def load_snapshot(self, schemas: dict[str, dict[str, Any]]) -> None:
+        """Read the last run's snapshot, each table's bytes checked against the sha256 the index recorded and its
+        columns against ``schemas`` (table → column → polars type); a snapshot that is not sound is not used (the
+        files' rows are then read from their entries)."""
+        if not self.snapshot_files or set(self.snapshot_tables) != set(schemas):
+            return
+        import io
+
+        import polars as pl
+
+        tables = {}
+        try:
+            for table, schema in schemas.items():
+                data = (self.folder / _SNAPSHOT / f"{table}.parquet").read_bytes()
+                _expect(hashlib.sha256(data).hexdigest() == self.snapshot_tables[table])
+                frame = pl.read_parquet(io.BytesIO(data))
+                _expect(frame.schema == pl.Schema(schema))
+                tables[table] = frame
+        except (OSError, _Invalid, pl.exceptions.PolarsError):
+            return
+        self.snapshot = tables
+
     def lookup(self, seen: Seen, feedback_to: Path | None) -> FileResult | None:
         """The file's earlier result when its stat is the one indexed and its entry is sound; its feedback copy
-        placed at ``feedback_to``. None: read the file again."""
+        placed at ``feedback_to``; its rows left in the snapshot (`snapshot_rows`) when the snapshot holds them for
+        this entry. None: read the file again."""
         known = self.index.get(seen.display)
         if not known or known[:-1] != seen.stat() or not isinstance(known[-1], str):
             return None
         sha = known[-1]
         key = self._entry_key(seen.display, sha)
+        in_snapshot = self.snapshot is not None and self.snapshot_files.get(seen.display) == key
         try:
             entry = json.loads((self.folder / _ENTRIES / f"{key}.json").read_text(encoding="utf-8"))
             _expect(isinstance(entry, dict) and entry.get("format") == FORMAT and entry.get("key") == key)
-            result = decode(entry.get("result"))
+            data = entry.get("result")
+            _expect(isinstance(data, dict) and isinstance(data.get("rows"), bool))
+            rows = None
+            if data["rows"] and not in_snapshot:
+                rows = json.loads((self.folder / _ENTRIES / f"{key}{_ROWS}").read_text(encoding="utf-8"))
+                _expect(rows is not None)
+            result = decode(data, rows)
             _expect(result.display == seen.display and result.sha256 == sha and result.size == seen.size)
             copy = entry.get("feedback")
             _expect(copy is None or (isinstance(copy, str) and len(copy) == 64))
@@ -225,9 +270,20 @@ class ResultCache:
                 result = replace(result, feedback=str(feedback_to))
         except (OSError, ValueError, TypeError, _Invalid):
             return None
+        if data["rows"] and in_snapshot:
+            self.from_snapshot.add(seen.display)
         self.used[seen.display] = [*seen.stat(), sha]
         self.keys.add(key)
         return result
+
+    def snapshot_rows(self) -> dict[str, Any]:
+        """The snapshot's rows of the files whose results `lookup` left them there: table → frame."""
+        if self.snapshot is None or not self.from_snapshot:
+            return {}
+        import polars as pl
+
+        files = sorted(self.from_snapshot)
+        return {table: frame.filter(pl.col("file").is_in(files)) for table, frame in self.snapshot.items()}
 
     def task_cache(self) -> tuple[str, str]:
         """What a worker needs to store its file's result: the entries' folder and the settings' key part."""
@@ -239,11 +295,39 @@ class ResultCache:
             self.used[seen.display] = [*seen.stat(), result.sha256]
             self.keys.add(_key(self.settings, seen.display, result.sha256))
 
+    def keep_snapshot(self, tables: dict[str, Any], merged: Iterable[str]) -> None:
+        """Write this run's value tables (table → frame, each with its ``file`` column) as the next run's
+        snapshot: the rows of the ``merged`` files (all of each one's rows are in the tables) whose results are
+        kept. Called once every file was looked up or stored; a snapshot that cannot be written is only a slower
+        next run."""
+        import io
+
+        import polars as pl
+
+        files = {
+            display: self._entry_key(display, self.used[display][-1]) for display in merged if display in self.used
+        }
+        if not files:
+            return
+        names = sorted(files)
+        digests = {}
+        try:
+            (self.folder / _SNAPSHOT).mkdir(parents=True, exist_ok=True)
+            for table, frame in tables.items():
+                buffer = io.BytesIO()
+                frame.filter(pl.col("file").is_in(names)).write_parquet(buffer, statistics=False)
+                data = buffer.getvalue()
+                _write_atomic(self.folder / _SNAPSHOT / f"{table}.parquet", data)
+                digests[table] = hashlib.sha256(data).hexdigest()
+        except (OSError, pl.exceptions.PolarsError):
+            return
+        self.kept = {"files": files, "tables": digests}
+
     def save(self) -> None:
         """Write this run's index and drop the entries no file of this run used."""
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            index = {"format": FORMAT, "settings": self.settings, "files": self.used}
+            index = {"format": FORMAT, "settings": self.settings, "files": self.used, "snapshot": self.kept}
             _write_atomic(self.folder / _INDEX, json.dumps(index, ensure_ascii=False).encode())
             entries = self.folder / _ENTRIES
             if entries.is_dir():
@@ -255,9 +339,16 @@ class ResultCache:
             return
 
 
+def _strings(value: Any) -> dict[str, str]:
+    """A JSON object of strings to strings, or nothing."""
+    if not isinstance(value, dict):
+        return {}
+    return {k: v for k, v in value.items() if isinstance(k, str) and isinstance(v, str)}
+
+
 def store(where: tuple[str, str], result: FileResult) -> None:
-    """In the worker: keep a fresh result, with its feedback copy (still where the worker wrote it), as an entry
-    for the next run. A cache that cannot be written is only a slower next run."""
+    """In the worker: keep a fresh result, with its feedback copy (still where the worker wrote it) and its rows
+    apart, as an entry for the next run. A cache that cannot be written is only a slower next run."""
     if not cacheable(result):
         return
     folder, settings = Path(where[0]), where[1]
@@ -270,6 +361,9 @@ def store(where: tuple[str, str], result: FileResult) -> None:
             temporary = folder / f".{key}.{os.getpid()}.tmp"
             _link_or_copy(Path(result.feedback), temporary)
             temporary.replace(folder / f"{key}.xlsx")
+        if result.rows is not None:  # written before the entry that says it is there
+            rows = json.dumps(result.rows, ensure_ascii=False, separators=(",", ":"), check_circular=False)
+            _write_atomic(folder / f"{key}{_ROWS}", rows.encode())
         entry = {"format": FORMAT, "key": key, "feedback": copy, "result": encode(result)}
         text = json.dumps(entry, ensure_ascii=False, separators=(",", ":"), check_circular=False)
         _write_atomic(folder / f"{key}.json", text.encode())
