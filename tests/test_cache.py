@@ -98,7 +98,14 @@ def test_a_rerun_takes_the_rows_of_unchanged_files_from_the_last_runs_snapshot(
     index = json.loads((outbox / CACHE_FOLDER / "index.json").read_text(encoding="utf-8"))
     books = {p.relative_to(inbox).as_posix() for p in _workbooks(inbox)}
     assert set(index["snapshot"]["files"]) == books  # every merged file (the rejected draft is not merged)
-    assert set(index["snapshot"]["tables"]) == {"divisions", "policies", "indicators", "projects", "results", "challenges"}
+    assert set(index["snapshot"]["tables"]) == {
+        "divisions",
+        "policies",
+        "indicators",
+        "projects",
+        "results",
+        "challenges",
+    }
     taken: list[set[str]] = []
     rows = ResultCache.snapshot_rows
 

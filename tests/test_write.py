@@ -1170,41 +1170,36 @@ def test_same_result_gives_identical_outputs(tmp_path: Path) -> None:
     assert book.properties.created.isoformat() == "2016-03-30T10:00:00"  # the latest accepted save
 
 
-def test_large_merges_are_written_in_constant_memory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """constant_memory: every string inline in its cell (no shared-string table), the chart's data cached."""
-    with zipfile.ZipFile(_written_in_both_modes(tmp_path, monkeypatch) / "consolidated.xlsx") as z:
-        assert "xl/sharedStrings.xml" not in z.namelist()
-        assert 't="inlineStr"' in z.read("xl/worksheets/sheet3.xml").decode()
+def test_a_large_merge_is_written_the_same_with_its_tables_after_the_workbook(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every data row an inline string in its cell (no shared string per value), the chart's data cached."""
+    with zipfile.ZipFile(_written_as_large(tmp_path, monkeypatch) / "consolidated.xlsx") as z:
+        sheet = z.read("xl/worksheets/sheet3.xml").decode()
+        assert 't="inlineStr"' in sheet
         chart = z.read("xl/charts/chart1.xml").decode()
-    # xlsxwriter cannot read cells back in constant_memory mode: the series' names, departments and counts are
-    # given to the chart, so that a reader that shows a chart's cache shows the figures
+    # the series' names, departments and counts are given to the chart, so that a reader that shows a chart's
+    # cache shows the figures
     assert chart.count("<c:strCache>") == 8 and chart.count("<c:numCache>") == 4
     assert "<c:v>福祉保健部</c:v>" in chart and "<c:v>目標達成</c:v>" in chart
 
 
-def _written_in_both_modes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Outputs written in constant_memory mode (as for a large merge), after checking they read back the same."""
-    shared, constant = tmp_path / "shared", tmp_path / "constant"
-    bundle.write_outputs(sample_result(), shared, presentation=PRESENTATION)
-    monkeypatch.setattr(workbook, "CONSTANT_MEMORY_ROWS", 0)
-    bundle.write_outputs(sample_result(), constant, presentation=PRESENTATION)
-    for a, b in zip(
-        openpyxl.load_workbook(shared / "consolidated.xlsx").worksheets,
-        openpyxl.load_workbook(constant / "consolidated.xlsx").worksheets,
-        strict=True,
-    ):
-        assert [[c.value for c in row] for row in a.iter_rows()] == [[c.value for c in row] for row in b.iter_rows()]
+def _written_as_large(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Outputs written as for a large merge, after checking they read back the same as a small one's."""
+    small, large = tmp_path / "small", tmp_path / "large"
+    bundle.write_outputs(sample_result(), small, presentation=PRESENTATION)
+    monkeypatch.setattr(workbook, "LARGE_ROWS", 0)
+    bundle.write_outputs(sample_result(), large, presentation=PRESENTATION)
+    assert (large / "consolidated.xlsx").read_bytes() == (small / "consolidated.xlsx").read_bytes()
     # the tables, written alongside the workbook for a small merge and after it for a large one, are the same
-    names = sorted(p.name for p in (shared / "tables").iterdir())
-    assert names == sorted(p.name for p in (constant / "tables").iterdir()) and len(names) == 17
+    names = sorted(p.name for p in (small / "tables").iterdir())
+    assert names == sorted(p.name for p in (large / "tables").iterdir()) and len(names) == 17
     for name in names:
         if name.endswith(".csv"):
-            assert (constant / "tables" / name).read_bytes() == (shared / "tables" / name).read_bytes(), name
+            assert (large / "tables" / name).read_bytes() == (small / "tables" / name).read_bytes(), name
         else:
-            assert_frame_equal(pl.read_parquet(constant / "tables" / name), pl.read_parquet(shared / "tables" / name))
-    with zipfile.ZipFile(shared / "consolidated.xlsx") as z:
-        assert "xl/sharedStrings.xml" in z.namelist()  # a small merge keeps shared strings
-    return constant
+            assert_frame_equal(pl.read_parquet(large / "tables" / name), pl.read_parquet(small / "tables" / name))
+    return large
 
 
 def test_rows_in_chunks_give_the_same_outputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -316,9 +316,9 @@ def _cell_plans(styles: Styles, cols: Sequence[Col], frame: pl.DataFrame) -> tup
 
 
 def _write_rows(ws: Any, styles: Styles, cols: Sequence[Col], rows: Rows, first: int, widths: Sequence[float]) -> float:
-    """Write the data rows top to bottom, a chunk of rows at a time, each row's height before its cells
-    (constant_memory writes a row out once the next one starts): numbers as numbers, every text with
-    write_string, blanks left unwritten (framed by the table's rule). Returns the rows' height in points."""
+    """Write the data rows top to bottom, a chunk of rows at a time, each row's height before its cells, into
+    ``ws`` (an xlsxwriter worksheet, or a sheetxml.SheetRows): numbers as numbers, every text with write_string,
+    blanks left unwritten (framed by the table's rule). Returns the rows' height in points."""
     names, plans = _cell_plans(styles, cols, rows.frame)
     write_string, write_number, set_row = ws.write_string, ws.write_number, ws.set_row
     isfinite = math.isfinite
@@ -473,15 +473,18 @@ def write_table(
     header_row: int,
     freeze_cols: int,
     widths: Sequence[float],
+    *,
+    data: Any = None,
 ) -> _Written:
-    """Header, data, row heights, filter and frozen panes of one table, row by row below every row written so far
-    (the rows above it are written first: constant_memory cannot go back)."""
+    """Header, data, row heights, filter and frozen panes of one table, row by row below every row written so far;
+    the data rows into ``data`` when given (a sheetxml.SheetRows for this sheet: nothing may be written below the
+    table then)."""
     height = set_height(ws, header_row, max(text_lines(col.header, w) for col, w in zip(cols, widths, strict=True)))
     for c, col in enumerate(cols):
         ws.write_string(header_row, c, col.header, styles.header)
     first = header_row + 1
     if rows.height:
-        height += _write_rows(ws, styles, cols, rows, first, widths)
+        height += _write_rows(ws if data is None else data, styles, cols, rows, first, widths)
         # Empty cells get the table's grid from one rule rather than a formatted blank cell each (~10% of cells).
         blanks = {"type": "blanks", "format": styles.grid}
         ws.conditional_format(first, 0, header_row + rows.height, len(cols) - 1, blanks)

@@ -63,6 +63,7 @@ from pipeline.outputs.legend import H_ACHIEVEMENT_RATE, H_PROGRESS_RATE, LEGEND_
 from pipeline.outputs.order import in_org_order, organisation_order
 from pipeline.outputs.printing import apply_print_plan, fit_widths, page_setup, print_plan
 from pipeline.outputs.report import SEVERITY_JA
+from pipeline.outputs.sheetxml import RowsOut
 
 # Template text columns that hold sentences rather than names: wide and wrapped.
 _LONG_TEXT = frozenset(
@@ -368,9 +369,10 @@ def data_sheet(
     note: str = "",
     legend: Sequence[str] = (),
     sentence_floor: float | None = None,
+    rows_out: RowsOut | None = None,
 ) -> None:
     """A sheet with a title line, a note on what it lists (and the legend, where it shows a rate or a grade),
-    then one table with its header on the third row.
+    then one table with its header on the third row (its data rows into ``rows_out``'s sheet rows when given).
 
     On paper: one page wide, the wrapped columns widened to fill it; the title, note and header rows on every page;
     technical columns left off.
@@ -385,7 +387,8 @@ def data_sheet(
     ws.set_row(TITLE_ROW, 24)
     ws.write_rich_string(TITLE_ROW, 0, styles.title, f"{name}{shown}", styles.scope, f" {scope}")
     _note(ws, styles, note, legend, widths[: plan.last_col + 1])
-    written = write_table(ws, styles, cols, rows, HEADER_ROW, freeze_cols, widths)
+    data = rows_out(name) if rows_out is not None else None
+    written = write_table(ws, styles, cols, rows, HEADER_ROW, freeze_cols, widths, data=data)
     page_setup(ws, scope, header_row=HEADER_ROW)
     apply_print_plan(ws, plan, max(written.last, HEADER_ROW + 1))
 
@@ -436,7 +439,15 @@ class SheetSpec:
     # rows an executive reads first. None: sentences keep their width, fewer lines and pages.
     sentence_floor: float | None = None
 
-    def write(self, book: Any, styles: Styles, result: MergeResult, scope: str, presentation: Presentation) -> None:
+    def write(
+        self,
+        book: Any,
+        styles: Styles,
+        result: MergeResult,
+        scope: str,
+        presentation: Presentation,
+        rows_out: RowsOut | None = None,
+    ) -> None:
         """Add this sheet to the workbook."""
         rows = self.rows(result, presentation)
         cols = self.columns(rows.frame)
@@ -452,6 +463,7 @@ class SheetSpec:
             note=self.note,
             legend=legend,
             sentence_floor=self.sentence_floor,
+            rows_out=rows_out,
         )
 
 

@@ -1,9 +1,11 @@
-"""consolidated.xlsx: the overview, then each data sheet of its spec, written row by row with xlsxwriter."""
+"""consolidated.xlsx: the overview, then each data sheet of its spec, written with xlsxwriter, the tables' data
+rows spliced in (outputs.sheetxml)."""
 
 from __future__ import annotations
 
 import contextlib
 import gc
+import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,10 +22,10 @@ from pipeline.outputs.legend import Presentation
 from pipeline.outputs.order import organisation_order
 from pipeline.outputs.overview import overview_sheet
 from pipeline.outputs.sheets import DATA_SHEETS
+from pipeline.outputs.sheetxml import SheetRows, splice
 
-# Above this many table rows the workbook is written in xlsxwriter's constant_memory mode (about 2,000
-# divisions: below it the in-memory cell table costs < 150 MB; above it memory would grow with the prefecture).
-CONSTANT_MEMORY_ROWS = 50_000
+# Above this many table rows (about 2,000 divisions) memory, not speed, decides how the outputs are written.
+LARGE_ROWS = 50_000
 
 
 def _created(result: MergeResult) -> datetime:
@@ -58,7 +60,7 @@ def _collector_paused() -> Iterator[None]:
 
 def is_large(result: MergeResult) -> bool:
     """Whether the merge is large enough that memory, not speed, decides how it is written."""
-    return sum(frame.height for frame in result.tables.values()) > CONSTANT_MEMORY_ROWS
+    return sum(frame.height for frame in result.tables.values()) > LARGE_ROWS
 
 
 def write_workbook(
@@ -79,10 +81,6 @@ def _write_workbook(
     result: MergeResult, path: Path, presentation: Presentation, tmpdir: Path | None, years: YearView | None
 ) -> Path:
     options: dict[str, Any] = {
-        # Each sheet is written row by row, top to bottom. For a large merge each row goes to a temporary file
-        # as soon as the next one starts, so memory stays flat however many rows (strings inline, not shared);
-        # a smaller one keeps shared strings, which xlsxwriter writes about 1.4 times faster.
-        "constant_memory": is_large(result),
         "strings_to_formulas": False,
         "strings_to_urls": False,
         "strings_to_numbers": False,
@@ -91,25 +89,37 @@ def _write_workbook(
     }
     if tmpdir is not None:
         options["tmpdir"] = str(tmpdir)
-    book = xlsxwriter.Workbook(str(path), options)
-    scope = scope_label(result)
-    book.set_properties({"title": f"工程表 集約結果 {scope}", "author": "工程表 pipeline", "created": _created(result)})
-    styles = Styles(book)
-    overview_sheet(book, styles, result, scope, presentation)
-    for spec in DATA_SHEETS:
-        spec.write(book, styles, result, scope, presentation)
-    if years is not None:
-        from pipeline.outputs import years as year_sheets
+    # xlsxwriter writes the package with every table's header but not its data rows; those go, row by row, to a
+    # temporary file per sheet (memory stays flat however many rows) and are spliced in after.
+    sheets: list[SheetRows] = []
 
-        order = organisation_order(result, presentation.departments)
-        year_sheets.write_sheets(book, styles, years, scope, order)
-    book.close()
-    if options["constant_memory"]:
-        # xlsxwriter's sheets hold bound methods of their workbook: a cycle, freed only by the collector, that
-        # keeps every row height set (~300 bytes a row). For a large merge, freed now rather than at some later
-        # collection; a small one leaves it to the collector (a full collection here costs ~0.2 s).
-        del book, styles
-        gc.collect()
+    def rows_out(name: str) -> SheetRows:
+        sheets.append(SheetRows(name, tmpdir))
+        return sheets[-1]
+
+    with tempfile.TemporaryDirectory(dir=tmpdir) as scratch:
+        package = Path(scratch) / "xlsxwriter.xlsx"
+        try:
+            book = xlsxwriter.Workbook(str(package), options)
+            scope = scope_label(result)
+            properties = {"title": f"工程表 集約結果 {scope}", "author": "工程表 pipeline", "created": _created(result)}
+            book.set_properties(properties)
+            styles = Styles(book)
+            overview_sheet(book, styles, result, scope, presentation)
+            for spec in DATA_SHEETS:
+                spec.write(book, styles, result, scope, presentation, rows_out)
+            if years is not None:
+                from pipeline.outputs import years as year_sheets
+
+                order = organisation_order(result, presentation.departments)
+                year_sheets.write_sheets(book, styles, years, scope, order, rows_out)
+            for rows in sheets:
+                rows.close()
+            book.close()
+            splice(package, path, sheets)
+        finally:
+            for rows in sheets:
+                rows.discard()
     return path
 
 

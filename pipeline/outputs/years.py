@@ -16,6 +16,7 @@ from pipeline.outputs.labels import L_DEPARTMENT, L_DIVISION, L_UNIT, number_tex
 from pipeline.outputs.markdown import md_escape
 from pipeline.outputs.order import OrgOrder, in_org_order
 from pipeline.outputs.sheets import HEADER_ROW, data_sheet
+from pipeline.outputs.sheetxml import RowsOut
 
 TREND_SHEET = "指標の推移"
 CONFIRM_SHEET = "継続性の確認"
@@ -41,7 +42,14 @@ def _trend_cols(years: tuple[int, ...]) -> list[Col]:
     ]
 
 
-def write_sheets(book: Any, styles: Styles, view: YearView, scope: str, order: OrgOrder | None = None) -> None:
+def write_sheets(
+    book: Any,
+    styles: Styles,
+    view: YearView,
+    scope: str,
+    order: OrgOrder | None = None,
+    rows_out: RowsOut | None = None,
+) -> None:
     """指標の推移 (one row per indicator identity, a sparkline of its actuals) and 継続性の確認."""
     rows = view.trend.rows
     if order is not None and rows.height:
@@ -50,7 +58,7 @@ def write_sheets(book: Any, styles: Styles, view: YearView, scope: str, order: O
     if rows.columns:
         rows = rows.with_columns(_spark=pl.lit(None, pl.String))
     cols = _trend_cols(years)
-    data_sheet(book, styles, TREND_SHEET, cols, Rows(rows), scope, freeze_cols=3)
+    data_sheet(book, styles, TREND_SHEET, cols, Rows(rows), scope, freeze_cols=3, rows_out=rows_out)
     sheet = book.get_worksheet_by_name(TREND_SHEET)
     first_year = next(i for i, c in enumerate(cols) if c.source.startswith("actual_")) if years else None
     spark = next(i for i, c in enumerate(cols) if c.source == "_spark")
@@ -75,7 +83,7 @@ def write_sheets(book: Any, styles: Styles, view: YearView, scope: str, order: O
         Col("確認すること", "message", "long"),
         Col("コード", "code", "code", page=None),
     ]
-    data_sheet(book, styles, CONFIRM_SHEET, confirm_cols, Rows(confirm), scope, freeze_cols=1)
+    data_sheet(book, styles, CONFIRM_SHEET, confirm_cols, Rows(confirm), scope, freeze_cols=1, rows_out=rows_out)
 
 
 def markdown_lines(view: YearView, order: OrgOrder | None = None) -> list[str]:
