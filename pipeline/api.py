@@ -496,7 +496,6 @@ def _merge(
     )
     if not (merged.fates.get("accepted") or merged.fates.get("needs-correction")):
         raise NothingToDo(nothing_to_merge(inbox, merged))
-    keeper = _keep_snapshot(results_cache, merged) if publication is not None else None
     merged = _judged(merged, settings)
     years = None
     if settings.history is not None:
@@ -509,8 +508,16 @@ def _merge(
     if publication is None:
         return MergeRun(merged, [], True, clock.laps, years)
     from pipeline.outputs.bundle import FIRST, LAST, prepare_outputs
+    from pipeline.outputs.order import arranged
+    from pipeline.outputs.workbook import is_large
 
-    written = prepare_outputs(merged, publication, presentation=_presentation(settings), years=years)
+    presentation = _presentation(settings)
+    merged = arranged(merged, presentation.departments, consume=True)  # in 組織順 once, for every output
+    large = is_large(merged)  # then memory decides: the snapshot is written after the outputs, not beside them
+    keeper = None if large else _keep_snapshot(results_cache, merged)
+    written = prepare_outputs(merged, publication, presentation=presentation, years=years)
+    if large:
+        keeper = _keep_snapshot(results_cache, merged)
     publication.commit(first=FIRST, last=LAST)
     if settings.history is not None and merged.fiscal_year is not None:
         from pipeline.history.years import record
@@ -526,17 +533,18 @@ def _merge(
 
 
 def _keep_snapshot(results_cache: ResultCache | None, merged: MergeResult) -> threading.Thread | None:
-    """Start writing the merged rows for the next run (pipeline.intake.cache), in a thread beside the outputs."""
+    """Start writing the merged rows for the next run (pipeline.intake.cache), in a thread beside the outputs: each
+    value table's own columns (not the status the merge adds), in whatever order (a merge sorts them by file)."""
     if results_cache is None:
         return None
     import polars as pl
 
     from pipeline.combine.flatten import VALUE_TABLES
-    from pipeline.combine.merge import MERGED_FATES
+    from pipeline.combine.merge import MERGED_FATES, table_schema
 
     submissions = merged.tables["submissions"]
     files = submissions.filter(pl.col("status").is_in(sorted(MERGED_FATES))).get_column("file").to_list()
-    tables = {table: merged.tables[table] for table in VALUE_TABLES}
+    tables = {table: merged.tables[table].select(list(table_schema(table))) for table in VALUE_TABLES}
     keeper = threading.Thread(target=results_cache.keep_snapshot, args=(tables, files), daemon=True)
     keeper.start()
     return keeper

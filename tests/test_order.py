@@ -197,3 +197,20 @@ def test_within_a_division_the_worst_indicator_comes_first(shuffled: tuple[Path,
     rows = [dict(zip(header, r, strict=False)) for r in ws.iter_rows(min_row=4, values_only=True)]
     fisheries = [r["達成率"] for r in rows if r["所属名"] == "水産課"]
     assert fisheries == sorted(fisheries) and len(fisheries) == 2
+
+
+def test_arranging_a_result_it_consumes_gives_the_same_tables_and_hands_its_own_over() -> None:
+    roster = (DivisionKey("6101", "教育委員会", "小中学校課"), DivisionKey("1102", "総務部", "人事企画課"))
+    kept, consumed = _result(FILES, roster), _result(FILES, roster)
+    expected = arranged(kept)
+    got = arranged(consumed, consume=True)
+    assert consumed.tables == {} and set(kept.tables) == {"divisions", "indicators"}
+    for name, frame in expected.tables.items():
+        assert got.tables[name].equals(frame)
+    assert got.tables["indicators"]["division"].to_list()[:2] == ["人事企画課", "情報政策課"]  # code order
+
+
+def test_a_table_already_in_order_is_not_copied() -> None:
+    result = arranged(_result(FILES))  # first appearance: already in order
+    again = arranged(result)
+    assert all(again.tables[name] is result.tables[name] for name in result.tables)

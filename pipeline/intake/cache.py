@@ -6,10 +6,15 @@ code) checked field by field on load, each under the key it was stored for, and 
 its bytes hash to what the entry says. A corrupt, foreign or stale entry is a miss: the file is read again.
 
 An entry's key is the file's sha256 and name with everything else that shapes a file's result: the pipeline's
-own code (its version and the hash of its source), the template contract version, the division master's content
-and whether feedback copies are made. The index maps what discovery sees of a file (size, mtime, device, inode)
-to its sha256, as git's index does, so that a re-run does not read unchanged files at all; a file whose stat
-differs is read by a worker as usual.
+own code (its version and the hash of every file of the package), the template contract version, the division
+master's content and whether feedback copies are made. The index maps what discovery sees of a file (size, mtime,
+device, inode) to its sha256, as git's index does, so that a re-run does not read unchanged files at all; a file
+whose stat differs is read by a worker as usual.
+
+An entry's table rows are kept apart from it (``<key>.rows.json``), and the last run's merged rows are kept whole
+as a snapshot (one Parquet file per table, its sha256 and the entry key of each file it holds in the index): a hit
+on a file the last run merged reads only the small entry, and its rows come from the snapshot in one read. A
+snapshot whose bytes or columns are not what the index says is not used; the rows are then read from the entries.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ PACKAGE = Path(__file__).resolve().parents[1]  # the pipeline package: all of it
 _ENTRIES = "files"
 _ROWS = ".rows.json"  # beside an entry: its file's table rows (kept apart, so that a hit from the snapshot skips them)
 _SNAPSHOT = "snapshot"
+_SNAPSHOT_ROW_GROUP = 8_192  # rows encoded at a time: the writer's memory stays small however large the table
 _INDEX = "index.json"
 _LAST_RUN = "last-run.json"
 # Results that say something about this run, not about the file's bytes: never reused.
@@ -300,7 +306,6 @@ class ResultCache:
         snapshot: the rows of the ``merged`` files (all of each one's rows are in the tables) whose results are
         kept. Called once every file was looked up or stored; a snapshot that cannot be written is only a slower
         next run."""
-        import io
 
         import polars as pl
 
@@ -314,11 +319,15 @@ class ResultCache:
         try:
             (self.folder / _SNAPSHOT).mkdir(parents=True, exist_ok=True)
             for table, frame in tables.items():
-                buffer = io.BytesIO()
-                frame.filter(pl.col("file").is_in(names)).write_parquet(buffer, statistics=False)
-                data = buffer.getvalue()
-                _write_atomic(self.folder / _SNAPSHOT / f"{table}.parquet", data)
-                digests[table] = hashlib.sha256(data).hexdigest()
+                kept = frame.get_column("file").is_in(names)
+                path = self.folder / _SNAPSHOT / f"{table}.parquet"
+                temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+                (frame if kept.all() else frame.filter(kept)).write_parquet(
+                    temporary, statistics=False, row_group_size=_SNAPSHOT_ROW_GROUP
+                )
+                with temporary.open("rb") as written:
+                    digests[table] = hashlib.file_digest(written, "sha256").hexdigest()
+                temporary.replace(path)
         except (OSError, pl.exceptions.PolarsError):
             return
         self.kept = {"files": files, "tables": digests}

@@ -120,16 +120,30 @@ def rank_frame(frame: pl.DataFrame, order: OrgOrder) -> pl.DataFrame:
 
 
 def in_org_order(frame: pl.DataFrame, order: OrgOrder) -> pl.DataFrame:
-    """The frame's rows in 組織順, a division's rows in the order they had."""
-    ranked = rank_frame(frame, order)
-    return ranked.sort("_dept_rank", "_div_rank", maintain_order=True).drop("_dept_rank", "_div_rank")
+    """The frame's rows in 組織順, a division's rows in the order they had (the frame itself when they are in that
+    order already: a large table is copied once at most, and only its few key columns are ranked)."""
+    keys = [c for c in _WHO if c in frame.columns]
+    ranked = rank_frame(frame.select(keys), order).with_row_index("_place")
+    places = ranked.sort("_dept_rank", "_div_rank", maintain_order=True).get_column("_place")
+    return _gathered(frame, places)
 
 
-def arranged(result: MergeResult, departments: Sequence[str] = ()) -> MergeResult:
+def _gathered(frame: pl.DataFrame, places: pl.Series) -> pl.DataFrame:
+    """The frame's rows at these places, in this order; the frame itself when that is the order it has."""
+    if frame.height < 2 or places.diff().drop_nulls().eq(1).all():
+        return frame
+    return frame[places]
+
+
+def arranged(result: MergeResult, departments: Sequence[str] = (), *, consume: bool = False) -> MergeResult:
     """The merge with its tables in 組織順 (errors in the order of their files in submissions) and its
-    未提出 divisions in the master's order."""
+    未提出 divisions in the master's order. With ``consume``, the given result's tables are handed over (its
+    table dict is emptied), so that each table in its former order is let go as soon as its copy is made: a large
+    merge holds one table twice at most, not all of them."""
     order = organisation_order(result, departments)
     tables = dict(result.tables)
+    if consume:
+        result.tables.clear()
     for name in ARRANGED_TABLES:
         if name in tables and tables[name].height:
             tables[name] = in_org_order(tables[name], order)
@@ -137,6 +151,7 @@ def arranged(result: MergeResult, departments: Sequence[str] = ()) -> MergeResul
     if errors is not None and submissions is not None and errors.height and "file" in submissions.columns:
         files = {file: i for i, file in enumerate(submissions.get_column("file").to_list())}
         place = pl.col("file").replace_strict(files, default=len(files), return_dtype=pl.Int64)
-        tables["errors"] = errors.sort(place, maintain_order=True)
+        places = errors.select(pl.arg_sort_by([place], maintain_order=True)).to_series()
+        tables["errors"] = _gathered(errors, places)
     absent = sorted(result.not_submitted, key=lambda d: order.key(d.department, d.division, d.code))
     return replace(result, tables=tables, not_submitted=tuple(absent))
