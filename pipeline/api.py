@@ -251,11 +251,11 @@ def validate_files(
     try:
         scratch = publication.scratch if publication is not None else None
         tasks = [
-            Task(str(p), str(p), master=master, annotate_to=str(scratch / f"{i}.xlsx") if scratch else None)
+            Task(str(p), str(p), annotate_to=str(scratch / f"{i}.xlsx") if scratch else None)
             for i, p in enumerate(paths)
         ]
         results: list[FileResult | None] = [None] * len(tasks)
-        for index, result in run_isolated(tasks, workers=workers, handler=process_file):
+        for index, result in run_isolated(tasks, workers=workers, handler=process_file, master=master):
             results[index] = result
         done = [r for r in results if r is not None]
         if publication is None:
@@ -408,7 +408,7 @@ def _merge(
     def task(f: Found, copy_to: Path | None) -> Task:
         where = results_cache.task_cache() if results_cache is not None else None
         copy = str(copy_to) if copy_to else None
-        return Task(f.path, f.display, f.size, f.mtime_ns, master, f.identity, copy, flatten=True, cache=where)
+        return Task(f.path, f.display, f.size, f.mtime_ns, None, f.identity, copy, flatten=True, cache=where)
 
     for i, f in enumerate(books):
         copy_to = scratch / f"{i}.xlsx" if scratch else None
@@ -463,7 +463,7 @@ def _merge(
 
     def parse(tasks: list[Task], seen: list[Seen]) -> None:
         for done, (index, result) in enumerate(
-            run_isolated(tasks, workers=settings.workers, handler=process_file), start=1
+            run_isolated(tasks, workers=settings.workers, handler=process_file, master=master), start=1
         ):
             if results_cache is not None:
                 results_cache.stored(seen[index], result)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import Any, Literal
 
 # What an issue does to its file (design §4): blocking — the file cannot be read or placed (不受理); error — a value
@@ -471,33 +472,66 @@ class DivisionKey:
     division: str
 
 
+def code_key(code: str) -> str:
+    """A 所属コード as compared: a numeric code without its leading zeros (0101 and 101 are one code: typed into a
+    General cell, Excel keeps the number and drops the zero)."""
+    return (code.lstrip("0") or "0") if code.isdigit() else code
+
+
+@dataclass(frozen=True)
+class MasterIndex:
+    """A master's divisions by code and by names (row numbers), built once per process."""
+
+    by_code: dict[str, int]  # code_key → the last row with it (as the merge matches files)
+    by_names: dict[tuple[str, str], int]  # (部局名, 所属名) → the last row with them
+    first_by_code: dict[str, int]  # code_key → the first row with it
+    first_by_names: dict[tuple[str, str], int]  # names → the first row with them
+    first_uncoded: dict[tuple[str, str], int]  # names → the first row with them and no code
+
+
 @dataclass(frozen=True)
 class Master:
     """The division master list: the divisions expected to submit."""
 
     divisions: tuple[DivisionKey, ...]
 
+    def __getstate__(self) -> dict[str, Any]:
+        return {"divisions": self.divisions}  # sent to a worker without its index: rebuilt there once
+
+    @cached_property
+    def index(self) -> MasterIndex:
+        """The divisions by code and by names (a roster of thousands is looked up per file, not scanned)."""
+        by_code: dict[str, int] = {}
+        by_names: dict[tuple[str, str], int] = {}
+        first_uncoded: dict[tuple[str, str], int] = {}
+        for i, d in enumerate(self.divisions):
+            if d.code:
+                by_code[code_key(d.code)] = i
+            else:
+                first_uncoded.setdefault((d.department, d.division), i)
+            by_names[(d.department, d.division)] = i
+        first_by_code: dict[str, int] = {}
+        first_by_names: dict[tuple[str, str], int] = {}
+        for i, d in reversed(list(enumerate(self.divisions))):
+            if d.code:
+                first_by_code[code_key(d.code)] = i
+            first_by_names[(d.department, d.division)] = i
+        return MasterIndex(by_code, by_names, first_by_code, first_by_names, first_uncoded)
+
     def knows(self, key: DivisionKey) -> bool:
         """True when the master lists this division (by code when both have one, else by names)."""
         return self.find(key) is not None
 
     def find(self, key: DivisionKey) -> DivisionKey | None:
-        """The master's entry for this division (by code when both have one, else by names), or None.
-
-        A numeric code matches without its leading zeros (0101 and 101): typed into a General cell, Excel keeps
-        the number and drops the zero.
-        """
-        for known in self.divisions:
-            if key.code and known.code:
-                if _same_code(key.code, known.code):
-                    return known
-            elif (known.department, known.division) == (key.department, key.division):
-                return known
-        return None
-
-
-def _same_code(a: str, b: str) -> bool:
-    return a == b or (a.isdigit() and b.isdigit() and a.lstrip("0") == b.lstrip("0"))
+        """The master's first entry for this division, or None: by code when both have one (`code_key`), else by
+        names."""
+        index, names = self.index, (key.department, key.division)
+        if key.code:
+            rows = (index.first_by_code.get(code_key(key.code)), index.first_uncoded.get(names))
+        else:
+            rows = (index.first_by_names.get(names), None)
+        found = [row for row in rows if row is not None]
+        return self.divisions[min(found)] if found else None
 
 
 @dataclass(frozen=True)

@@ -211,6 +211,29 @@ def test_a_worker_that_dies_rejects_only_its_file(make_book: Callable[..., Path]
     assert results[0].accepted and results[2].accepted
 
 
+def master_handler(task: Any) -> Any:
+    """A worker handler that says which master its task came with (the file is not read)."""
+    from pipeline.model import FileResult
+
+    return FileResult(task.display, record={"divisions": len(task.master.divisions) if task.master else None})
+
+
+def test_the_master_reaches_every_task_of_every_worker_even_a_replacement(make_book: Callable[..., Path]) -> None:
+    """The master goes to each worker once (not pickled with every file), and to a worker started after a crash."""
+    from pipeline.intake.pool import run_isolated
+    from pipeline.model import DivisionKey, Master, Task
+
+    master = Master(tuple(DivisionKey(f"{i}", "部", f"課{i}") for i in range(3000)))
+    good = make_book(seed_entries(), "good.xlsx")
+    tasks = [Task(str(good), f"{i}.xlsx") for i in range(6)]
+    results = dict(run_isolated(tasks, workers=2, handler=master_handler, master=master))
+    assert all(task.master is None for task in tasks)
+    assert [results[i].record for i in range(6)] == [{"divisions": 3000}] * 6
+    crashing = [Task(str(good), "crash.xlsx"), Task(str(good), "after.xlsx")]
+    results = dict(run_isolated(crashing, workers=1, handler=aborting_handler, master=master))
+    assert results[0].issues[0].code == "reader-crashed" and results[1].accepted
+
+
 def test_a_file_that_never_finishes_reading_is_too_slow(tmp_path: Path, make_book: Callable[..., Path]) -> None:
     from pipeline.intake.pool import run_isolated
     from pipeline.model import Task

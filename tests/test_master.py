@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from pipeline.checks.validate import DivisionKey
@@ -89,3 +91,43 @@ def test_a_roster_with_a_code_twice_or_a_division_twice_is_refused(tmp_path: Pat
         f"所属名簿 {path} に重複があります: 所属コード 1102（総務部 人事企画課、総務部 財政課）、総務部 税務課（2 行）。"
         "所属コードと所属名が 1 行に 1 所属ずつになるように直してください。"
     )
+
+
+def _scan(divisions: tuple[DivisionKey, ...], key: DivisionKey) -> DivisionKey | None:
+    """The lookup as a plain scan of the rows, in order: by code when both have one, else by names."""
+    from pipeline.model import code_key
+
+    for known in divisions:
+        if key.code and known.code:
+            if code_key(key.code) == code_key(known.code):
+                return known
+        elif (known.department, known.division) == (key.department, key.division):
+            return known
+    return None
+
+
+_CODES = st.sampled_from([None, "", "0101", "101", "0", "000", "１０１", "A-1", "a-1"])
+_NAMES = st.sampled_from(["総務部", "福祉保健部"])
+_DIVISIONS = st.sampled_from(["情報政策課", "人事課", "福祉保健課"])
+_KEYS = st.builds(lambda c, d, v: DivisionKey(c or None, d, v), _CODES, _NAMES, _DIVISIONS)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_KEYS, max_size=8).map(tuple), _KEYS)
+def test_the_indexed_lookup_finds_what_a_scan_of_the_rows_finds(divisions: tuple[DivisionKey, ...], key: Any) -> None:
+    from pipeline.model import Master
+
+    assert Master(divisions).find(key) == _scan(divisions, key)
+
+
+def test_a_master_goes_to_a_worker_without_its_index_and_works_there() -> None:
+    import pickle
+
+    from pipeline.model import Master
+
+    master = Master(tuple(DivisionKey(f"{i:04d}", "総務部", f"課{i}") for i in range(5000)))
+    assert master.find(DivisionKey("4999", "総務部", "課4999")) == master.divisions[-1]
+    assert "index" in master.__dict__  # built once, kept
+    sent = pickle.loads(pickle.dumps(master))
+    assert "index" not in sent.__dict__ and sent == master
+    assert sent.find(DivisionKey("0042", "x", "y")) == master.divisions[42]

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pipeline.model import Code, Issue, Master, make_issue
+from pipeline.model import Code, Issue, Master, code_key, make_issue
 
 Key = tuple[str, ...]
 
@@ -30,10 +30,8 @@ class Identities:
 
 
 def same_code(code: str | None) -> str | None:
-    """A code as compared: a numeric code without its leading zeros."""
-    if not code:
-        return None
-    return (code.lstrip("0") or "0") if code.isdigit() else code
+    """A code as compared: a numeric code without its leading zeros (None for no code)."""
+    return code_key(code) if code else None
 
 
 def _names(record: dict[str, Any]) -> tuple[str, str]:
@@ -52,8 +50,7 @@ def identify(files: Sequence[tuple[str, dict[str, Any]]], master: Master | None 
     roster_index: dict[str, int] = {}
     rest: list[tuple[str, dict[str, Any]]] = []
     if master is not None:
-        by_code = {same_code(d.code): i for i, d in enumerate(master.divisions) if d.code}
-        by_names = {(d.department, d.division): i for i, d in enumerate(master.divisions)}
+        by_code, by_names = master.index.by_code, master.index.by_names
         for display, record in files:
             code, names = same_code(record.get("division_code")), _names(record)
             index = by_code.get(code) if code else None

@@ -15,11 +15,12 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from pipeline.constants import WORKER_MEMORY_MB, WORKER_TIMEOUT_S
-from pipeline.model import Code, FileResult, Task, make_issue
+from pipeline.model import Code, FileResult, Master, Task, make_issue
 
 
 def _limit_memory(megabytes: int) -> None:
@@ -44,8 +45,9 @@ def _limit_memory(megabytes: int) -> None:
 Handler = Callable[[Task], FileResult]
 
 
-def _worker_main(conn: Connection, memory_mb: int, handler: Handler) -> None:
+def _worker_main(conn: Connection, memory_mb: int, handler: Handler, master: Master | None = None) -> None:
     """Worker loop: receive a task, send back its FileResult, until told to stop or the main process is gone.
+    ``master`` is given to every task (sent once, when the worker starts, not with each file).
 
     Ctrl-C reaches every process of the console's group: a worker ignores it and leaves the main process to stop
     the pool, so that an interrupt prints one message and no worker tracebacks.
@@ -58,6 +60,8 @@ def _worker_main(conn: Connection, memory_mb: int, handler: Handler) -> None:
             task = conn.recv()
             if task is None:
                 return
+            if master is not None:
+                task = replace(task, master=master)
             conn.send(handler(task))
         except (EOFError, OSError):  # the main process stopped (interrupted): nothing left to report to
             return
@@ -111,9 +115,9 @@ _DEPTH = 2
 
 
 class _Worker:
-    def __init__(self, ctx: Any, memory_mb: int, handler: Handler) -> None:
+    def __init__(self, ctx: Any, memory_mb: int, handler: Handler, master: Master | None) -> None:
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_worker_main, args=(child, memory_mb, handler), daemon=True)
+        self.process = ctx.Process(target=_worker_main, args=(child, memory_mb, handler, master), daemon=True)
         if ctx.get_start_method() == "forkserver":
             self.process.start()  # forked by the server, which ignores Ctrl-C (and may take a while to be ready)
         else:
@@ -164,17 +168,19 @@ def run_isolated(
     memory_mb: int = WORKER_MEMORY_MB,
     timeout_s: float = WORKER_TIMEOUT_S,
     handler: Handler,
+    master: Master | None = None,
 ) -> Iterator[tuple[int, FileResult]]:
     """Process tasks in isolated worker processes; yield (task index, result) as each completes.
 
     ``handler`` (a picklable top-level function) does the work of one task. A worker that dies or overruns is
-    replaced; only its current file is lost.
+    replaced; only its current file is lost. ``master`` is every task's division master, sent to each worker once
+    (a roster of thousands of divisions would otherwise be pickled with every file).
     """
     if not tasks:
         return
     ctx = _context()
     count = worker_count(workers, len(tasks))
-    pool = [_Worker(ctx, memory_mb, handler) for _ in range(count)]
+    pool = [_Worker(ctx, memory_mb, handler, master) for _ in range(count)]
     pending = list(enumerate(tasks))
     pending.reverse()  # a stack: pop() gives the next task in order
 
@@ -186,7 +192,7 @@ def run_isolated(
         dead = pool[i]
         pending.extend(reversed(list(dead.queue)[1:]))  # sent but never started: run them again
         dead.kill()
-        pool[i] = _Worker(ctx, memory_mb, handler)
+        pool[i] = _Worker(ctx, memory_mb, handler, master)
         refill(pool[i])
 
     try:
