@@ -281,6 +281,8 @@ def validate_files(
 class MergeRun:
     """What `pipeline merge` did: the merge result and the files it wrote."""
 
+    # the merge: its value tables in 組織順 as the outputs show them, its submissions and errors in the order the
+    # files were found (as the run's report lists them)
     result: MergeResult
     outputs: list[Path] = field(default_factory=list)
     dry_run: bool = False
@@ -512,6 +514,7 @@ def _merge(
     from pipeline.outputs.workbook import is_large
 
     presentation = _presentation(settings)
+    listed = {name: merged.tables[name] for name in ("submissions", "errors")}  # the run's report: files as found
     merged = arranged(merged, presentation.departments, consume=True)  # in 組織順 once, for every output
     large = is_large(merged)  # then memory decides: the snapshot is written after the outputs, not beside them
     keeper = None if large else _keep_snapshot(results_cache, merged)
@@ -529,6 +532,7 @@ def _merge(
         keeper.join()
     clock.lap("出力")
     settled = _settled(results.values())
+    merged = replace(merged, tables={**merged.tables, **listed})
     return MergeRun(merged, outputs, False, clock.laps, years, written.notices, settled=settled)
 
 

@@ -258,6 +258,16 @@ def _frame(rows: list[dict[str, Any]], schema: dict[str, Any]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
 
 
+def _kept(frames: list[pl.DataFrame], merged_files: list[str]) -> list[pl.DataFrame]:
+    """The frames' rows of the merged files (superseded and out-of-scope files drop out here); a frame whose
+    rows are all kept is kept as it is, not copied."""
+    kept = []
+    for frame in frames:
+        merged = frame.get_column("file").is_in(merged_files)
+        kept.append(frame if merged.all() else frame.filter(merged))
+    return kept
+
+
 def merge(
     found: Sequence[Found],
     results: dict[str, FileResult],
@@ -322,9 +332,8 @@ def merge(
                 prepared.add(r)
 
     tables: dict[str, pl.DataFrame] = {}
-    keep = pl.col("file").is_in(merged_files)  # superseded or out-of-scope files drop out here
     for name in VALUE_TABLES:  # sorted by file, as if built in discovery order; rows keep their order
-        frames = [_frame([], table_schema(name)), *(frame.filter(keep) for frame in prepared.take(name))]
+        frames = [_frame([], table_schema(name)), *_kept(prepared.take(name), merged_files)]
         tables[name] = pl.concat(frames, how="vertical", rechunk=False).sort("file", maintain_order=True)
         del frames
     tables["submissions"] = _frame(submissions, table_schema("submissions"))
