@@ -105,6 +105,12 @@ def test_every_other_part_is_xlsxwriters_own(tmp_path: Path) -> None:
                 assert before.getinfo(name).date_time == after.getinfo(name).date_time
 
 
+def test_a_text_longer_than_a_cell_holds_is_cut_as_xlsxwriter_cuts_it(tmp_path: Path) -> None:
+    path = _book(tmp_path, [["長" * 40_000], ["x" * 32_767]])
+    values = fastexcel.read_excel(path).load_sheet("data", header_row=None).to_polars().to_series(0).to_list()
+    assert values[1:] == ["長" * 32_767, "x" * 32_767]
+
+
 def test_rows_come_in_order(tmp_path: Path) -> None:
     rows = SheetRows("data", tmp_path)
     try:

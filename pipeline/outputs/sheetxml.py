@@ -33,6 +33,7 @@ _LETTERS = [column_letters(c) for c in range(1, 703)]  # A to ZZ: far more colum
 _SPECIAL = re.compile("[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\ufffe\uffff]")
 _ESCAPED = re.compile("(_x[0-9a-fA-F]{4}_)")
+EXCEL_MAX_TEXT = 32_767  # characters in a cell
 _FLUSH_ROWS = 512  # rows gathered before they are written out
 _SHEET_DATA_END = b"</sheetData>"
 _EMPTY_SHEET_DATA = b"<sheetData/>"
@@ -113,6 +114,7 @@ class SheetRows:
     def write_string(self, row: int, col: int, text: str, cell_format: Any) -> None:
         if row != self._row:
             self._start(row)
+        text = text[:EXCEL_MAX_TEXT]  # as xlsxwriter does: Excel refuses a longer cell
         space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
         self._cells.append(
             f'<c r="{_LETTERS[col]}{row + 1}" s="{self._style(cell_format)}" t="inlineStr">'
