@@ -137,6 +137,11 @@ class SheetRows:
         self._end()
         self._flush()
 
+    @property
+    def size(self) -> int:
+        """Bytes of the rows' XML written so far (all of it once closed)."""
+        return self._file.tell() if not self._file.closed else 0
+
     def copy_to(self, target: IO[bytes]) -> None:
         """The rows' XML, written into ``target``."""
         self._file.seek(0)
@@ -195,7 +200,10 @@ def splice(source: Path, target: Path, sheets: list[SheetRows]) -> None:
                 out.writestr(info, data)
                 continue
             head, tail = _spliced(data, rows)
-            with out.open(info, "w", force_zip64=True) as part:
+            spliced = zipfile.ZipInfo(info.filename, info.date_time)
+            spliced.compress_type = zipfile.ZIP_DEFLATED
+            spliced.file_size = len(head) + rows.size + len(tail)  # known: Zip64 only where the size needs it
+            with out.open(spliced, "w") as part:
                 part.write(head)
                 rows.copy_to(part)
                 part.write(tail)
