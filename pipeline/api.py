@@ -420,23 +420,22 @@ def _merge(
         else:
             tasks.append(task(f, copy_to))
             seen.append(this)
-    reused: list[FileResult] = []
-    missed: list[tuple[Seen, Found, Path | None]] = []
+    hits: dict[str, FileResult] = {}  # the cache's results, by display name; every other indexed file is read again
 
     def look_up() -> None:  # in a thread, while the workers parse the changed files (waiting on them frees the GIL)
-        if results_cache is None:  # no cache (--no-cache, dry run): nothing was set aside to look up
+        if results_cache is None or not indexed:  # no cache (--no-cache, dry run), or nothing set aside to look up
             return
-        if indexed:
-            from pipeline.combine.flatten import VALUE_TABLES
-            from pipeline.combine.merge import table_schema
+        from pipeline.combine.flatten import VALUE_TABLES
+        from pipeline.combine.merge import table_schema
 
+        try:
             results_cache.load_snapshot({table: table_schema(table) for table in VALUE_TABLES})
-        for this, f, copy_to in indexed:
-            hit = results_cache.lookup(this, copy_to)
-            if hit is not None:
-                reused.append(hit)
-            else:
-                missed.append((this, f, copy_to))
+            for this, _f, copy_to in indexed:
+                hit = results_cache.lookup(this, copy_to)
+                if hit is not None:
+                    hits[this.display] = hit
+        except Exception:  # the cache is an optimisation only: the files not looked up are read again
+            return
 
     looker = threading.Thread(target=look_up, daemon=True)
     looker.start()
@@ -475,11 +474,14 @@ def _merge(
 
     parse(tasks, seen)
     looker.join()
-    if results_cache is not None and results_cache.from_snapshot:  # the last run's rows of these unchanged files
-        preparing().add_frames(results_cache.snapshot_rows(), results_cache.from_snapshot)
-    for result in reused:
+    if results_cache is not None:
+        results_cache.from_snapshot &= hits.keys()
+        if results_cache.from_snapshot:  # the last run's rows of these unchanged files
+            preparing().add_frames(results_cache.snapshot_rows(), results_cache.from_snapshot)
+    for result in hits.values():
         results[result.display] = taken(result)
-    if missed:  # entries that were not sound: their files are read again
+    missed = [(this, f, copy_to) for this, f, copy_to in indexed if this.display not in hits]
+    if missed:  # entries that were not sound (or a look-up that failed): their files are read again
         parse([task(f, copy_to) for _, f, copy_to in missed], [this for this, _, _ in missed])
     importer.join()
     clock.lap("検証")

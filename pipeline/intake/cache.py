@@ -240,7 +240,11 @@ class ResultCache:
                 frame = pl.read_parquet(io.BytesIO(data))
                 _expect(frame.schema == pl.Schema(schema))
                 tables[table] = frame
-        except (OSError, _Invalid, pl.exceptions.PolarsError):
+        except Exception:  # the reader's error on bytes it cannot read: the snapshot is not used
+            return
+        except BaseException as exc:  # a panic in the reader (pyo3's PanicException is not an Exception)
+            if isinstance(exc, KeyboardInterrupt | SystemExit):
+                raise
             return
         self.snapshot = tables
 
@@ -274,7 +278,7 @@ class ResultCache:
                 assert feedback_to is not None
                 _link_or_copy(kept, feedback_to)
                 result = replace(result, feedback=str(feedback_to))
-        except (OSError, ValueError, TypeError, _Invalid):
+        except (OSError, ValueError, TypeError, RecursionError, _Invalid):  # JSON nested too deep: RecursionError
             return None
         if data["rows"] and in_snapshot:
             self.from_snapshot.add(seen.display)
