@@ -1184,6 +1184,27 @@ def test_a_large_merge_is_written_the_same_with_its_tables_after_the_workbook(
     assert "<c:v>福祉保健部</c:v>" in chart and "<c:v>目標達成</c:v>" in chart
 
 
+def test_text_shaped_like_cell_markup_stays_text_in_a_large_merge_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """xlsxwriter's constant_memory mode, once used for a large merge, wrote a text that starts with <r> and ends
+    with </r> into the sheet as it was: markup that could close the cell and add a formula. Every table row is
+    escaped now, for a merge of any size."""
+    markup = '<r><t>a</t></r></is></c><c r="Z9"><f>HYPERLINK("http://x","y")</f></c><c r="Z10"><is><r><t>b</t></r>'
+    result = sample_result()
+    policies = result.tables["policies"].with_columns(evaluation_reason=pl.lit(markup))
+    result = MergeResult(result.fiscal_year, result.stage, {**result.tables, "policies": policies},
+                         result.not_submitted, result.fates, result.roster)  # fmt: skip
+    monkeypatch.setattr(workbook, "LARGE_ROWS", 0)
+    bundle.write_outputs(result, tmp_path / "out", presentation=PRESENTATION)
+    path = tmp_path / "out" / "consolidated.xlsx"
+    with zipfile.ZipFile(path) as z:
+        sheets = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
+    assert not any("<f>" in xml or '<c r="Z9"' in xml for xml in sheets)
+    texts = [c.value for ws in openpyxl.load_workbook(path).worksheets for row in ws.iter_rows() for c in row]
+    assert markup in texts
+
+
 def _written_as_large(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Outputs written as for a large merge, after checking they read back the same as a small one's."""
     small, large = tmp_path / "small", tmp_path / "large"
