@@ -81,7 +81,7 @@ def test_numbers_formats_heights_and_the_dimension(tmp_path: Path) -> None:
     path = _book(
         tmp_path,
         [["a", 1.5, 1234567.0], ["b", math.nan, math.inf], ["c", 0.1 + 0.2, -3.0]],
-        heights={2: 42.0},
+        heights={2: 42.0, 3: 31.0},
     )
     sheet = openpyxl.load_workbook(path)["data"]
     assert [[c.value for c in row] for row in sheet.iter_rows(min_row=2)] == [
@@ -92,6 +92,7 @@ def test_numbers_formats_heights_and_the_dimension(tmp_path: Path) -> None:
     assert sheet["B2"].fill.fgColor.rgb == "FFFFC7CE" and sheet["B2"].number_format == "#,##0.0"
     assert sheet["A2"].font.b and not sheet["B2"].font.b
     assert sheet.row_dimensions[3].height == 42.0 and sheet.row_dimensions[2].height is None
+    assert sheet.row_dimensions[4].height == 30.75  # 31 points: 41 whole pixels, as xlsxwriter sets a row
     assert sheet.dimensions == "A1:C4"
 
 

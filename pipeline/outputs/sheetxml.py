@@ -93,7 +93,7 @@ class SheetRows:
     def _end(self) -> None:
         if self._row < 0 or (not self._cells and self._height is None):
             return
-        height = "" if self._height is None else f' ht="{self._height:g}" customHeight="1"'
+        height = "" if self._height is None else f' ht="{self._height:.16g}" customHeight="1"'
         self._rows.append(f'<row r="{self._row + 1}"{height}>{"".join(self._cells)}</row>')
         self.last_row = self._row
         self._cells = []
@@ -106,10 +106,10 @@ class SheetRows:
         self._rows = []
 
     def set_row(self, row: int, height: float) -> None:
-        """The row's height in points (set before its cells)."""
+        """The row's height in points (set before its cells), in whole pixels as xlsxwriter and Excel keep it."""
         if row != self._row:
             self._start(row)
-        self._height = height
+        self._height = int(height * 4 / 3 + 0.5) * 0.75
 
     def write_string(self, row: int, col: int, text: str, cell_format: Any) -> None:
         if row != self._row:
