@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import fastexcel
 import openpyxl
@@ -126,3 +127,53 @@ def test_rows_come_in_order(tmp_path: Path) -> None:
             rows.write_string(4, 0, "earlier", None)
     finally:
         rows.discard()
+
+
+def _look(path: Path) -> dict[str, Any]:
+    """What a reader sees of every cell and row of a workbook: value, type, style, and the rows' heights."""
+    seen: dict[str, Any] = {}
+    for ws in openpyxl.load_workbook(path).worksheets:
+        cells = [
+            (
+                c.coordinate,
+                c.value,
+                c.data_type,
+                c.number_format,
+                c.fill.fgColor.rgb,
+                c.font.b,
+                c.font.color.rgb if c.font.color is not None else None,
+                c.alignment.wrap_text,
+                c.alignment.horizontal,
+                c.alignment.vertical,
+                c.border.left.style,
+                c.border.bottom.color.rgb if c.border.bottom.color is not None else None,
+            )
+            for row in ws.iter_rows()
+            for c in row
+        ]
+        heights = {r: ws.row_dimensions[r].height for r in range(1, ws.max_row + 1)}
+        seen[ws.title] = (cells, heights, ws.dimensions, ws.freeze_panes, ws.auto_filter.ref)
+    return seen
+
+
+def test_the_spliced_workbook_reads_as_the_one_xlsxwriter_writes_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every table's rows through SheetRows, or every cell through xlsxwriter: the same values, types, styles, row
+    heights, dimensions, panes and filters, sheet by sheet."""
+    from pipeline.outputs import sheets, workbook
+    from tests.test_write import PRESENTATION, sample_result
+
+    spliced = workbook.write_workbook(sample_result(), tmp_path / "spliced.xlsx", presentation=PRESENTATION)
+    data_sheet = sheets.data_sheet
+
+    def alone(*args: Any, rows_out: Any = None, **kwargs: Any) -> None:
+        data_sheet(*args, **kwargs)  # no rows_out: the rows go to xlsxwriter
+
+    monkeypatch.setattr(sheets, "data_sheet", alone)
+    plain = workbook.write_workbook(sample_result(), tmp_path / "plain.xlsx", presentation=PRESENTATION)
+    with zipfile.ZipFile(spliced) as z:
+        assert 't="inlineStr"' in z.read("xl/worksheets/sheet3.xml").decode()
+    with zipfile.ZipFile(plain) as z:
+        assert 't="inlineStr"' not in z.read("xl/worksheets/sheet3.xml").decode()
+    assert _look(spliced) == _look(plain)
