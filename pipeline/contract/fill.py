@@ -42,12 +42,7 @@ def fill_template(entries: Entries, path: Path, *, template: Path | None = None)
 
 def fill_workbook(wb: Workbook, entries: Entries) -> None:
     """Write `entries` into an open template workbook, adding one copied policy sheet per extra policy."""
-    unknown = set(entries) - set(_WORKBOOK_FIELDS) - {"policies"}
-    if unknown:
-        raise ValueError(f"unknown entries: {sorted(unknown)}; expected defined names or 'policies'")
-    for name, value in entries.items():
-        if name != "policies":
-            _write_field(wb, None, _WORKBOOK_FIELDS[name], value)
+    _write_workbook_fields(wb, entries)
     policies: Sequence[Entries] = entries.get("policies") or ()
     source = wb[SHEET_POLICY]
     sheets = [source]
@@ -66,6 +61,16 @@ def fill_workbook(wb: Workbook, entries: Entries) -> None:
                 _write_field(wb, ws, _POLICY_FIELDS[name], value)
 
 
+def _write_workbook_fields(wb: Workbook, entries: Entries) -> None:
+    """Write the entries that are workbook fields (all but ``policies``); an entry of no field is refused."""
+    unknown = set(entries) - set(_WORKBOOK_FIELDS) - {"policies"}
+    if unknown:
+        raise ValueError(f"unknown entries: {sorted(unknown)}; expected defined names or 'policies'")
+    for name, value in entries.items():
+        if name != "policies":
+            _write_field(wb, None, _WORKBOOK_FIELDS[name], value)
+
+
 def type_into(path: Path, entries: Entries) -> Path:
     """Type values into a filled workbook through its names, as a division updates a prefilled 工程表; saves in place.
 
@@ -73,12 +78,7 @@ def type_into(path: Path, entries: Entries) -> Path:
     in order) its fields; a table row given as a mapping writes only its keys, a row given as None is left alone.
     """
     wb = load_workbook(path)
-    unknown = set(entries) - set(_WORKBOOK_FIELDS) - {"policies"}
-    if unknown:
-        raise ValueError(f"unknown entries: {sorted(unknown)}; expected defined names or 'policies'")
-    for name, value in entries.items():
-        if name != "policies":
-            _write_field(wb, None, _WORKBOOK_FIELDS[name], value)
+    _write_workbook_fields(wb, entries)
     sheets = [ws for ws in wb.worksheets if "policy_title" in ws.defined_names]
     policies: Sequence[Entries] = entries.get("policies") or ()
     if len(policies) > len(sheets):
