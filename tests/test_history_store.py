@@ -141,3 +141,16 @@ def test_a_record_without_a_known_stage_is_refused(tmp_path: Path) -> None:
 def test_an_empty_history_loads_as_an_empty_table(tmp_path: Path) -> None:
     assert store.load(tmp_path / "none", "indicators").columns == ["fiscal_year", "stage"]
     assert store.records(tmp_path / "none") == []
+
+
+def test_a_recording_while_another_holds_the_history_is_refused_and_changes_nothing(tmp_path: Path) -> None:
+    from filelock import FileLock
+
+    store.record(tmp_path, _tables(2015, "最終", "電子申請件数"), 2015, "最終")
+    with FileLock(str(tmp_path / store.LOCK_NAME)):  # another process recording (filelock is per file object)
+        with pytest.raises(store.HistoryError) as refused:
+            store.record(tmp_path, _tables(2016, "最終", "新指標"), 2016, "最終")
+    assert str(refused.value) == (
+        f"別の処理が履歴 {tmp_path} に書き込み中です。終わるのを待ってからもう一度実行してください。"
+    )
+    assert store.records(tmp_path) == [(2015, "最終")]

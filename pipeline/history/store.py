@@ -27,12 +27,13 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from filelock import FileLock, Timeout
 
 from pipeline.combine.flatten import VALUE_TABLES
 from pipeline.combine.merge import MergeResult
 from pipeline.contract.layout import STAGES
 from pipeline.errors import PipelineError
+from pipeline.outputs.lock import held
+from pipeline.outputs.publish import fsync
 
 PART = "part-0.parquet"
 STAGING = ".staging"
@@ -64,11 +65,11 @@ def record(history_dir: Path, tables: Mapping[str, pl.DataFrame], fiscal_year: i
             _check_table_name(table)
             path = staging / f"{table}.parquet.staged"
             frame.drop([c for c in PARTITION_KEYS if c in frame.columns]).write_parquet(path)
-            _fsync_file(path)
+            fsync(path)
         stale = [t for t in recorded_tables(history_dir) if t not in tables]
         marker = {"fiscal_year": fiscal_year, "stage": stage, "tables": list(tables), "remove": stale}
         _write_durably(staging / COMMIT_MARKER, json.dumps(marker, ensure_ascii=False).encode())
-        _fsync_dir(staging)
+        fsync(staging)
         _apply(history_dir, staging, marker)
 
 
@@ -146,7 +147,7 @@ def _apply(history_dir: Path, staging: Path, marker: dict[str, Any]) -> None:
         target = partition_dir(history_dir, table, year, stage)
         target.mkdir(parents=True, exist_ok=True)
         source.replace(target / PART)
-        _fsync_dir(target)
+        fsync(target)
     for table in marker["remove"]:
         shutil.rmtree(partition_dir(history_dir, table, year, stage), ignore_errors=True)
     shutil.rmtree(staging)
@@ -179,33 +180,9 @@ def _write_durably(path: Path, data: bytes) -> None:
     tmp.replace(path)
 
 
-def _fsync_file(path: Path) -> None:
-    with path.open("rb") as handle:
-        os.fsync(handle.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    """Make a rename inside ``path`` durable; Windows cannot open a folder for fsync and journals renames itself."""
-    if os.name == "nt":
-        return
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 @contextmanager
 def _history_lock(history_dir: Path) -> Iterator[None]:
     """Hold the history folder's lock, so that two recordings cannot interleave."""
-    lock = FileLock(str(history_dir / LOCK_NAME), timeout=0)
-    try:
-        lock.acquire()
-    except Timeout:
-        raise HistoryError(
-            f"別の処理が履歴 {history_dir} に書き込み中です。終わるのを待ってからもう一度実行してください。"
-        ) from None
-    try:
+    message = f"別の処理が履歴 {history_dir} に書き込み中です。終わるのを待ってからもう一度実行してください。"
+    with held(history_dir / LOCK_NAME, HistoryError(message)):
         yield
-    finally:
-        lock.release()

@@ -15,17 +15,23 @@ LOCK_NAME = ".pipeline.outputs.lock"
 
 
 @contextmanager
-def outbox_lock(outbox: Path) -> Iterator[None]:
-    """Hold the outbox lock for the duration of the block, or raise OutboxLocked at once."""
-    outbox.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(outbox / LOCK_NAME), timeout=0)
+def held(lock_file: Path, refused: Exception) -> Iterator[None]:
+    """Hold the lock of this file for the duration of the block, or raise ``refused`` at once."""
+    lock = FileLock(str(lock_file), timeout=0)
     try:
         lock.acquire()
     except Timeout:
-        raise OutboxLocked(
-            f"別の pipeline merge が出力先 {outbox} に書き込み中です。終わるのを待ってからもう一度実行してください。"
-        ) from None
+        raise refused from None
     try:
         yield
     finally:
         lock.release()
+
+
+@contextmanager
+def outbox_lock(outbox: Path) -> Iterator[None]:
+    """Hold the outbox lock for the duration of the block, or raise OutboxLocked at once."""
+    outbox.mkdir(parents=True, exist_ok=True)
+    message = f"別の pipeline merge が出力先 {outbox} に書き込み中です。終わるのを待ってからもう一度実行してください。"
+    with held(outbox / LOCK_NAME, OutboxLocked(message)):
+        yield
