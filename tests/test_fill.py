@@ -10,26 +10,16 @@ from typing import Any
 import openpyxl
 import pytest
 
+from pipeline.contract.example import EXAMPLE_ENTRIES
 from pipeline.contract.fill import fill_template, insert_rows_in_range, type_into
 from pipeline.contract.template import TEMPLATE_FILENAME, write_template
 
-# The real example (総務部 情報政策課, FY H27), typed as a division would. Not scripts.seed.seed_entries():
-# this copy also keys one indicator by its Japanese header labels, which fill_template accepts too.
+# The real example (総務部 情報政策課, FY H27): its basic information as the example has it, and a shorter first
+# policy typed as a division would (a related plan marked, 予算額 in full-width with its unit), one indicator keyed
+# by its Japanese header labels, which fill_template accepts too.
 SEED: dict[str, Any] = {
-    "fiscal_year": "H27",
-    "stage": "最終",
-    "department": "総務部",
-    "division": "情報政策課",
-    "division_code": None,
-    "head": "田中健一",
-    "phone": "0857-26-7642",
-    "missions": [
-        "○情報通信基盤整備とその利活用推進により、県民等の利便性向上と地域や産業を活性化。",
-        "○職員が共通で利用する情報システム基盤を安定して提供し、県の業務を効率的に運用。",
-        "○県の情報システムのセキュリティ向上と、全体最適化によるコスト縮減。",
-        "○税務、財務、給与・勤怠管理の基幹系システム等について、業務改善と業務のあるべき姿を視野に入れた新システムづくり。",
-        "○マイナンバー制度の円滑な導入。",
-    ],
+    **{name: value for name, value in EXAMPLE_ENTRIES.items() if name != "policies"},
+    "missions": list(EXAMPLE_ENTRIES["missions"]),
     "policies": [
         {
             "policy_title": "県市町村情報システム共同化によるコスト削減と業務効率化の推進",
