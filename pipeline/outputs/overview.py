@@ -358,8 +358,8 @@ def _named_list(
 def _chart(book: Any, ws: Any, frame: pl.DataFrame, at_row: int, widths: Sequence[float], points: float) -> None:
     """Stacked bars of the indicators by status per department (in 組織順, top to bottom), left of the named list.
 
-    The cells' values are given as the chart's cached data: in constant_memory mode xlsxwriter cannot read them
-    back from the sheet, and a reader that does not recompute a chart shows its cache."""
+    The cells' values are given as the chart's cached data: a reader that does not recompute a chart shows its
+    cache."""
     first, last = OVERVIEW_HEADER_ROW + 1, OVERVIEW_HEADER_ROW + frame.height
     departments = frame.get_column("department").to_list()
     chart = book.add_chart({"type": "bar", "subtype": "stacked"})
