@@ -256,12 +256,14 @@ def _insert_before(xml: bytes, closing: bytes, addition: bytes) -> bytes:
     return xml[:index] + addition + xml[index:]
 
 
-def _add_relationship(parts: dict[str, bytes], rels: str, kind: str, target: str, *, external: bool = False) -> str:
+def _add_relationship(
+    parts: dict[str, bytes], rels: str, kind: str, target: str, *, external: bool = False, namespace: str = REL_NS
+) -> str:
     existing = parts.get(rels, f'<Relationships xmlns="{PACKAGE_REL_NS}"></Relationships>'.encode())
     number = 1000 + existing.count(b"<Relationship ")
     rel_id = f"rIdHostile{number}"
     mode = ' TargetMode="External"' if external else ""
-    relation = f'<Relationship Id="{rel_id}" Type="{REL_NS}/{kind}" Target="{target}"{mode}/>'
+    relation = f'<Relationship Id="{rel_id}" Type="{namespace}/{kind}" Target="{target}"{mode}/>'
     parts[rels] = _insert_before(existing, b"</Relationships>", relation.encode())
     return rel_id
 
@@ -790,17 +792,21 @@ def encrypted(base: bytes) -> bytes:
 
 
 @_kind("macros.xlsm", "has-macros")
-def macros(base: bytes) -> bytes:
-    """A macro-enabled workbook with a VBA project (a warning: macros are never run)."""
+def macros(base: bytes, *, by_part: bool = False) -> bytes:
+    """A macro-enabled workbook with a VBA project (a warning: macros are never run). Its content type is declared
+    for the .bin extension, as Excel does, or ``by_part`` for the project's part alone, as some tools do."""
     parts = _parts(base)
     parts["xl/vbaProject.bin"] = _cfb({"PROJECT": b'ID="{00000000-0000-0000-0000-000000000000}"\r\n'})
-    _add_relationship(parts, "xl/_rels/workbook.xml.rels", "vbaProject", "vbaProject.bin")
+    office = "http://schemas.microsoft.com/office/2006/relationships"  # Excel's own type for a VBA project
+    _add_relationship(parts, "xl/_rels/workbook.xml.rels", "vbaProject", "vbaProject.bin", namespace=office)
     types = parts["[Content_Types].xml"].replace(
         b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
         b"application/vnd.ms-excel.sheet.macroEnabled.main+xml",
     )
+    declared = b'PartName="/xl/vbaProject.bin"' if by_part else b'Extension="bin"'
+    kind = b"Override" if by_part else b"Default"
     parts["[Content_Types].xml"] = _insert_before(
-        types, b"</Types>", b'<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/>'
+        types, b"</Types>", b"<" + kind + b" " + declared + b' ContentType="application/vnd.ms-office.vbaProject"/>'
     )
     return _zip(parts)
 

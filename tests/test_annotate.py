@@ -22,6 +22,7 @@ from pipeline.model import Code, Issue, make_issue
 from pipeline.outputs.feedback import annotate
 from pipeline.outputs.marks import AUTHOR, HEADERS, HOW_TO_RESUBMIT, SHEET_RESULTS
 from pipeline.outputs.names import feedback_name
+from tests.hostile import macros
 
 ERROR_FILL, WARNING_FILL, INPUT_FILL = "FFC7CE", "FFEB9C", "FFF2CC"
 
@@ -370,28 +371,8 @@ def test_text_that_looks_like_a_formula_stays_text(
 def test_a_macro_workbook_is_copied_without_its_macros_as_xlsx(
     tmp_path: Path, make_book: Callable[..., Path], seed: dict[str, Any]
 ) -> None:
-    plain = make_book(seed)
     source = tmp_path / "macros.xlsm"
-    with zipfile.ZipFile(plain) as zin, zipfile.ZipFile(source, "w", zipfile.ZIP_DEFLATED) as zout:
-        for item in zin.infolist():
-            data = zin.read(item)
-            if item.filename == "[Content_Types].xml":
-                data = data.replace(
-                    b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
-                    b"application/vnd.ms-excel.sheet.macroEnabled.main+xml",
-                )
-                data = data.replace(
-                    b"</Types>",
-                    b'<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/></Types>',
-                )
-            if item.filename == "xl/_rels/workbook.xml.rels":
-                data = data.replace(
-                    b"</Relationships>",
-                    b'<Relationship Id="rIdVba" Type="http://schemas.microsoft.com/office/2006/relationships/vbaProject"'
-                    b' Target="vbaProject.bin"/></Relationships>',
-                )
-            zout.writestr(item, data)
-        zout.writestr("xl/vbaProject.bin", b"\xd0\xcf\x11\xe0 not really a VBA project")
+    source.write_bytes(macros(make_book(seed).read_bytes()))
     [result] = validate_files([source])
     assert [(i.code, i.cell) for i in result.issues] == [("has-macros", "")]
 

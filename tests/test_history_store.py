@@ -147,9 +147,9 @@ def test_a_recording_while_another_holds_the_history_is_refused_and_changes_noth
     from filelock import FileLock
 
     store.record(tmp_path, _tables(2015, "最終", "電子申請件数"), 2015, "最終")
-    with FileLock(str(tmp_path / store.LOCK_NAME)):  # another process recording (filelock is per file object)
-        with pytest.raises(store.HistoryError) as refused:
-            store.record(tmp_path, _tables(2016, "最終", "新指標"), 2016, "最終")
+    held = FileLock(str(tmp_path / store.LOCK_NAME))  # as another process recording holds it
+    with held, pytest.raises(store.HistoryError) as refused:
+        store.record(tmp_path, _tables(2016, "最終", "新指標"), 2016, "最終")
     assert str(refused.value) == (
         f"別の処理が履歴 {tmp_path} に書き込み中です。終わるのを待ってからもう一度実行してください。"
     )

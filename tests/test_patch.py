@@ -27,6 +27,7 @@ from pipeline.model import Code, Issue, make_issue
 from pipeline.outputs.feedback import annotate
 from pipeline.outputs.marks import AUTHOR, HEADERS, HOW_TO_RESUBMIT, SHEET_RESULTS
 from pipeline.outputs.patch import patch_file, patch_workbook
+from tests.hostile import macros
 from tests.test_annotate import EXPECTED_ROWS, _faulty
 
 ERROR_FILL, WARNING_FILL, INPUT_FILL = "FFC7CE", "FFEB9C", "FFF2CC"
@@ -628,32 +629,10 @@ def test_libreoffice_computes_the_patched_hand_made_book(
 def test_a_macro_workbook_becomes_a_plain_one(
     tmp_path: Path, make_book: Callable[..., Path], seed: dict[str, Any]
 ) -> None:
-    plain = make_book(seed).read_bytes()
-    source = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(plain)) as zin, zipfile.ZipFile(source, "w", zipfile.ZIP_DEFLATED) as zout:
-        for item in zin.infolist():
-            data = zin.read(item)
-            if item.filename == "[Content_Types].xml":
-                data = data.replace(b"sheet.main+xml", b"sheet.main+xml-X").replace(
-                    b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml-X",
-                    b"application/vnd.ms-excel.sheet.macroEnabled.main+xml",
-                )
-                data = data.replace(
-                    b"</Types>",
-                    b'<Override PartName="/xl/vbaProject.bin" ContentType="application/vnd.ms-office.vbaProject"/>'
-                    b"</Types>",
-                )
-            if item.filename == "xl/_rels/workbook.xml.rels":
-                data = data.replace(
-                    b"</Relationships>",
-                    b'<Relationship Id="rIdVba" Type="http://schemas.microsoft.com/office/2006/relationships/'
-                    b'vbaProject" Target="vbaProject.bin"/></Relationships>',
-                )
-            zout.writestr(item, data)
-        zout.writestr("xl/vbaProject.bin", b"\xd0\xcf\x11\xe0 not really a VBA project")
+    source = macros(make_book(seed).read_bytes(), by_part=True)
     issue = make_issue(Code.HAS_MACROS)
 
-    patched = patch_workbook(source.getvalue(), [issue], filename="macros.xlsm")
+    patched = patch_workbook(source, [issue], filename="macros.xlsm")
 
     members = _members(patched)
     assert "xl/vbaProject.bin" not in members and b"vbaProject" not in members["xl/_rels/workbook.xml.rels"]
