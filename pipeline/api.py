@@ -410,7 +410,9 @@ def _merge(
     def task(f: Found, copy_to: Path | None) -> Task:
         where = results_cache.task_cache() if results_cache is not None else None
         copy = str(copy_to) if copy_to else None
-        return Task(f.path, f.display, f.size, f.mtime_ns, None, f.identity, copy, flatten=True, cache=where)
+        return Task(
+            f.path, f.display, f.size, f.mtime_ns, identity=f.identity, annotate_to=copy, flatten=True, cache=where
+        )
 
     for i, f in enumerate(books):
         copy_to = scratch / f"{i}.xlsx" if scratch else None
@@ -457,8 +459,10 @@ def _merge(
         return prepared
 
     def taken(result: FileResult) -> FileResult:
-        if result.accepted and result.display not in preparing().files:  # its rows now, while the workers parse
-            preparing().add(result)
+        if result.accepted:  # its rows now, while the workers parse (unless they came from the snapshot)
+            rows = preparing()
+            if result.display not in rows.files:
+                rows.add(result)
             result = replace(result, rows=None)
         return result
 

@@ -303,14 +303,13 @@ class ResultCache:
         """Note a fresh result that its worker stored (see `store`) as this run's, for the next run's index."""
         if cacheable(result) and result.size == seen.size:
             self.used[seen.display] = [*seen.stat(), result.sha256]
-            self.keys.add(_key(self.settings, seen.display, result.sha256))
+            self.keys.add(self._entry_key(seen.display, result.sha256))
 
     def keep_snapshot(self, tables: dict[str, Any], merged: Iterable[str]) -> None:
         """Write this run's value tables (table → frame, each with its ``file`` column) as the next run's
         snapshot: the rows of the ``merged`` files (all of each one's rows are in the tables) whose results are
         kept. Called once every file was looked up or stored; a snapshot that cannot be written is only a slower
         next run."""
-
         import polars as pl
 
         files = {
@@ -323,10 +322,10 @@ class ResultCache:
         try:
             (self.folder / _SNAPSHOT).mkdir(parents=True, exist_ok=True)
             for table, frame in tables.items():
-                kept = frame.get_column("file").is_in(names)
+                ours = frame.get_column("file").is_in(names)
                 path = self.folder / _SNAPSHOT / f"{table}.parquet"
                 temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-                (frame if kept.all() else frame.filter(kept)).write_parquet(
+                (frame if ours.all() else frame.filter(ours)).write_parquet(
                     temporary, statistics=False, row_group_size=_SNAPSHOT_ROW_GROUP
                 )
                 with temporary.open("rb") as written:
