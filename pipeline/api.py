@@ -20,7 +20,13 @@ from pipeline.config import Settings
 from pipeline.errors import NothingToDo, UsageProblem
 from pipeline.intake.pool import run_isolated, warm_up
 from pipeline.model import Code, FileResult, Issue, Master, Task, make_issue, sort_key
-from pipeline.outputs.copies import arrange_feedback, feedback_copy, unique_name, with_continuity_feedback
+from pipeline.outputs.copies import (
+    arrange_feedback,
+    feedback_copy,
+    is_annotated_copy,
+    unique_name,
+    with_continuity_feedback,
+)
 from pipeline.outputs.outbox import check_outbox, nothing_to_merge, remove_empty_outbox
 
 if TYPE_CHECKING:  # polars stays unimported until a merge needs it: `pipeline validate` starts fast
@@ -181,40 +187,10 @@ def _refuse_filled(path: Path, sources: Sequence[Path]) -> None:
     if not path.is_file():
         return
     source = any(s.is_file() and path.samefile(s) for s in sources)
-    if source or (not _is_annotated_copy(path) and _has_input(path)):
+    if source or (not is_annotated_copy(path) and _has_input(path)):
         raise UsageProblem(
             f"{path} には入力済みの工程表があります。上書きしません。--annotate に別のフォルダを指定するか、上書きしてよい場合は --force を付けてください。"
         )
-
-
-def _is_annotated_copy(path: Path) -> bool:
-    """Whether a workbook is an annotated copy the pipeline wrote (its first sheet is 確認結果)."""
-    import zipfile
-
-    from pipeline.outputs.marks import SHEET_RESULTS
-
-    try:
-        with zipfile.ZipFile(path) as archive:
-            book = archive.read("xl/workbook.xml")
-    except (OSError, KeyError, zipfile.BadZipFile):
-        return False
-    return f'name="{SHEET_RESULTS}"'.encode() in book
-
-
-def workbooks_in(paths: Sequence[Path]) -> list[Path]:
-    """The files named, with each folder replaced by the workbooks under it (as `pipeline merge` finds them)."""
-    from pipeline.intake.discover import discover
-
-    found: list[Path] = []
-    for path in paths:
-        if not path.is_dir():
-            found.append(path)
-            continue
-        books = [Path(f.path) for f in discover(path) if f.kind == "workbook"]
-        if not books:
-            raise UsageProblem(f"フォルダ {path} に工程表ファイル（.xlsx / .xlsm）がありません。")
-        found.extend(books)
-    return found
 
 
 def _has_input(path: Path) -> bool:
@@ -430,14 +406,8 @@ def _merge(
         from pipeline.combine.flatten import VALUE_TABLES
         from pipeline.combine.merge import table_schema
 
-        try:
-            results_cache.load_snapshot({table: table_schema(table) for table in VALUE_TABLES})
-            for this, _f, copy_to in indexed:
-                hit = results_cache.lookup(this, copy_to)
-                if hit is not None:
-                    hits[this.display] = hit
-        except Exception:  # the cache is an optimisation only: the files not looked up are read again
-            return
+        schemas = {table: table_schema(table) for table in VALUE_TABLES}
+        hits.update(results_cache.look_up([(this, copy_to) for this, _f, copy_to in indexed], schemas))
 
     looker = threading.Thread(target=look_up, daemon=True)
     looker.start()
@@ -478,10 +448,8 @@ def _merge(
 
     parse(tasks, seen)
     looker.join()
-    if results_cache is not None:
-        results_cache.from_snapshot &= hits.keys()
-        if results_cache.from_snapshot:  # the last run's rows of these unchanged files
-            preparing().add_frames(results_cache.snapshot_rows(), results_cache.from_snapshot)
+    if results_cache is not None and results_cache.from_snapshot:  # the last run's rows of these unchanged files
+        preparing().add_frames(results_cache.snapshot_rows(), results_cache.from_snapshot)
     for result in hits.values():
         results[result.display] = taken(result)
     missed = [(this, f, copy_to) for this, f, copy_to in indexed if this.display not in hits]

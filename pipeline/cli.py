@@ -265,12 +265,13 @@ def validate(
 
     start_workers()  # the workers' fork server loads the readers while this process loads the rest
     from pipeline import api
+    from pipeline.intake.discover import workbooks_in
     from pipeline.outputs import report
 
     _require_files(ctx, list(files), folders=True)
     _require_files(ctx, [divisions] if divisions else [])
     master = _load_master(divisions) if divisions else None
-    paths = _guard(ctx, lambda: api.workbooks_in(list(files)))
+    paths = _guard(ctx, lambda: workbooks_in(list(files)))
     results = _guard(ctx, lambda: api.validate_files(paths, master=master, annotate_dir=annotate, force=force))
     text = report.render_json(results, strict=strict) if fmt == "json" else report.render_text(results, strict=strict)
     click.echo(text)

@@ -286,6 +286,22 @@ class ResultCache:
         self.keys.add(key)
         return result
 
+    def look_up(self, files: Sequence[tuple[Seen, Path | None]], schemas: dict[str, dict[str, Any]]) -> dict[str, Any]:
+        """The sound earlier result of each file (seen, where its feedback copy goes), by display name, the
+        snapshot loaded first (`load_snapshot`). The cache is an optimisation only: a look-up that fails for any
+        reason ends the look-ups, and every file without a result here is read again."""
+        hits: dict[str, FileResult] = {}
+        try:
+            self.load_snapshot(schemas)
+            for seen, feedback_to in files:
+                hit = self.lookup(seen, feedback_to)
+                if hit is not None:
+                    hits[seen.display] = hit
+        except Exception:  # a miss, as the docstring says
+            pass
+        self.from_snapshot &= hits.keys()
+        return hits
+
     def snapshot_rows(self) -> dict[str, Any]:
         """The snapshot's rows of the files whose results `lookup` left them there: table → frame."""
         if self.snapshot is None or not self.from_snapshot:

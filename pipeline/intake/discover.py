@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from pipeline.constants import (
     UNSUPPORTED_SUFFIXES,
     WORKBOOK_SUFFIXES,
 )
+from pipeline.errors import UsageProblem
 
 ROSTER_NOTE = "所属名簿（提出物ではありません）"
 
@@ -136,4 +137,18 @@ def discover(inbox: Path, *, exclude: tuple[Path, ...] = ()) -> list[Found]:
         identity = (st.st_dev, st.st_ino)
         found.append(Found(str(path), display_name(relative), kind, st.st_size, st.st_mtime_ns, detail, identity))
     found.sort(key=lambda f: f.display)
+    return found
+
+
+def workbooks_in(paths: Sequence[Path]) -> list[Path]:
+    """The files named, with each folder replaced by the workbooks under it (as `pipeline merge` finds them)."""
+    found: list[Path] = []
+    for path in paths:
+        if not path.is_dir():
+            found.append(path)
+            continue
+        books = [Path(f.path) for f in discover(path) if f.kind == "workbook"]
+        if not books:
+            raise UsageProblem(f"フォルダ {path} に工程表ファイル（.xlsx / .xlsm）がありません。")
+        found.extend(books)
     return found

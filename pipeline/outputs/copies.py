@@ -101,3 +101,17 @@ def arrange_feedback(results: dict[str, FileResult], publication: Publication) -
         Path(result.feedback).replace(publication.path(name))
         arranged[display] = replace(result, feedback=name)
     return arranged
+
+
+def is_annotated_copy(path: Path) -> bool:
+    """Whether a workbook is an annotated copy the pipeline wrote (its first sheet is 確認結果)."""
+    import zipfile
+
+    from pipeline.outputs.marks import SHEET_RESULTS
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            book = archive.read("xl/workbook.xml")
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return False
+    return f'name="{SHEET_RESULTS}"'.encode() in book
